@@ -1,0 +1,134 @@
+// ocf:openstack:memcached: the cache OpenStack services keep tokens in. Every controller runs its
+// own; services are given the full list of them (HA guide: "Memcached").
+import { defineAgent, type ActionContext } from '../shared/agent.ts';
+import { isAddressOrHostname } from '../shared/address.ts';
+import { requireBinary } from '../shared/binary.ts';
+import { daemonStatus, notRunningReason, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { splitArguments } from '../shared/exec.ts';
+import { OCF } from '../shared/exit-codes.ts';
+import { connectAddress, isListening, tcpExchange } from '../shared/net.ts';
+import { fail, failure, notRunning, success } from '../shared/outcome.ts';
+import { checkParameters, choice, integer, string } from '../shared/parameters.ts';
+import { firstExistingUser, lookupUser } from '../shared/users.ts';
+
+const parameters = {
+  binary: string({
+    shortdesc: 'memcached binary',
+    longdesc: 'The memcached program, by name (searched in PATH) or by full path.',
+    default: 'memcached',
+  }),
+  user: string({
+    shortdesc: 'User memcached runs as',
+    longdesc: 'The user memcached runs as. Default: the distribution\'s memcached user, "memcache" on Debian and Ubuntu, "memcached" on RHEL and SUSE.',
+    default: () => firstExistingUser(['memcache', 'memcached']),
+  }),
+  listen: string({
+    shortdesc: 'Address to listen on',
+    longdesc: 'The address memcached listens on (memcached -l). Use the controller\'s management address; 0.0.0.0 listens everywhere, which memcached, having no authentication, should not.',
+    default: '127.0.0.1',
+  }),
+  port: integer({
+    shortdesc: 'TCP port',
+    longdesc: 'The TCP port memcached listens on (memcached -p).',
+    default: 11211, min: 1, max: 65535, unique: true,
+  }),
+  memory: integer({
+    shortdesc: 'Cache size in MB',
+    longdesc: 'The memory memcached may use for items, in megabytes (memcached -m).',
+    default: 64, min: 1,
+  }),
+  max_connections: integer({
+    shortdesc: 'Maximum simultaneous connections',
+    longdesc: 'The maximum number of simultaneous client connections (memcached -c).',
+    default: 1024, min: 1,
+  }),
+  pid: string({
+    shortdesc: 'Pidfile',
+    longdesc: 'The pidfile this agent keeps for the daemon. Default: $HA_RSCTMP/memcached-RESOURCE_ID.pid.',
+    default: (env) => `${env.rscTmp}/memcached-${env.instance}.pid`,
+    unique: true,
+  }),
+  additional_parameters: string({
+    shortdesc: 'Additional memcached options',
+    longdesc: 'More options for memcached, split into words like a shell would (quotes honoured) but never evaluated by one.',
+  }),
+  monitor_check: choice(['protocol', 'process'], {
+    shortdesc: 'How deep monitor looks',
+    longdesc: '"protocol": the daemon is alive and answers a memcached "version" request on its address within a bounded time. "process": the daemon is alive.',
+    default: 'protocol',
+  }),
+};
+
+type Context = ActionContext<typeof parameters>;
+
+function daemonOf({ params }: Context): Daemon {
+  return { name: 'memcached', binary: params.binary, pidfile: params.pid };
+}
+
+/** A memcached "version" round trip; undefined when it answers, otherwise why not. */
+async function versionProblem({ params, deadline }: Context): Promise<string | undefined> {
+  const host = connectAddress(params.listen);
+  try {
+    const answer = await tcpExchange({
+      host, port: params.port, request: 'version\r\n', complete: (text) => text.includes('\r\n'), timeoutMs: deadline.bound(5000),
+    });
+    return answer.startsWith('VERSION ') ? undefined : `unexpected answer to "version" on ${host}:${params.port}: ${answer.trim().slice(0, 80)}`;
+  } catch (error) {
+    return `no answer to "version" on ${host}:${params.port}: ${(error as Error).message}`;
+  }
+}
+
+async function validate(context: Context) {
+  const { params, env } = context;
+  checkParameters(parameters, params);
+  const program = requireBinary(params.binary, env);
+  const account = await lookupUser(params.user);
+  if (!account) fail(OCF.ERR_INSTALLED, `user ${params.user} (parameter user) does not exist on this node`);
+  if (!isAddressOrHostname(params.listen)) fail(OCF.ERR_CONFIGURED, `parameter listen: "${params.listen}" is not an address`);
+  const extra = splitArguments(params.additional_parameters);
+  if ('error' in extra) fail(OCF.ERR_CONFIGURED, `parameter additional_parameters: ${extra.error}`);
+  return { program, account, extra };
+}
+
+async function monitor(context: Context) {
+  const daemon = daemonOf(context);
+  const status = daemonStatus(context.env, daemon);
+  if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
+  if (context.params.monitor_check === 'process') return success;
+  const problem = await versionProblem(context);
+  return problem ? failure(OCF.ERR_GENERIC, `memcached (pid ${status.pid}) is running but ${problem}`) : success;
+}
+
+async function start(context: Context) {
+  const { params, env } = context;
+  const { program, account, extra } = await validate(context);
+  const daemon = daemonOf(context);
+  if (daemonStatus(env, daemon).state === 'running') {
+    const problem = await versionProblem(context);
+    return problem ? failure(OCF.ERR_GENERIC, `memcached is already running but ${problem}`) : success;
+  }
+  const host = connectAddress(params.listen);
+  if (await isListening(host, params.port, context.deadline.bound(2000))) {
+    return failure(OCF.ERR_GENERIC, `port ${params.port} on ${host} is already in use by another process, not this resource's memcached`);
+  }
+  const args = [
+    '-l', params.listen, '-p', String(params.port), '-m', String(params.memory), '-c', String(params.max_connections),
+    // memcached refuses to run as root unless told to with -u.
+    ...(account.uid === 0 ? ['-u', 'root'] : []),
+    ...extra,
+  ];
+  return startDaemon(context, daemon, { program, args, account, ready: () => versionProblem(context) });
+}
+
+export default defineAgent({
+  name: 'memcached',
+  shortdesc: 'memcached for OpenStack controllers',
+  longdesc: 'Runs memcached, the cache OpenStack services keep tokens and other ephemeral data in. Each controller runs its own instance; clients are given the full list of instances. monitor checks that the daemon is alive and that it answers the memcached protocol.',
+  parameters,
+  actions: {
+    start: { timeout: 20, run: start },
+    stop: { timeout: 20, run: (context) => stopDaemon(context, daemonOf(context)) },
+    monitor: { timeout: 20, interval: 10, run: monitor },
+    'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },
+  },
+});

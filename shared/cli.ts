@@ -1,0 +1,79 @@
+// `ocf-openstack`, the command for people: list the agents, show meta-data, run an action with
+// the OCF environment set up as Pacemaker would. yargs is loaded here and nowhere else.
+import { agentNames, isAgentName, loadAgent } from '../agents/index.ts';
+import { OCF, ocfCodeName } from './exit-codes.ts';
+import { renderMetadata, SUITE_VERSION } from './metadata.ts';
+import { runAgent } from './run.ts';
+
+function parseParams(pairs: readonly string[]): Record<string, string> | string {
+  const params: Record<string, string> = {};
+  for (const pair of pairs) {
+    const equals = pair.indexOf('=');
+    if (equals <= 0) return `--param expects name=value, got "${pair}"`;
+    params[pair.slice(0, equals)] = pair.slice(equals + 1);
+  }
+  return params;
+}
+
+export async function runCli(args: readonly string[]): Promise<number> {
+  const { default: yargs } = await import('yargs');
+  let code: number = OCF.SUCCESS;
+  const agentChoice = { type: 'string', choices: agentNames, describe: 'agent name' } as const;
+  await yargs([...args])
+    .scriptName('ocf-openstack')
+    .usage('$0 <command>\n\nOCF resource agents for highly available OpenStack controllers.\nPacemaker runs the agents through their links in /usr/lib/ocf/resource.d/openstack/.')
+    .command('list', 'list the agents', {}, () => {
+      process.stdout.write(`${agentNames.join('\n')}\n`);
+    })
+    .command('meta-data <agent>', "print an agent's OCF meta-data", (y) => y.positional('agent', agentChoice), async (argv) => {
+      process.stdout.write(renderMetadata(await loadAgent(argv.agent as (typeof agentNames)[number])));
+    })
+    .command(
+      'run <agent> <action>',
+      'run an action with the OCF environment Pacemaker would set',
+      (y) => y
+        .positional('agent', agentChoice)
+        .positional('action', { type: 'string', describe: 'start, stop, monitor, validate-all, reload, meta-data' })
+        .option('param', { alias: 'p', type: 'string', array: true, default: [], describe: 'a parameter, name=value (repeatable)' })
+        .option('instance', { type: 'string', describe: 'resource instance name (default: the agent name)' })
+        .option('interval', { type: 'number', default: 0, describe: 'OCF_RESKEY_CRM_meta_interval in ms (0 and monitor: a probe)' })
+        .option('timeout', { type: 'number', describe: 'OCF_RESKEY_CRM_meta_timeout in ms' })
+        .option('clone-max', { type: 'number', describe: 'run as a clone of this many instances' })
+        .example('$0 run memcached monitor -p port=11212', 'monitor the memcached of port 11212')
+        .epilog('Passwords given with --param are visible to other users in the process list: prefer a password file.'),
+      async (argv) => {
+        const params = parseParams(argv.param as string[]);
+        if (typeof params === 'string' || !isAgentName(String(argv.agent))) {
+          process.stderr.write(`${typeof params === 'string' ? params : `unknown agent ${argv.agent}`}\n`);
+          code = OCF.ERR_ARGS;
+          return;
+        }
+        const agentName = String(argv.agent);
+        const env: Record<string, string | undefined> = {
+          ...process.env,
+          OCF_ROOT: process.env.OCF_ROOT ?? '/usr/lib/ocf',
+          OCF_RA_VERSION_MAJOR: '1',
+          OCF_RA_VERSION_MINOR: '1',
+          OCF_RESOURCE_TYPE: agentName,
+          OCF_RESOURCE_PROVIDER: 'openstack',
+          OCF_RESOURCE_INSTANCE: argv.instance ?? agentName,
+          OCF_RESKEY_CRM_meta_interval: String(argv.interval),
+          ...(argv.timeout === undefined ? {} : { OCF_RESKEY_CRM_meta_timeout: String(argv.timeout) }),
+          ...(argv['clone-max'] === undefined ? {} : { OCF_RESKEY_CRM_meta_clone_max: String(argv['clone-max']) }),
+          ...Object.fromEntries(Object.entries(params).map(([name, value]) => [`OCF_RESKEY_${name}`, value])),
+        };
+        code = await runAgent(await loadAgent(agentName as (typeof agentNames)[number]), String(argv.action), env);
+        process.stderr.write(`${ocfCodeName(code)} (${code})\n`);
+      },
+    )
+    .demandCommand(1, 'name a command: list, meta-data or run')
+    .strict()
+    .version(SUITE_VERSION)
+    .help()
+    .fail((message, error, y) => {
+      process.stderr.write(`${message ?? error?.message}\n\n${y.help()}\n`);
+      code = OCF.ERR_ARGS;
+    })
+    .parseAsync();
+  return code;
+}

@@ -1,0 +1,103 @@
+// The daemon a resource runs, seen through its pidfile: status, start with readiness, stop.
+// Agents describe their daemon; the pidfile, identity and escalation rules live here once.
+import { basename } from 'node:path';
+import type { ActionContext } from './agent.ts';
+import { findBinary } from './binary.ts';
+import type { OcfEnvironment } from './environment.ts';
+import { OCF } from './exit-codes.ts';
+import { failure, success, type Outcome } from './outcome.ts';
+import type { ParameterSpecs } from './parameters.ts';
+import { pidStatus, removePidfile, type PidStatus } from './pidfile.ts';
+import type { ProgramIdentity } from './proc.ts';
+import { launchDaemon, stopWithEscalation, waitUntilReady, type DaemonLaunch } from './supervise.ts';
+import type { Account } from './users.ts';
+
+export interface Daemon {
+  /** How people call it in messages: "memcached". */
+  readonly name: string;
+  /** The binary parameter as configured (a name searched in PATH, or a path). */
+  readonly binary: string;
+  readonly pidfile: string;
+  /** The daemon's own "stop now" signal. */
+  readonly stopSignal?: NodeJS.Signals;
+}
+
+export function resourceMarker(env: OcfEnvironment): string {
+  return `${env.agent}:${env.instance}`;
+}
+
+export function daemonIdentity(env: OcfEnvironment, daemon: Daemon): ProgramIdentity {
+  return { binary: findBinary(daemon.binary, env) ?? daemon.binary, marker: resourceMarker(env) };
+}
+
+export function daemonLogFile(env: OcfEnvironment): string {
+  return `${env.rscTmp}/${env.agent}-${basename(env.instance)}.log`;
+}
+
+export function daemonStatus(env: OcfEnvironment, daemon: Daemon): PidStatus {
+  return pidStatus(daemon.pidfile, daemonIdentity(env, daemon));
+}
+
+/** Why monitor says "not running", for the exit reason (nothing to say when it never ran). */
+export function notRunningReason(daemon: Daemon, status: PidStatus): string | undefined {
+  switch (status.state) {
+    case 'stale': return `${daemon.name} (pid ${status.pid} from ${daemon.pidfile}) is not running`;
+    case 'foreign': return `pid ${status.pid} in ${daemon.pidfile} is not this resource's ${daemon.name}`;
+    default: return undefined;
+  }
+}
+
+/** Stop is idempotent: a stale or foreign pidfile is removed, a stranger is never signalled. */
+export async function stopDaemon<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon): Promise<Outcome> {
+  const { env, log, deadline } = context;
+  const identity = daemonIdentity(env, daemon);
+  const status = pidStatus(daemon.pidfile, identity);
+  if (status.state === 'foreign') log.warn(`${notRunningReason(daemon, status)}; leaving it alone`);
+  if (status.state === 'running') {
+    const stopped = await stopWithEscalation({
+      name: daemon.name, pid: status.pid, identity, deadline, log, ...(daemon.stopSignal ? { signal: daemon.stopSignal } : {}),
+    });
+    if (stopped.code !== OCF.SUCCESS) return stopped;
+    log.info(`${daemon.name} (pid ${status.pid}) stopped`);
+  }
+  removePidfile(daemon.pidfile);
+  return success;
+}
+
+export interface StartRequest {
+  /** The resolved path of the binary (requireBinary's answer). */
+  readonly program: string;
+  readonly args: readonly string[];
+  readonly account?: Account;
+  readonly env?: Readonly<Record<string, string>>;
+  /** undefined when ready, otherwise what is still missing (the monitor's deeper check). */
+  readonly ready: () => Promise<string | undefined>;
+  /** The daemon writes the pidfile itself (haproxy -p); we only wait for it. */
+  readonly daemonWritesPidfile?: boolean;
+}
+
+/** Launch the daemon detached and wait until it is ready, within the start timeout. */
+export async function startDaemon<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, request: StartRequest): Promise<Outcome> {
+  const { env, log, deadline } = context;
+  const logFile = daemonLogFile(env);
+  removePidfile(daemon.pidfile);
+  const launch: DaemonLaunch = {
+    program: request.program,
+    args: request.args,
+    logFile,
+    marker: resourceMarker(env),
+    ...(request.account ? { account: request.account } : {}),
+    ...(request.env ? { env: request.env } : {}),
+    ...(request.daemonWritesPidfile ? {} : { pidfile: daemon.pidfile }),
+  };
+  let launched;
+  try {
+    launched = await launchDaemon(launch);
+  } catch (error) {
+    return failure(OCF.ERR_GENERIC, (error as Error).message);
+  }
+  log.info(`${daemon.name} launched (pid ${launched.pid}), output in ${logFile}`);
+  const ready = await waitUntilReady({ name: daemon.name, daemon: launched, logFile, deadline, check: request.ready });
+  if (ready.code === OCF.SUCCESS) log.info(`${daemon.name} (pid ${launched.pid}) is ready`);
+  return ready;
+}

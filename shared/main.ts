@@ -1,0 +1,28 @@
+// The multi-call binary: invoked through a symlink named after an agent, it is that agent;
+// invoked as ocf-openstack, it is the command for people (yargs, loaded only then).
+import { basename } from 'node:path';
+import { isAgentName, loadAgent } from '../agents/index.ts';
+import { runAgent } from './run.ts';
+
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+async function main(): Promise<number> {
+  const invokedAs = basename(process.argv0 || process.argv[1] || '');
+  const args = process.argv.slice(2);
+  if (isAgentName(invokedAs)) return runAgent(await loadAgent(invokedAs), args[0], process.env);
+  const { runCli } = await import('./cli.ts');
+  return runCli(args);
+}
+
+// The promise chain rather than top-level await keeps the entry usable in any module format.
+void main()
+  .catch((error: unknown) => {
+    process.stderr.write(`ocf-exit-reason:${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  })
+  .then(async (code) => {
+    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+    process.exit(code);
+  });

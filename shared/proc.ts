@@ -1,0 +1,92 @@
+// What the kernel says about a process, read from /proc (no ps, no pgrep).
+import { readFileSync, readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
+
+function readProc(pid: number, file: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Alive and not a zombie: a killed daemon nobody has reaped yet is not running. */
+export function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  const stat = readProc(pid, 'stat');
+  if (stat === undefined) return false;
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
+}
+
+export function commandLine(pid: number): string[] {
+  const raw = readProc(pid, 'cmdline');
+  if (!raw) return [];
+  return raw.split('\0').slice(0, raw.endsWith('\0') ? -1 : undefined);
+}
+
+/** The executable's path; undefined when it cannot be read (another user's process, not root). */
+export function executable(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process's parent pid, from /proc/PID/stat. */
+export function parentPid(pid: number): number | undefined {
+  const stat = readProc(pid, 'stat');
+  if (stat === undefined) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[1]);
+}
+
+/** Every live pid whose parent is `pid`. */
+export function childrenOf(pid: number): number[] {
+  const list = readProc(pid, `task/${pid}/children`);
+  return list ? list.trim().split(/\s+/).filter(Boolean).map(Number).filter(isAlive) : [];
+}
+
+/** The variable every daemon we launch carries in its environment, naming its resource. */
+export const RESOURCE_MARKER = 'OCF_OPENSTACK_RESOURCE';
+
+export interface ProgramIdentity {
+  /** Resolved path of the binary we launched (or its name, when it could not be resolved). */
+  readonly binary: string;
+  /**
+   * The value of RESOURCE_MARKER in the process's environment: tells this resource's daemon from
+   * another instance of the same program, without trusting any parameter.
+   */
+  readonly marker?: string;
+}
+
+function environmentValue(pid: number, name: string): string | undefined {
+  const raw = readProc(pid, 'environ');
+  const entry = raw?.split('\0').find((item) => item.startsWith(`${name}=`));
+  return entry?.slice(name.length + 1);
+}
+
+/**
+ * Is `pid` the program we expect? The executable must be the binary, or, for interpreted
+ * daemons (a python console script), the binary must be the first or second word of its
+ * command line, and it must carry this resource's marker. Pid alone proves nothing: pids are
+ * recycled.
+ */
+export function isExpectedProcess(pid: number, identity: ProgramIdentity): boolean {
+  if (!isAlive(pid)) return false;
+  const argv = commandLine(pid);
+  const exe = executable(pid);
+  const wanted = basename(identity.binary);
+  const viaExe = exe !== undefined && (exe === identity.binary || basename(exe) === wanted);
+  const viaArgv = argv.slice(0, 2).some((word) => word === identity.binary || basename(word) === wanted);
+  if (!viaExe && !viaArgv) return false;
+  return identity.marker === undefined || environmentValue(pid, RESOURCE_MARKER) === identity.marker;
+}
+
+/** The process group id, from /proc/PID/stat. */
+export function processGroup(pid: number): number | undefined {
+  const stat = readProc(pid, 'stat');
+  if (stat === undefined) return undefined;
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+}

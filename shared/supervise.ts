@@ -1,0 +1,179 @@
+// Process supervision: launch a daemon detached as its service user, wait for it to be ready
+// within the start timeout, stop it with escalation within the stop timeout.
+import { spawn } from 'node:child_process';
+import { closeSync, constants, mkdirSync, openSync, readSync, fstatSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Deadline } from './deadline.ts';
+import { sleep } from './deadline.ts';
+import { OCF } from './exit-codes.ts';
+import type { Logger } from './log.ts';
+import { failure, success, type Outcome } from './outcome.ts';
+import { writePidfile } from './pidfile.ts';
+import { isAlive, isExpectedProcess, processGroup, RESOURCE_MARKER, type ProgramIdentity } from './proc.ts';
+import type { Account } from './users.ts';
+
+export const DAEMON_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface DaemonLaunch {
+  readonly program: string;
+  readonly args: readonly string[];
+  /** The service user; undefined runs as the caller (root under Pacemaker). */
+  readonly account?: Account;
+  /** Where the daemon's stdout and stderr go (appended). */
+  readonly logFile: string;
+  /** Written with the daemon's pid; leave undefined when the daemon writes its own. */
+  readonly pidfile?: string;
+  /** Added to a minimal environment: the agent's own OCF_RESKEY_* (passwords) never reach a daemon. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** This resource's marker (see RESOURCE_MARKER), how monitor and stop recognise the daemon. */
+  readonly marker: string;
+}
+
+export interface LaunchedDaemon {
+  readonly pid: number;
+  /** How the process ended, once it has (it is our child until this agent call exits). */
+  exit(): string | undefined;
+}
+
+function openLog(path: string): number {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  return openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o640);
+}
+
+/**
+ * Launch detached (its own session, so Pacemaker's process group is not its own) with its output
+ * appended to the log. This is node's spawn rather than execa: a daemon never yields the awaited
+ * result execa exists to give, and execa's handle would only have to be dismantled again.
+ */
+export async function launchDaemon(launch: DaemonLaunch): Promise<LaunchedDaemon> {
+  const logFd = openLog(launch.logFile);
+  const account = launch.account;
+  const env: Record<string, string> = {
+    PATH: DAEMON_PATH,
+    LC_ALL: 'C.UTF-8',
+    ...(account ? { HOME: account.home, USER: account.name, LOGNAME: account.name } : { HOME: '/root' }),
+    ...launch.env,
+    [RESOURCE_MARKER]: launch.marker,
+  };
+  let ended: string | undefined;
+  const child = spawn(launch.program, [...launch.args], {
+    shell: false,
+    detached: true,
+    stdio: ['ignore', logFd, logFd],
+    cwd: '/',
+    env,
+    ...(account ? { uid: account.uid, gid: account.gid } : {}),
+  });
+  child.on('exit', (code, signal) => {
+    ended = signal ? `killed by ${signal}` : `exit code ${code}`;
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+  } catch (error) {
+    throw new Error(`cannot run ${launch.program}: ${(error as Error).message}`);
+  } finally {
+    closeSync(logFd);
+  }
+  const pid = child.pid!;
+  child.unref();
+  if (launch.pidfile) writePidfile(launch.pidfile, pid);
+  return { pid, exit: () => ended };
+}
+
+/** The last non-empty line a daemon wrote to its log: usually why it died. */
+export function lastLogLine(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, 4096);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    return buffer.toString('utf8').split('\n').map((line) => line.trim()).filter(Boolean).pop();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface Readiness {
+  readonly name: string;
+  readonly daemon: LaunchedDaemon;
+  readonly logFile: string;
+  readonly deadline: Deadline;
+  /** undefined when ready, otherwise what is still missing. */
+  readonly check: () => Promise<string | undefined>;
+  readonly intervalMs?: number;
+}
+
+/** Poll the daemon's own readiness check until it passes, the daemon dies, or time runs out. */
+export async function waitUntilReady(readiness: Readiness): Promise<Outcome> {
+  const { name, daemon, logFile, deadline, check, intervalMs = 200 } = readiness;
+  let missing: string | undefined = 'not checked yet';
+  for (;;) {
+    const ended = daemon.exit() ?? (isAlive(daemon.pid) ? undefined : 'exited');
+    if (ended !== undefined) {
+      const why = lastLogLine(logFile);
+      return failure(OCF.ERR_GENERIC, `${name} exited during start (${ended})${why ? `: ${why}` : ''}`);
+    }
+    missing = await check();
+    if (missing === undefined) return success;
+    if (deadline.expired()) {
+      const why = lastLogLine(logFile);
+      return failure(OCF.ERR_GENERIC, `${name} (pid ${daemon.pid}) not ready before the start timeout: ${missing}${why ? `; its log says: ${why}` : ''}`);
+    }
+    await sleep(Math.min(intervalMs, deadline.remaining()));
+  }
+}
+
+export interface StopRequest {
+  readonly name: string;
+  readonly pid: number;
+  readonly identity: ProgramIdentity;
+  readonly deadline: Deadline;
+  readonly log: Logger;
+  /** The daemon's own "stop now" signal (uwsgi reloads on SIGTERM). */
+  readonly signal?: NodeJS.Signals;
+}
+
+function signalProcess(pid: number, signal: NodeJS.Signals, wholeGroup: boolean): void {
+  try {
+    process.kill(wholeGroup ? -pid : pid, signal);
+  } catch {
+    // Gone already: exactly what stop wants.
+  }
+}
+
+async function waitForExit(pid: number, identity: ProgramIdentity, deadline: Deadline): Promise<boolean> {
+  while (isExpectedProcess(pid, identity)) {
+    if (deadline.expired()) return false;
+    await sleep(Math.min(100, deadline.remaining()));
+  }
+  return true;
+}
+
+/**
+ * Ask the daemon to stop with its stop signal, and kill it (with its process group, when it leads
+ * one: its workers go too) if it has not stopped while a quarter of the time (at most 5 s) is
+ * still left.
+ */
+export async function stopWithEscalation(request: StopRequest): Promise<Outcome> {
+  const { name, pid, identity, deadline, log, signal = 'SIGTERM' } = request;
+  const leadsGroup = processGroup(pid) === pid;
+  log.info(`stopping ${name} (pid ${pid}) with ${signal}`);
+  signalProcess(pid, signal, false);
+  const graceful = deadline.leaving(Math.min(5000, deadline.remaining() / 4));
+  if (await waitForExit(pid, identity, graceful)) return success;
+  log.warn(`${name} (pid ${pid}) ignored ${signal}; killing it with SIGKILL`);
+  signalProcess(pid, 'SIGKILL', leadsGroup);
+  signalProcess(pid, 'SIGKILL', false);
+  if (await waitForExit(pid, identity, deadline)) return success;
+  return failure(OCF.ERR_GENERIC, `${name} (pid ${pid}) is still running after SIGKILL`);
+}
+

@@ -1,0 +1,47 @@
+// Service users, resolved from the local account files (NSS through getent as a fallback).
+import { readFileSync } from 'node:fs';
+
+export interface Account {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+}
+
+function parseEntry(line: string | undefined): string[] | undefined {
+  return line === undefined ? undefined : line.split(':');
+}
+
+function localEntry(file: string, name: string): string[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return parseEntry(text.split('\n').find((line) => line.startsWith(`${name}:`)));
+}
+
+async function getent(database: string, name: string): Promise<string[] | undefined> {
+  const { runProgram } = await import('./exec.ts');
+  const result = await runProgram('getent', [database, '--', name], { timeoutMs: 5000 });
+  return result.exitCode === 0 ? parseEntry(result.stdout.split('\n')[0]) : undefined;
+}
+
+export async function lookupUser(name: string): Promise<Account | undefined> {
+  if (name === '' || name.includes(':') || name.includes('\n')) return undefined;
+  const fields = localEntry('/etc/passwd', name) ?? (await getent('passwd', name));
+  if (!fields || fields.length < 6) return undefined;
+  return { name, uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5]! };
+}
+
+export async function lookupGroupId(name: string): Promise<number | undefined> {
+  if (name === '' || name.includes(':') || name.includes('\n')) return undefined;
+  const fields = localEntry('/etc/group', name) ?? (await getent('group', name));
+  return fields && fields.length >= 3 ? Number(fields[2]) : undefined;
+}
+
+/** The first of several distributions' names for a service user that exists here. */
+export function firstExistingUser(names: readonly string[]): string {
+  return names.find((name) => localEntry('/etc/passwd', name) !== undefined) ?? names[0]!;
+}
