@@ -8,7 +8,7 @@ import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { connectAddress, isListening, tcpExchange } from '../shared/net.ts';
 import { fail, failure, notRunning, success } from '../shared/outcome.ts';
-import { checkParameters, choice, integer, string } from '../shared/parameters.ts';
+import { choice, integer, string } from '../shared/parameters.ts';
 import { firstExistingUser, lookupUser } from '../shared/users.ts';
 
 const parameters = {
@@ -80,7 +80,6 @@ async function versionProblem({ params, deadline }: Context): Promise<string | u
 
 async function validate(context: Context) {
   const { params, env } = context;
-  checkParameters(parameters, params);
   const program = requireBinary(params.binary, env);
   const account = await lookupUser(params.user);
   if (!account) fail(OCF.ERR_INSTALLED, `user ${params.user} (parameter user) does not exist on this node`);

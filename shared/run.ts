@@ -7,7 +7,7 @@ import { OCF, ocfCodeName, type OcfCode } from './exit-codes.ts';
 import { Logger } from './log.ts';
 import { renderMetadata } from './metadata.ts';
 import { OcfError, type Outcome } from './outcome.ts';
-import { readParameters, secretValues } from './parameters.ts';
+import { checkParameters, readParameters, secretValues } from './parameters.ts';
 
 export interface Output {
   stdout(text: string): void;
@@ -50,7 +50,10 @@ export async function runAgent(agent: AnyAgent, action: string | undefined, vari
       params: readParameters(agent.parameters, env),
       deadline: Deadline.forAction(env.timeoutMs ?? declared.timeout * 1000),
     };
-    outcome = await declared.run(context).catch((error: unknown) => outcomeOfError(error, log));
+    // Every action but stop checks all parameters first: a malformed one is OCF_ERR_CONFIGURED.
+    // Stop reads only what it needs, so a bad value can never keep a daemon from being stopped.
+    const checkFirst = action === 'stop' ? Promise.resolve() : Promise.resolve().then(() => checkParameters(agent.parameters, context.params));
+    outcome = await checkFirst.then(() => declared.run(context)).catch((error: unknown) => outcomeOfError(error, log));
   }
   if (outcome.reason !== undefined && outcome.code !== OCF.SUCCESS) {
     const reason = log.redact(outcome.reason).replace(/\s*\n\s*/g, ' ');

@@ -1,0 +1,72 @@
+// Processes a test starts or finds, and always ends.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import type { ExecutionContext } from 'ava';
+
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/\) [ZX] /.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+export function pidFromFile(path: string): number | undefined {
+  if (!existsSync(path)) return undefined;
+  const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+  return Number.isInteger(pid) ? pid : undefined;
+}
+
+export function kill(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
+/** Whatever pid a pidfile names when the test ends is killed, so no daemon outlives its test. */
+export function killAtEnd(t: ExecutionContext, pidfile: string): void {
+  t.teardown(async () => {
+    const pid = pidFromFile(pidfile);
+    if (pid !== undefined && isAlive(pid)) {
+      kill(pid, 'SIGCONT');
+      kill(pid, 'SIGKILL');
+      await waitFor(() => !isAlive(pid), 5000);
+    }
+  });
+}
+
+/** A live process that is not ours to kill: `sleep`, ended at teardown. */
+export function stranger(t: ExecutionContext): number {
+  const child = spawn('sleep', ['300'], { stdio: 'ignore' });
+  t.teardown(() => kill(child.pid));
+  return child.pid!;
+}
+
+/** The pid of a process that has exited (and been reaped). */
+export async function deadPid(): Promise<number> {
+  const child = spawn('true', [], { stdio: 'ignore' });
+  await new Promise((resolve) => child.on('exit', resolve));
+  return child.pid!;
+}
+
+export function commandLine(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((word, i, all) => word !== '' || i < all.length - 1);
+}
+
+/** A program the test needs; in CI its absence is a failure, never a skip. */
+export function requireProgram(t: ExecutionContext, path: string): void {
+  if (!existsSync(path)) t.fail(`${path} is not installed: run build/setup-debian.sh`);
+}
