@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { agentNames } from '../agents/index.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
+// OCF_OPENSTACK_DIST puts a build elsewhere (the tests read the same variable).
+const dist = process.env.OCF_OPENSTACK_DIST ?? join(root, 'dist');
 const binary = join(dist, 'ocf-openstack');
 const providerDir = join(dist, 'resource.d', 'openstack');
 
@@ -15,7 +16,7 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(providerDir, { recursive: true });
 execFileSync(
   join(root, 'node_modules', '.bin', 'bun'),
-  ['build', '--compile', '--minify', '--bytecode', '--format=esm', '--target=bun-linux-x64', join(root, 'shared', 'main.ts'), '--outfile', binary],
+  ['build', '--compile', '--minify', '--bytecode', '--splitting', '--format=esm', '--target=bun-linux-x64', join(root, 'shared', 'main.ts'), '--outfile', binary],
   { stdio: 'inherit', cwd: root },
 );
 for (const agent of agentNames) symlinkSync('../../ocf-openstack', join(providerDir, agent));

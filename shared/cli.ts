@@ -3,6 +3,7 @@
 import { agentNames, isAgentName, loadAgent } from '../agents/index.ts';
 import { OCF, ocfCodeName } from './exit-codes.ts';
 import { renderMetadata, SUITE_VERSION } from './metadata.ts';
+import { writeStderr, writeStdout } from './io.ts';
 import { runAgent } from './run.ts';
 
 function parseParams(pairs: readonly string[]): Record<string, string> | string {
@@ -23,10 +24,10 @@ export async function runCli(args: readonly string[]): Promise<number> {
     .scriptName('ocf-openstack')
     .usage('$0 <command>\n\nOCF resource agents for highly available OpenStack controllers.\nPacemaker runs the agents through their links in /usr/lib/ocf/resource.d/openstack/.')
     .command('list', 'list the agents', {}, () => {
-      process.stdout.write(`${agentNames.join('\n')}\n`);
+      writeStdout(`${agentNames.join('\n')}\n`);
     })
     .command('meta-data <agent>', "print an agent's OCF meta-data", (y) => y.positional('agent', agentChoice), async (argv) => {
-      process.stdout.write(renderMetadata(await loadAgent(argv.agent as (typeof agentNames)[number])));
+      writeStdout(renderMetadata(await loadAgent(argv.agent as (typeof agentNames)[number])));
     })
     .command(
       'run <agent> <action>',
@@ -44,7 +45,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
       async (argv) => {
         const params = parseParams(argv.param as string[]);
         if (typeof params === 'string' || !isAgentName(String(argv.agent))) {
-          process.stderr.write(`${typeof params === 'string' ? params : `unknown agent ${argv.agent}`}\n`);
+          writeStderr(`${typeof params === 'string' ? params : `unknown agent ${argv.agent}`}\n`);
           code = OCF.ERR_ARGS;
           return;
         }
@@ -63,7 +64,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
           ...Object.fromEntries(Object.entries(params).map(([name, value]) => [`OCF_RESKEY_${name}`, value])),
         };
         code = await runAgent(await loadAgent(agentName as (typeof agentNames)[number]), String(argv.action), env);
-        process.stderr.write(`${ocfCodeName(code)} (${code})\n`);
+        writeStderr(`${ocfCodeName(code)} (${code})\n`);
       },
     )
     .demandCommand(1, 'name a command: list, meta-data or run')
@@ -71,7 +72,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
     .version(SUITE_VERSION)
     .help()
     .fail((message, error, y) => {
-      process.stderr.write(`${message ?? error?.message}\n\n${y.help()}\n`);
+      writeStderr(`${message ?? error?.message}\n\n${y.help()}\n`);
       code = OCF.ERR_ARGS;
     })
     .parseAsync();

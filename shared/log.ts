@@ -3,6 +3,7 @@
 // only with HA_debug (to HA_DEBUGLOG when set), and stderr when neither facility nor file is set.
 import { appendFileSync } from 'node:fs';
 import type { LogSettings } from './environment.ts';
+import { stdinIsTerminal, writeStderr } from './io.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'err' | 'crit';
 
@@ -38,7 +39,7 @@ async function syslogThroughLogger(tag: string, priority: string, message: strin
 }
 
 export const systemSinks: LogSinks = {
-  writeStderr: (line) => process.stderr.write(`${line}\n`),
+  writeStderr: (line) => writeStderr(`${line}\n`),
   appendFile: (path, line) => {
     try {
       appendFileSync(path, `${line}\n`);
@@ -58,7 +59,7 @@ export class Logger {
   /** ha_log writes to stderr only when run from a terminal (`tty` tests stdin). */
   private readonly interactive: boolean;
 
-  constructor(settings: LogSettings, sinks: LogSinks = systemSinks, interactive = Boolean(process.stdin.isTTY)) {
+  constructor(settings: LogSettings, sinks: LogSinks = systemSinks, interactive = stdinIsTerminal()) {
     this.settings = settings;
     this.sinks = sinks;
     this.interactive = interactive;

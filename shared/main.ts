@@ -2,11 +2,8 @@
 // invoked as ocf-openstack, it is the command for people (yargs, loaded only then).
 import { basename } from 'node:path';
 import { isAgentName, loadAgent } from '../agents/index.ts';
+import { writeStderr } from './io.ts';
 import { runAgent } from './run.ts';
-
-function flushed(stream: NodeJS.WriteStream): Promise<void> {
-  return new Promise((resolve) => stream.write('', () => resolve()));
-}
 
 async function main(): Promise<number> {
   const invokedAs = basename(process.argv0 || process.argv[1] || '');
@@ -19,10 +16,7 @@ async function main(): Promise<number> {
 // The promise chain rather than top-level await keeps the entry usable in any module format.
 void main()
   .catch((error: unknown) => {
-    process.stderr.write(`ocf-exit-reason:${error instanceof Error ? error.message : String(error)}\n`);
+    writeStderr(`ocf-exit-reason:${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   })
-  .then(async (code) => {
-    await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
-    process.exit(code);
-  });
+  .then((code) => process.exit(code)); // all output was written synchronously (shared/io.ts)

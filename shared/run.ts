@@ -4,6 +4,7 @@ import type { Agent, AnyAgent } from './agent.ts';
 import { Deadline } from './deadline.ts';
 import { readEnvironment, type Env } from './environment.ts';
 import { OCF, ocfCodeName, type OcfCode } from './exit-codes.ts';
+import { writeStderr, writeStdout } from './io.ts';
 import { Logger } from './log.ts';
 import { renderMetadata } from './metadata.ts';
 import { OcfError, type Outcome } from './outcome.ts';
@@ -14,10 +15,7 @@ export interface Output {
   stderr(text: string): void;
 }
 
-export const processOutput: Output = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
+export const processOutput: Output = { stdout: writeStdout, stderr: writeStderr };
 
 export function usage(agent: AnyAgent): string {
   const actions = [...Object.keys(agent.actions), 'meta-data'].join('|');

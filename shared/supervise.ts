@@ -1,6 +1,5 @@
 // Process supervision: launch a daemon detached as its service user, wait for it to be ready
 // within the start timeout, stop it with escalation within the stop timeout.
-import { spawn } from 'node:child_process';
 import { closeSync, constants, mkdirSync, openSync, readSync, fstatSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Deadline } from './deadline.ts';
@@ -55,6 +54,7 @@ export async function launchDaemon(launch: DaemonLaunch): Promise<LaunchedDaemon
     ...launch.env,
     [RESOURCE_MARKER]: launch.marker,
   };
+  const { spawn } = await import('node:child_process'); // start only: kept off the monitor path
   let ended: string | undefined;
   const child = spawn(launch.program, [...launch.args], {
     shell: false,

@@ -1,0 +1,36 @@
+// memcached: our monitor (process and protocol round trip) against the shell `anything` monitor
+// (kill -0 on the pidfile's pid) of the same running daemon.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { agentPath, callAgent, freePort, ocfEnvironment } from '../helpers/agent.ts';
+import { anythingMonitor, type Scenario } from './scenario.ts';
+
+export const memcached: Scenario = {
+  name: 'memcached',
+  async setUp() {
+    const rscTmp = mkdtempSync(join(tmpdir(), 'ocf-bench-'));
+    const port = await freePort();
+    const options = { instance: 'bench-mc', rscTmp, params: { port: String(port) } };
+    const started = await callAgent('memcached', 'start', options);
+    if (started.code !== 0) throw new Error(`memcached did not start: ${started.stderr}`);
+    const pidfile = join(rscTmp, 'memcached-bench-mc.pid');
+    const anythingPidfile = join(rscTmp, 'anything.pid');
+    writeFileSync(anythingPidfile, `${(await import('node:fs')).readFileSync(pidfile, 'utf8')}`);
+    const ours = (check: string) => ({
+      argv: [agentPath('memcached'), 'monitor'],
+      env: ocfEnvironment('memcached', { ...options, params: { ...options.params, monitor_check: check } }),
+    });
+    const reference = anythingMonitor('bench-anything', '/usr/bin/memcached', anythingPidfile);
+    return {
+      pairs: [
+        { name: 'memcached monitor, protocol check', ours: ours('protocol'), reference, referenceName: 'ocf:heartbeat:anything monitor' },
+        { name: 'memcached monitor, process check', ours: ours('process'), reference, referenceName: 'ocf:heartbeat:anything monitor' },
+      ],
+      async tearDown() {
+        await callAgent('memcached', 'stop', options);
+        rmSync(rscTmp, { recursive: true, force: true });
+      },
+    };
+  },
+};
