@@ -27,7 +27,8 @@ export async function runCli(args: readonly string[]): Promise<number> {
       writeStdout(`${agentNames.join('\n')}\n`);
     })
     .command('meta-data <agent>', "print an agent's OCF meta-data", (y) => y.positional('agent', agentChoice), async (argv) => {
-      writeStdout(renderMetadata(await loadAgent(argv.agent as (typeof agentNames)[number])));
+      // yargs reports a bad choice through fail() but may still call the handler
+      if (isAgentName(String(argv.agent))) writeStdout(renderMetadata(await loadAgent(argv.agent as (typeof agentNames)[number])));
     })
     .command(
       'run <agent> <action>',
@@ -71,8 +72,8 @@ export async function runCli(args: readonly string[]): Promise<number> {
     .strict()
     .version(SUITE_VERSION)
     .help()
-    .fail((message, error, y) => {
-      writeStderr(`${message ?? error?.message}\n\n${y.help()}\n`);
+    .fail((message, error) => {
+      writeStderr(`${message ?? error?.message}\nRun "ocf-openstack --help" for usage.\n`);
       code = OCF.ERR_ARGS;
     })
     .parseAsync();

@@ -1,0 +1,63 @@
+// ocf-openstack, the command for people, driven as a person would.
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { agentPath, binaryPath, projectRoot, runProgram, scratchDir } from '../helpers/agent.ts';
+
+const cli = (...args: string[]) => runProgram(binaryPath, args, { PATH: process.env.PATH ?? '' });
+const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+test('list names every agent, and each has its link in resource.d/openstack', async (t) => {
+  const result = await cli('list');
+  t.is(result.code, 0);
+  const agents = result.output.trim().split('\n');
+  t.true(agents.includes('memcached'));
+  for (const agent of agents) {
+    const meta = await runProgram(agentPath(agent), ['meta-data']);
+    t.is(meta.code, 0, agent);
+    t.regex(meta.output, new RegExp(`<resource-agent name="${agent}"`));
+  }
+});
+
+test('meta-data AGENT prints what the agent itself prints', async (t) => {
+  const viaCli = await cli('meta-data', 'memcached');
+  const viaLink = await runProgram(agentPath('memcached'), ['meta-data']);
+  t.is(viaCli.code, 0);
+  t.is(viaCli.output, viaLink.output);
+});
+
+test('run sets the OCF environment and reports the exit code by name with the reason', async (t) => {
+  const rscTmp = scratchDir(t);
+  const result = await runProgram(binaryPath, ['run', 'memcached', 'validate-all', '--param', 'port=eleven'], { PATH: process.env.PATH ?? '', HA_RSCTMP: rscTmp });
+  t.is(result.code, 6);
+  t.regex(result.output, /ocf-exit-reason:parameter port: "eleven" is not an integer/);
+  t.regex(result.output, /OCF_ERR_CONFIGURED \(6\)/);
+  const probe = await runProgram(binaryPath, ['run', 'memcached', 'monitor', '-p', 'port=1', '--instance', 'cli-probe'], { PATH: process.env.PATH ?? '', HA_RSCTMP: rscTmp });
+  t.is(probe.code, 7);
+  t.regex(probe.output, /OCF_NOT_RUNNING \(7\)/);
+});
+
+test('--version, --help, and mistakes', async (t) => {
+  const shown = await cli('--version');
+  t.is(shown.code, 0);
+  t.is(shown.output.trim(), version);
+  const help = await cli('--help');
+  t.is(help.code, 0);
+  for (const command of ['list', 'meta-data', 'run']) t.regex(help.output, new RegExp(`ocf-openstack ${command}`));
+  const unknown = await cli('frobnicate');
+  t.is(unknown.code, 2);
+  t.regex(unknown.output, /Unknown argument|unknown/i);
+  const noAgent = await cli('meta-data', 'nosuchagent');
+  t.is(noAgent.code, 2);
+  const none = await cli();
+  t.is(none.code, 2);
+  t.regex(none.output, /name a command/);
+});
+
+test('an agent link without an action prints usage and exits 2; usage lists the actions', async (t) => {
+  const bare = await runProgram(agentPath('memcached'), []);
+  t.is(bare.code, 2);
+  t.regex(bare.output, /usage: memcached \{start\|stop\|monitor\|validate-all\|meta-data\}/);
+  const usage = await runProgram(agentPath('memcached'), ['usage']);
+  t.is(usage.code, 0);
+});

@@ -1,0 +1,41 @@
+// Every agent's meta-data is valid against resource-agents' ra-api-1.dtd and OCF 1.1's metadata.rng.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { agentNames, loadAgent } from '../../agents/index.ts';
+import { renderMetadata } from '../../shared/metadata.ts';
+
+const DTD = '/usr/share/resource-agents/ra-api-1.dtd';
+const RNG = '/usr/share/resource-agents/metadata.rng';
+
+function xmllint(args: string[], xml: string) {
+  return spawnSync('xmllint', [...args, '-'], { input: xml, encoding: 'utf8' });
+}
+
+for (const name of agentNames) {
+  test(`${name}: meta-data is valid against ra-api-1.dtd and metadata.rng`, async (t) => {
+    const xml = renderMetadata(await loadAgent(name));
+    const dtd = xmllint(['--noout', '--dtdvalid', DTD], xml);
+    t.is(dtd.status, 0, dtd.stderr);
+    const rng = xmllint(['--noout', '--relaxng', RNG], xml);
+    t.is(rng.status, 0, rng.stderr);
+  });
+
+  test(`${name}: meta-data recommends timeouts for every action and an interval for monitor`, async (t) => {
+    const agent = await loadAgent(name);
+    const xml = renderMetadata(agent);
+    for (const action of ['start', 'stop', 'monitor', 'validate-all', 'meta-data']) {
+      t.regex(xml, new RegExp(`<action name="${action}" timeout="\\d+s"`), action);
+    }
+    t.regex(xml, /<action name="monitor" timeout="\d+s" interval="\d+s"/);
+    for (const parameter of Object.keys(agent.parameters)) t.true(xml.includes(`<parameter name="${parameter}"`), parameter);
+  });
+}
+
+test('special characters in descriptions are escaped', async (t) => {
+  const xml = renderMetadata({
+    name: 'x', shortdesc: 'a < b & "c"', longdesc: '<script>', parameters: {},
+    actions: (await loadAgent('memcached')).actions,
+  });
+  t.true(xml.includes('a &lt; b &amp; &quot;c&quot;'));
+  t.is(xmllint(['--noout', '--dtdvalid', DTD], xml).status, 0);
+});
