@@ -6,10 +6,22 @@ export interface Exchange {
   readonly host: string;
   readonly port: number;
   readonly request: string | Uint8Array;
-  /** True once the bytes received so far are a complete answer. */
-  readonly complete: (received: string) => boolean;
+  /**
+   * True once the bytes received so far are a complete answer. `closed` is true when the peer has
+   * closed the connection (an answer delimited by the close, such as an HTTP body without length).
+   */
+  readonly complete: (received: string, closed: boolean) => boolean;
   readonly timeoutMs: number;
 }
+
+/** The same exchange over a Unix stream socket (an admin socket such as HAProxy's stats socket). */
+export interface UnixExchange extends Omit<Exchange, 'host' | 'port'> {
+  /** The socket's path. */
+  readonly unix: string;
+}
+
+/** Where to connect: a TCP address or a Unix socket path. */
+type Target = { readonly host: string; readonly port: number } | { readonly unix: string };
 
 /** What a socket implementation reports back to one exchange. */
 interface Events {
@@ -25,9 +37,7 @@ interface BunSocket {
 }
 
 interface BunRuntime {
-  connect(options: {
-    hostname: string;
-    port: number;
+  connect(options: ({ hostname: string; port: number } | { unix: string }) & {
     socket: {
       open(socket: BunSocket): void;
       data(socket: BunSocket, data: Uint8Array): void;
@@ -41,14 +51,13 @@ interface BunRuntime {
 const bun = (globalThis as { Bun?: BunRuntime }).Bun;
 
 /** Open a connection and report to `events`; returns a function that closes it. */
-async function open(host: string, port: number, events: Events): Promise<() => void> {
+async function open(target: Target, events: Events): Promise<() => void> {
   if (bun) {
     const decoder = new TextDecoder();
     let socket: BunSocket | undefined;
     try {
       socket = await bun.connect({
-        hostname: host,
-        port,
+        ...('unix' in target ? { unix: target.unix } : { hostname: target.host, port: target.port }),
         socket: {
           open: (s) => events.connected((data) => void s.write(data)),
           data: (_s, data) => events.data(decoder.decode(data, { stream: true })),
@@ -63,7 +72,7 @@ async function open(host: string, port: number, events: Events): Promise<() => v
     return () => socket?.end();
   }
   const { connect } = await import('node:net');
-  const socket = connect({ host, port });
+  const socket = 'unix' in target ? connect({ path: target.unix }) : connect({ host: target.host, port: target.port });
   socket.setEncoding('utf8');
   socket.on('connect', () => events.connected((data) => socket.write(data)));
   socket.on('data', (text: string) => events.data(text));
@@ -74,7 +83,17 @@ async function open(host: string, port: number, events: Events): Promise<() => v
 
 /** Send a request over TCP and collect the answer; rejects with a short, human reason. */
 export function tcpExchange(exchange: Exchange): Promise<string> {
-  const { host, port, request, complete, timeoutMs } = exchange;
+  const { host, port } = exchange;
+  return exchangeWith({ host, port }, exchange);
+}
+
+/** Send a request over a Unix stream socket and collect the answer; rejects with a short, human reason. */
+export function unixExchange(exchange: UnixExchange): Promise<string> {
+  return exchangeWith({ unix: exchange.unix }, exchange);
+}
+
+function exchangeWith(target: Target, exchange: Omit<Exchange, 'host' | 'port'>): Promise<string> {
+  const { request, complete, timeoutMs } = exchange;
   return new Promise((resolve, reject) => {
     let received = '';
     let finished = false;
@@ -88,14 +107,14 @@ export function tcpExchange(exchange: Exchange): Promise<string> {
       else resolve(received);
     };
     const timer = setTimeout(() => done(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    void open(host, port, {
+    void open(target, {
       connected: (write) => write(request),
       data: (text) => {
         received += text;
-        if (complete(received)) done();
+        if (complete(received, false)) done();
       },
       failed: (error) => done(new Error(describeSocketError(error))),
-      closed: () => done(complete(received) ? undefined : new Error('connection closed before a complete answer')),
+      closed: () => done(complete(received, true) ? undefined : new Error('connection closed before a complete answer')),
     }).then((closer) => {
       close = closer;
       if (finished) closer();
@@ -109,6 +128,8 @@ function describeSocketError(error: { code?: string; message: string }): string 
     case 'ECONNRESET': return 'connection reset';
     case 'EHOSTUNREACH': case 'ENETUNREACH': return 'address unreachable';
     case 'EADDRNOTAVAIL': return 'address not available here';
+    case 'ENOENT': return 'no such socket';
+    case 'EACCES': return 'permission denied';
     default: return error.code ?? error.message;
   }
 }
@@ -126,7 +147,7 @@ export function isListening(host: string, port: number, timeoutMs: number): Prom
       resolve(answer);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    void open(host, port, {
+    void open({ host, port }, {
       connected: () => done(true),
       data: () => undefined,
       failed: () => done(false),

@@ -1,10 +1,11 @@
 // npm run bench: each agent's monitor against its shell reference, paired in one run.
 // Usage: node test/bench/monitor.ts [scenario ...] [--runs N]
 import { formatResult, measurePair } from './measure.ts';
+import { haproxy } from './haproxy.ts';
 import { memcached } from './memcached.ts';
 import type { Scenario } from './scenario.ts';
 
-const scenarios: readonly Scenario[] = [memcached];
+const scenarios: readonly Scenario[] = [memcached, haproxy];
 
 const args = process.argv.slice(2);
 const runsFlag = args.indexOf('--runs');

@@ -1,0 +1,221 @@
+// ocf:openstack:haproxy: the load balancer in front of the OpenStack APIs. It listens on the
+// virtual IP, so it must run where the VIP is (colocation and order constraints) or be allowed to
+// bind addresses that are not local (net.ipv4.ip_nonlocal_bind). start refuses to hide a missing
+// constraint behind a daemon that dies on "cannot bind socket".
+import { existsSync } from 'node:fs';
+import { defineAgent, type ActionContext } from '../shared/agent.ts';
+import { requireBinary } from '../shared/binary.ts';
+import { daemonLogFile, daemonStatus, notRunningReason, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { sleep } from '../shared/deadline.ts';
+import { runProgram, splitArguments } from '../shared/exec.ts';
+import { OCF } from '../shared/exit-codes.ts';
+import { readBindAddresses } from '../shared/haproxy-config.ts';
+import { unixExchange } from '../shared/net.ts';
+import { fail, failure, notRunning, success, type Outcome } from '../shared/outcome.ts';
+import { choice, string } from '../shared/parameters.ts';
+import { childrenOf, isAlive } from '../shared/proc.ts';
+import { lastLogLine } from '../shared/supervise.ts';
+import { addressFamily, isWildcard, unbracket, vipProblem } from '../shared/vip.ts';
+
+const parameters = {
+  binary: string({
+    shortdesc: 'haproxy binary',
+    longdesc: 'The haproxy program, by name (searched in PATH) or by full path.',
+    default: 'haproxy',
+  }),
+  config: string({
+    shortdesc: 'Configuration file',
+    longdesc: 'The HAProxy configuration file (haproxy -f). It is checked with haproxy -c before every start and reload.',
+    default: '/etc/haproxy/haproxy.cfg',
+  }),
+  pid: string({
+    shortdesc: 'Pidfile',
+    longdesc: 'The pidfile this agent keeps for the HAProxy master process. Default: $HA_RSCTMP/haproxy-RESOURCE_ID.pid.',
+    default: (env) => `${env.rscTmp}/haproxy-${env.instance}.pid`,
+    unique: true,
+  }),
+  vip: string({
+    shortdesc: 'Addresses that must be usable here',
+    longdesc: 'The addresses HAProxy binds that must be usable on this node before it starts (space- or comma-separated IPv4 or IPv6 addresses), usually the virtual IP. Empty: the addresses of the configuration\'s bind lines; wildcards (*, 0.0.0.0, ::) need nothing.',
+  }),
+  vip_check: choice(['strict', 'warn', 'off'], {
+    shortdesc: 'What start does when an address is not usable',
+    longdesc: 'Before start and reload, every address (parameter vip) must be assigned to an interface of this node, or net.ipv4.ip_nonlocal_bind (net.ipv6.ip_nonlocal_bind for IPv6) must be 1. "strict": start fails, naming the address and the constraint to add. "warn": log a warning and start anyway. "off": no check.',
+    default: 'strict',
+  }),
+  stats_socket: string({
+    shortdesc: 'HAProxy admin socket',
+    longdesc: 'The path of the stats socket declared in the configuration (global "stats socket PATH"). When set, monitor asks it "show info" and a running HAProxy whose socket does not answer in time is a failure. Empty: monitor checks the processes only.',
+  }),
+  additional_parameters: string({
+    shortdesc: 'Additional haproxy options',
+    longdesc: 'More options for haproxy (for example a second -f), split into words like a shell would (quotes honoured) but never evaluated by one. They are also given to the configuration check.',
+  }),
+};
+
+type Context = ActionContext<typeof parameters>;
+
+function daemonOf({ params }: Context): Daemon {
+  // SIGUSR1 is HAProxy's soft stop: listeners close, connections in progress finish.
+  return { name: 'haproxy', binary: params.binary, pidfile: params.pid, stopSignal: 'SIGUSR1' };
+}
+
+/** haproxy -c's own verdict on the configuration; undefined when it is valid, otherwise its first error. */
+async function configProblem(program: string, extra: readonly string[], context: Context): Promise<string | undefined> {
+  const { params, deadline } = context;
+  const checked = await runProgram(program, ['-c', '-f', params.config, ...extra], { timeoutMs: deadline.bound(30_000) });
+  if (checked.failedToRun) return `cannot run ${program}: ${checked.failedToRun}`;
+  if (checked.timedOut) return `haproxy -c -f ${params.config} did not finish in time`;
+  if (checked.exitCode === 0) return undefined;
+  const lines = `${checked.stdout}\n${checked.stderr}`.split('\n').map((line) => line.trim()).filter(Boolean);
+  const alert = lines.find((line) => line.startsWith('[ALERT]')) ?? lines.find((line) => !line.startsWith('[NOTICE]'));
+  const message = alert?.replace(/^\[ALERT\]\s*(\(\d+\)\s*)?:\s*/, '') ?? `exit code ${checked.exitCode}`;
+  return `configuration check of ${params.config} failed: ${message}`;
+}
+
+async function validate(context: Context) {
+  const { params, env } = context;
+  const program = requireBinary(params.binary, env);
+  if (!existsSync(params.config)) {
+    if (env.isProbe) fail(OCF.NOT_RUNNING, `configuration ${params.config} does not exist here`);
+    fail(OCF.ERR_INSTALLED, `configuration ${params.config} (parameter config) does not exist`);
+  }
+  for (const address of requiredAddresses(params.vip)) {
+    if (!isWildcard(address) && addressFamily(unbracket(address)) === undefined) {
+      fail(OCF.ERR_CONFIGURED, `parameter vip: "${address}" is not an IPv4 or IPv6 address`);
+    }
+  }
+  const extra = splitArguments(params.additional_parameters);
+  if ('error' in extra) fail(OCF.ERR_CONFIGURED, `parameter additional_parameters: ${extra.error}`);
+  const problem = await configProblem(program, extra, context);
+  if (problem) fail(OCF.ERR_CONFIGURED, problem);
+  return { program, extra };
+}
+
+function requiredAddresses(list: string): string[] {
+  return list.split(/[\s,]+/).filter(Boolean);
+}
+
+/** The VIP colocation check: undefined when every address is usable here, otherwise why not. */
+function vipCheckProblem({ params }: Context): string | undefined {
+  if (params.vip_check === 'off') return undefined;
+  const required = params.vip
+    ? requiredAddresses(params.vip).map((address) => ({ address, where: 'parameter vip' }))
+    : (readBindAddresses(params.config) ?? []).map((bind) => ({ address: bind.address, where: `bind on line ${bind.line} of ${params.config}` }));
+  const problems = required.flatMap(({ address, where }) => {
+    const problem = vipProblem(address);
+    return problem ? [`${problem} (${where})`] : [];
+  });
+  return problems.length ? `haproxy cannot bind here: ${problems.join('; ')}` : undefined;
+}
+
+/** The VIP check as the vip_check parameter wants it: a failure, a warning, or nothing. */
+function enforceVipCheck(context: Context): Outcome | undefined {
+  const problem = vipCheckProblem(context);
+  if (!problem) return undefined;
+  if (context.params.vip_check === 'strict') return failure(OCF.ERR_GENERIC, problem);
+  context.log.warn(`${problem}; going on because vip_check=warn`);
+  return undefined;
+}
+
+/** A "show info" round trip on the admin socket; undefined when HAProxy answers, otherwise why not. */
+async function statsProblem({ params, deadline }: Context): Promise<string | undefined> {
+  if (!params.stats_socket) return undefined;
+  try {
+    const answer = await unixExchange({
+      unix: params.stats_socket, request: 'show info\n', complete: (text) => text.endsWith('\n\n'), timeoutMs: deadline.bound(5000),
+    });
+    return /^Name: HAProxy$/m.test(answer) ? undefined : `unexpected answer to "show info" on ${params.stats_socket}: ${answer.trim().slice(0, 80)}`;
+  } catch (error) {
+    return `no answer to "show info" on ${params.stats_socket}: ${(error as Error).message}`;
+  }
+}
+
+/** The master forks one worker per configuration load: no worker means nothing serves. */
+function workerProblem(masterPid: number): string | undefined {
+  return childrenOf(masterPid).length ? undefined : `the master (pid ${masterPid}) has no worker process`;
+}
+
+async function monitor(context: Context) {
+  const daemon = daemonOf(context);
+  const status = daemonStatus(context.env, daemon);
+  if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
+  const problem = workerProblem(status.pid) ?? (await statsProblem(context));
+  return problem ? failure(OCF.ERR_GENERIC, `haproxy (pid ${status.pid}) is running but ${problem}`) : success;
+}
+
+async function start(context: Context) {
+  const { program, extra } = await validate(context);
+  const daemon = daemonOf(context);
+  const status = daemonStatus(context.env, daemon);
+  if (status.state === 'running') {
+    const problem = workerProblem(status.pid) ?? (await statsProblem(context));
+    return problem ? failure(OCF.ERR_GENERIC, `haproxy is already running but ${problem}`) : success;
+  }
+  const vip = enforceVipCheck(context);
+  if (vip) return vip;
+  // -W: master-worker, so the launched pid stays the master and SIGUSR2 reloads it;
+  // -db: foreground even when the configuration says "daemon".
+  const args = ['-W', '-db', '-f', context.params.config, ...extra];
+  return startDaemon(context, daemon, {
+    program,
+    args,
+    ready: async () => {
+      const pid = daemonStatus(context.env, daemon);
+      if (pid.state !== 'running') return 'the master process is not running';
+      return workerProblem(pid.pid) ?? (await statsProblem(context));
+    },
+  });
+}
+
+/**
+ * Graceful reload: the configuration is checked first, so a broken one never reaches the running
+ * HAProxy. The master re-executes itself on SIGUSR2, forks a new worker and lets the old ones
+ * finish their connections; the listening sockets are handed over, so no connection is refused.
+ */
+async function reload(context: Context) {
+  const { env, log, deadline } = context;
+  await validate(context);
+  const daemon = daemonOf(context);
+  const status = daemonStatus(env, daemon);
+  if (status.state !== 'running') {
+    log.info('haproxy is not running: nothing to reload, the next start reads the new configuration');
+    return success;
+  }
+  const vip = enforceVipCheck(context);
+  if (vip) return vip;
+  const before = new Set(childrenOf(status.pid));
+  log.info(`reloading haproxy (pid ${status.pid}) with SIGUSR2`);
+  try {
+    process.kill(status.pid, 'SIGUSR2');
+  } catch {
+    return failure(OCF.ERR_GENERIC, `haproxy (pid ${status.pid}) exited before it could be reloaded`);
+  }
+  let missing: string | undefined = 'no new worker yet';
+  while (!deadline.expired()) {
+    if (!isAlive(status.pid)) return failure(OCF.ERR_GENERIC, `haproxy (pid ${status.pid}) exited during reload`);
+    const fresh = childrenOf(status.pid).filter((pid) => !before.has(pid));
+    missing = fresh.length ? await statsProblem(context) : 'no new worker yet';
+    if (missing === undefined) {
+      log.info(`haproxy (pid ${status.pid}) reloaded: new worker ${fresh.join(', ')}`);
+      return success;
+    }
+    await sleep(Math.min(100, deadline.remaining()));
+  }
+  const why = lastLogLine(daemonLogFile(env));
+  return failure(OCF.ERR_GENERIC, `haproxy (pid ${status.pid}) did not reload in time: ${missing}${why ? `; its log says: ${why}` : ''}`);
+}
+
+export default defineAgent({
+  name: 'haproxy',
+  shortdesc: 'HAProxy in front of the OpenStack APIs',
+  longdesc: 'Runs HAProxy in master-worker mode, in the foreground, as the load balancer that listens on the virtual IP of the OpenStack API endpoints. Usually a clone on every controller, colocated with and ordered after the VIP. start checks that the addresses HAProxy binds are usable on this node (the VIP is here, or non-local binding is allowed) and refuses otherwise with the constraint to add; start and reload check the configuration with haproxy -c first; reload is graceful and never touches a running HAProxy with a broken configuration; monitor checks the master and its worker and, with stats_socket, that HAProxy answers "show info".',
+  parameters,
+  actions: {
+    start: { timeout: 20, run: start },
+    stop: { timeout: 20, run: (context) => stopDaemon(context, daemonOf(context)) },
+    monitor: { timeout: 20, interval: 10, run: monitor },
+    reload: { timeout: 20, run: reload },
+    'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },
+  },
+});

@@ -1,0 +1,160 @@
+// Can a daemon bind this address here? The kernel's own view of this network namespace:
+// /proc/net/fib_trie (IPv4 local routes), /proc/net/if_inet6 (IPv6 addresses) and the
+// ip_nonlocal_bind sysctls. No `ip` output parsing, no node:net (hot-path cost in the binary).
+import { readFileSync } from 'node:fs';
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Remove the brackets operators put around IPv6 literals ("[::1]"). */
+export function unbracket(address: string): string {
+  return address.replace(/^\[(.*)\]$/, '$1');
+}
+
+/** An IPv4 dotted quad as a 32-bit number; undefined when it is not one. */
+export function parseIPv4(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
+    value = value * 256 + Number(part);
+  }
+  return value;
+}
+
+/** An IPv6 literal as 32 lowercase hex digits (the /proc/net/if_inet6 form); undefined when it is not one. */
+export function parseIPv6(text: string): string | undefined {
+  let bare = unbracket(text).replace(/%[^%]+$/, '');
+  // An embedded IPv4 tail (::ffff:1.2.3.4) becomes two hex groups.
+  const tail = /:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
+  if (tail) {
+    const v4 = parseIPv4(tail[1]!);
+    if (v4 === undefined) return undefined;
+    bare = `${bare.slice(0, tail.index)}:${(v4 >>> 16).toString(16)}:${(v4 & 0xffff).toString(16)}`;
+  }
+  const halves = bare.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (half: string) => (half === '' ? [] : half.split(':'));
+  const head = groups(halves[0]!);
+  const rest = halves.length === 2 ? groups(halves[1]!) : [];
+  const missing = 8 - head.length - rest.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
+  const all = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...rest];
+  if (!all.every((group) => /^[0-9a-fA-F]{1,4}$/.test(group))) return undefined;
+  return all.map((group) => group.toLowerCase().padStart(4, '0')).join('');
+}
+
+export type AddressFamily = 'ipv4' | 'ipv6';
+
+const V4_MAPPED = '00000000000000000000ffff';
+
+/** The IPv4 address inside an IPv4-mapped IPv6 one (::ffff:1.2.3.4): the kernel treats it as IPv4. */
+function mappedIPv4(address: string): string | undefined {
+  const v6 = parseIPv6(address);
+  if (v6 === undefined || !v6.startsWith(V4_MAPPED)) return undefined;
+  const value = parseInt(v6.slice(24), 16);
+  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join('.');
+}
+
+/** The address in its kernel form: unbracketed, and IPv4-mapped IPv6 as plain IPv4. */
+function kernelForm(address: string): string {
+  const bare = unbracket(address.trim());
+  return mappedIPv4(bare) ?? bare;
+}
+
+/** The family of an IP literal; undefined for anything else (a host name). */
+export function addressFamily(address: string): AddressFamily | undefined {
+  if (parseIPv4(address) !== undefined) return 'ipv4';
+  if (parseIPv6(address) !== undefined) return 'ipv6';
+  return undefined;
+}
+
+/** The wildcard addresses: binding them needs nothing. */
+export function isWildcard(address: string): boolean {
+  const bare = unbracket(address.trim());
+  return bare === '' || bare === '*' || bare === '0.0.0.0' || parseIPv6(bare) === '0'.repeat(32);
+}
+
+/**
+ * The IPv4 local routes of this namespace: [network, prefix length] for every "host LOCAL" leaf
+ * of /proc/net/fib_trie. A /32 is an assigned address; a shorter prefix is a local range
+ * (127.0.0.0/8, or an AnyIP route such as `ip route add local 10.0.0.0/24 dev lo`).
+ */
+function ipv4LocalRoutes(): Array<[number, number]> {
+  const trie = readText('/proc/net/fib_trie');
+  if (trie === undefined) return [];
+  const routes: Array<[number, number]> = [];
+  let leaf: number | undefined;
+  for (const line of trie.split('\n')) {
+    const address = /^\s*\|-- (\S+)$/.exec(line);
+    if (address) {
+      leaf = parseIPv4(address[1]!);
+      continue;
+    }
+    const entry = /^\s*\/(\d+) \S+ LOCAL$/.exec(line);
+    if (entry && leaf !== undefined) routes.push([leaf, Number(entry[1])]);
+  }
+  return routes;
+}
+
+function inPrefix(address: number, network: number, prefix: number): boolean {
+  if (prefix === 0) return true;
+  const size = 2 ** (32 - prefix);
+  return Math.floor(address / size) === Math.floor(network / size);
+}
+
+/** IPv6 addresses assigned here, as 32 hex digits, leaving out those whose duplicate-address detection failed. */
+function ipv6LocalAddresses(): string[] {
+  const table = readText('/proc/net/if_inet6');
+  if (table === undefined) return [];
+  const DAD_FAILED = 0x08;
+  return table.split('\n').flatMap((line) => {
+    const [hex, , , , flags] = line.trim().split(/\s+/);
+    if (!hex || hex.length !== 32 || flags === undefined) return [];
+    return (parseInt(flags, 16) & DAD_FAILED) !== 0 ? [] : [hex.toLowerCase()];
+  });
+}
+
+/** Is the address assigned to an interface in this network namespace (the kernel's view)? */
+export function isLocalAddress(address: string): boolean {
+  const bare = kernelForm(address);
+  const v4 = parseIPv4(bare);
+  if (v4 !== undefined) return ipv4LocalRoutes().some(([network, prefix]) => inPrefix(v4, network, prefix));
+  const v6 = parseIPv6(bare);
+  if (v6 !== undefined) return ipv6LocalAddresses().includes(v6);
+  return false;
+}
+
+/** The sysctl that lets a daemon bind an address of this family that is not (yet) local. */
+export function nonLocalBindSysctl(address: string): string {
+  return addressFamily(kernelForm(address)) === 'ipv6' ? 'net.ipv6.ip_nonlocal_bind' : 'net.ipv4.ip_nonlocal_bind';
+}
+
+/** Is the family's ip_nonlocal_bind sysctl 1 in this network namespace? */
+export function nonLocalBindAllowed(address: string): boolean {
+  const path = `/proc/sys/${nonLocalBindSysctl(address).replaceAll('.', '/')}`;
+  return readText(path)?.trim() === '1';
+}
+
+/**
+ * undefined when a daemon can bind `address` here: a wildcard, a local address, or the family's
+ * ip_nonlocal_bind is 1. Otherwise the reason, naming the address, the sysctl and the constraint
+ * that would have prevented it. Host names are not resolved and not checked (undefined).
+ */
+export function vipProblem(address: string): string | undefined {
+  const shown = unbracket(address.trim());
+  const bare = kernelForm(address);
+  if (isWildcard(bare) || addressFamily(bare) === undefined) return undefined;
+  if (isLocalAddress(bare) || nonLocalBindAllowed(bare)) return undefined;
+  const sysctl = nonLocalBindSysctl(bare);
+  return `address ${shown} is not assigned to any interface of this node and ${sysctl} is 0: `
+    + 'colocate this resource with the VIP and start it after the VIP '
+    + '(pcs constraint colocation add THIS-RESOURCE with VIP-RESOURCE INFINITY; pcs constraint order start VIP-RESOURCE then THIS-RESOURCE), '
+    + `or set ${sysctl} = 1 on every node`;
+}

@@ -1,0 +1,318 @@
+// ocf:openstack:haproxy against a real HAProxy from Debian, through the compiled binary. The VIP
+// tests run the agent inside a network namespace of their own, whose lo carries (or not) the VIP
+// and whose ip_nonlocal_bind the test sets: the host's network is never touched.
+import test, { type ExecutionContext } from 'ava';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { agentPath, callAgent, freePort, ocfEnvironment, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
+import { addAddress, callAgentIn, clientLoop, networkNamespace, removeAddress, runIn, setSysctl, type Namespace } from '../helpers/netns.ts';
+import { deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram, stranger, waitFor } from '../helpers/processes.ts';
+
+const OCF_SUCCESS = 0;
+const OCF_ERR_GENERIC = 1;
+const OCF_ERR_INSTALLED = 5;
+const OCF_ERR_CONFIGURED = 6;
+const OCF_NOT_RUNNING = 7;
+
+test.before((t) => {
+  requireProgram(t, '/usr/sbin/haproxy');
+  requireProgram(t, '/usr/sbin/ip');
+});
+
+interface Site {
+  /** The frontend's address (the VIP) and port. */
+  readonly frontend: string;
+  readonly port: number;
+  /** The backend: a second proxy on loopback that answers `body`. */
+  readonly backendPort: number;
+  readonly socket: string;
+  readonly body: string;
+}
+
+/** A frontend on the VIP, a backend server, and that server: HAProxy answering `body` itself. */
+function haproxyConfig(site: Site, extra = ''): string {
+  const bind = site.frontend.includes(':') ? `[${site.frontend}]:${site.port}` : `${site.frontend}:${site.port}`;
+  return `# written by haproxy.test.ts
+global
+    daemon                      # the agent runs it in the foreground all the same
+    stats socket ${site.socket} mode 600 level admin
+    stats timeout 5s
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend api
+    bind ${bind}
+${extra}    default_backend app
+backend app
+    server app1 127.0.0.1:${site.backendPort}
+listen answer
+    bind 127.0.0.1:${site.backendPort}
+    http-request return status 200 content-type text/plain string "${site.body}"
+`;
+}
+
+interface Resource {
+  readonly options: CallOptions;
+  readonly pidfile: string;
+  readonly config: string;
+  readonly site: Site;
+  readonly rscTmp: string;
+}
+
+/** An haproxy resource in its own scratch HA_RSCTMP, whose daemon never outlives the test. */
+async function resource(t: ExecutionContext, name: string, site: Partial<Site> = {}, params: Record<string, string> = {}): Promise<Resource> {
+  const rscTmp = scratchDir(t, 'ocf-haproxy-');
+  const full: Site = {
+    frontend: site.frontend ?? '127.0.0.1',
+    port: site.port ?? (await freePort()),
+    backendPort: site.backendPort ?? (await freePort()),
+    socket: join(rscTmp, 'admin.sock'),
+    body: site.body ?? 'v1',
+  };
+  const config = join(rscTmp, 'haproxy.cfg');
+  writeFileSync(config, haproxyConfig(full));
+  const pidfile = join(rscTmp, `haproxy-${name}.pid`);
+  killAtEnd(t, pidfile);
+  const options = { instance: name, rscTmp, params: { config, stats_socket: full.socket, ...params } };
+  return { options, pidfile, config, site: full, rscTmp };
+}
+
+const call = (r: Resource, action: string, extra: Partial<CallOptions> = {}) => callAgent('haproxy', action, { ...r.options, ...extra });
+const callIn = (ns: Namespace, r: Resource, action: string, extra: Partial<CallOptions> = {}) =>
+  callAgentIn(ns, 'haproxy', action, { ...r.options, ...extra });
+
+/** One HTTP GET from inside the namespace: the body, or the error. */
+async function fetchIn(ns: Namespace, host: string, port: number): Promise<string> {
+  const script = `const r = await fetch('http://${host.includes(':') ? `[${host}]` : host}:${port}/').then((r) => r.text(), (e) => 'error ' + (e.cause?.code ?? e.message)); process.stdout.write(r);`;
+  return (await runIn(ns, process.execPath, ['--input-type=module', '-e', script], undefined, 20_000)).output.trim();
+}
+
+const VIP = '198.51.100.10';
+
+test('ocf-tester passes with the VIP on this node (namespace)', async (t) => {
+  requireProgram(t, '/usr/sbin/ocf-tester');
+  const ns = await networkNamespace(t);
+  await addAddress(ns, `${VIP}/32`);
+  const r = await resource(t, 'hap-tester', { frontend: VIP, port: 8080 });
+  const env = ocfEnvironment('haproxy', r.options);
+  const result = await runIn(ns, '/usr/sbin/ocf-tester', ['-v', '-n', 'hap-tester', '-o', `config=${r.config}`, '-o', `stats_socket=${r.site.socket}`, agentPath('haproxy')], {
+    ...process.env, HA_RSCTMP: env.HA_RSCTMP,
+  });
+  t.is(result.code, 0, result.output);
+  t.regex(result.output, /passed all tests/);
+  t.regex(result.output, /Checking for reload action/);
+  t.false(existsSync(r.pidfile));
+});
+
+test('start without the VIP and with ip_nonlocal_bind 0 fails naming the address, the sysctl and the constraint', async (t) => {
+  const ns = await networkNamespace(t);
+  await setSysctl(ns, 'net.ipv4.ip_nonlocal_bind', '0');
+  const r = await resource(t, 'hap-novip', { frontend: VIP, port: 8080 });
+  const start = await callIn(ns, r, 'start');
+  t.is(start.code, OCF_ERR_GENERIC, start.stderr);
+  t.regex(start.reason ?? '', new RegExp(`address ${VIP.replaceAll('.', '\\.')} is not assigned to any interface.*net\\.ipv4\\.ip_nonlocal_bind is 0`));
+  t.regex(start.reason ?? '', /pcs constraint colocation add .* with .*pcs constraint order start .* then /);
+  t.regex(start.reason ?? '', /bind on line \d+ of .*haproxy\.cfg/);
+  t.is(pidFromFile(r.pidfile), undefined, 'nothing was launched');
+  t.is((await callIn(ns, r, 'monitor')).code, OCF_NOT_RUNNING);
+
+  // The same check with the address given explicitly.
+  const explicit = await callIn(ns, r, 'start', { params: { ...r.options.params, vip: `${VIP}` } });
+  t.is(explicit.code, OCF_ERR_GENERIC);
+  t.regex(explicit.reason ?? '', /parameter vip/);
+
+  // vip_check=warn goes on, and HAProxy itself then fails to bind: the reason still says why.
+  const warned = await callIn(ns, r, 'start', { params: { ...r.options.params, vip_check: 'warn' } });
+  t.is(warned.code, OCF_ERR_GENERIC);
+  t.regex(warned.stderr, /going on because vip_check=warn/);
+  t.regex(warned.reason ?? '', /haproxy exited during start/);
+  t.is((await callIn(ns, r, 'stop')).code, OCF_SUCCESS);
+
+  // The VIP arrives (IPaddr2 started first): start works and the frontend serves on it.
+  await addAddress(ns, `${VIP}/32`);
+  t.is((await callIn(ns, r, 'start')).code, OCF_SUCCESS);
+  t.is((await callIn(ns, r, 'monitor')).code, OCF_SUCCESS);
+  t.is(await fetchIn(ns, VIP, 8080), 'v1');
+  t.is((await callIn(ns, r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('start succeeds without the VIP when net.ipv4.ip_nonlocal_bind is 1 in the namespace', async (t) => {
+  const ns = await networkNamespace(t);
+  await setSysctl(ns, 'net.ipv4.ip_nonlocal_bind', '1');
+  const r = await resource(t, 'hap-nonlocal', { frontend: VIP, port: 8080 });
+  const start = await callIn(ns, r, 'start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  t.is((await callIn(ns, r, 'monitor')).code, OCF_SUCCESS);
+  // HAProxy is bound ahead of the VIP; once the VIP arrives it serves without a restart.
+  t.regex(await fetchIn(ns, VIP, 8080), /^error/);
+  await addAddress(ns, `${VIP}/32`);
+  t.is(await fetchIn(ns, VIP, 8080), 'v1');
+  await removeAddress(ns, `${VIP}/32`);
+  t.is((await callIn(ns, r, 'stop')).code, OCF_SUCCESS);
+  t.false(existsSync(r.pidfile));
+});
+
+test('IPv6: the VIP check reads the IPv6 addresses and net.ipv6.ip_nonlocal_bind', async (t) => {
+  const ns = await networkNamespace(t);
+  const vip6 = 'fd00:10::10';
+  const r = await resource(t, 'hap-ipv6', { frontend: vip6, port: 8080 });
+  const start = await callIn(ns, r, 'start');
+  t.is(start.code, OCF_ERR_GENERIC, start.stderr);
+  t.regex(start.reason ?? '', /address fd00:10::10 is not assigned .*net\.ipv6\.ip_nonlocal_bind is 0/);
+  await addAddress(ns, `${vip6}/128`);
+  const started = await callIn(ns, r, 'start');
+  t.is(started.code, OCF_SUCCESS, started.stderr);
+  t.is(await fetchIn(ns, vip6, 8080), 'v1');
+  t.is((await callIn(ns, r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('reload with a good configuration loses no connection; a bad one leaves the old HAProxy serving', async (t) => {
+  const ns = await networkNamespace(t);
+  await addAddress(ns, `${VIP}/32`);
+  const r = await resource(t, 'hap-reload', { frontend: VIP, port: 8080 });
+  t.is((await callIn(ns, r, 'start')).code, OCF_SUCCESS);
+  const master = pidFromFile(r.pidfile)!;
+
+  const loop = clientLoop(t, ns, VIP, 8080);
+  await loop.ready;
+  writeFileSync(r.config, haproxyConfig({ ...r.site, body: 'v2' }));
+  const reload = await callIn(ns, r, 'reload');
+  t.is(reload.code, OCF_SUCCESS, reload.stderr);
+  await new Promise((resolve) => setTimeout(resolve, 500)); // traffic after the reload, too
+  const counts = await loop.finish();
+  t.log(`client loop across the reload: ${JSON.stringify(counts)}`);
+  t.is(counts.failed, 0, JSON.stringify(counts));
+  t.true((counts.answers.v1 ?? 0) > 0, JSON.stringify(counts));
+  t.true((counts.answers.v2 ?? 0) > 0, `the new configuration serves: ${JSON.stringify(counts)}`);
+  t.deepEqual(Object.keys(counts.answers).sort(), ['v1', 'v2']);
+  t.is(pidFromFile(r.pidfile), master, 'the master stays; workers are replaced');
+
+  // A broken configuration: reload refuses with haproxy -c's message, v2 keeps serving.
+  writeFileSync(r.config, haproxyConfig({ ...r.site, body: 'v3' }, '    no-such-keyword here\n'));
+  const bad = await callIn(ns, r, 'reload');
+  t.is(bad.code, OCF_ERR_CONFIGURED);
+  t.regex(bad.reason ?? '', /configuration check of .*haproxy\.cfg failed: .*unknown keyword 'no-such-keyword'/);
+  t.is(await fetchIn(ns, VIP, 8080), 'v2');
+  t.is((await callIn(ns, r, 'monitor')).code, OCF_SUCCESS);
+  t.is(pidFromFile(r.pidfile), master);
+  t.is((await callIn(ns, r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('validate-all: haproxy -c reports the first error; a missing config is not installed, or not running at a probe', async (t) => {
+  const r = await resource(t, 'hap-validate');
+  t.is((await call(r, 'validate-all')).code, OCF_SUCCESS);
+  writeFileSync(r.config, `${readFileSync(r.config, 'utf8')}frontend broken\n    bind 127.0.0.1:1\n    frobnicate\n`);
+  const bad = await call(r, 'validate-all');
+  t.is(bad.code, OCF_ERR_CONFIGURED);
+  t.regex(bad.reason ?? '', /parsing \[.*haproxy\.cfg:\d+\] : unknown keyword 'frobnicate'/);
+  t.is((await call(r, 'start')).code, OCF_ERR_CONFIGURED);
+  t.is(pidFromFile(r.pidfile), undefined);
+
+  const missing = { params: { ...r.options.params, config: join(r.rscTmp, 'nope.cfg') } };
+  const validate = await call(r, 'validate-all', missing);
+  t.is(validate.code, OCF_ERR_INSTALLED);
+  t.regex(validate.reason ?? '', /nope\.cfg .*does not exist/);
+  t.is((await call(r, 'start', missing)).code, OCF_ERR_INSTALLED);
+  t.is((await call(r, 'monitor', { ...missing, intervalMs: 0 })).code, OCF_NOT_RUNNING);
+  t.is((await call(r, 'monitor', { intervalMs: 0, env: { OCF_TESTER_FAIL_HAVE_BINARY: '1' } })).code, OCF_NOT_RUNNING);
+  const badVip = await call(r, 'validate-all', { params: { ...r.options.params, vip: '10.0.0.1 not-an-address' } });
+  t.is(badVip.code, OCF_ERR_CONFIGURED);
+  t.regex(badVip.reason ?? '', /parameter vip: "not-an-address"/);
+});
+
+test('kill -9 of the master: monitor says not running, start recovers', async (t) => {
+  const r = await resource(t, 'hap-kill');
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const pid = pidFromFile(r.pidfile)!;
+  t.true(isAlive(pid));
+  kill(pid, 'SIGKILL');
+  await waitFor(() => !isAlive(pid), 5000);
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_NOT_RUNNING);
+  t.regex(monitor.reason ?? '', new RegExp(`pid ${pid}.*not running`));
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.not(pidFromFile(r.pidfile), pid);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.false(existsSync(r.pidfile));
+});
+
+test('a running HAProxy whose stats socket does not answer is a failure (1), not "not running"', async (t) => {
+  const r = await resource(t, 'hap-hung');
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const master = pidFromFile(r.pidfile)!;
+  const worker = Number(readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/)[0]);
+  kill(worker, 'SIGSTOP');
+  t.teardown(() => kill(worker, 'SIGCONT'));
+  const monitor = await call(r, 'monitor', { timeoutMs: 4000 });
+  t.is(monitor.code, OCF_ERR_GENERIC);
+  t.regex(monitor.reason ?? '', /running but no answer to "show info"/);
+  kill(worker, 'SIGCONT');
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  // Without stats_socket, monitor looks at the processes only.
+  kill(worker, 'SIGSTOP');
+  t.is((await call(r, 'monitor', { params: { config: r.config } })).code, OCF_SUCCESS);
+  kill(worker, 'SIGCONT');
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('a stale pidfile (dead pid) is not running; stop removes it and start works', async (t) => {
+  const r = await resource(t, 'hap-stale');
+  writeFileSync(r.pidfile, `${await deadPid()}\n`);
+  t.is((await call(r, 'monitor')).code, OCF_NOT_RUNNING);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.false(existsSync(r.pidfile));
+  writeFileSync(r.pidfile, `${await deadPid()}\n`);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('a pidfile naming another live process: not running, and stop never signals it', async (t) => {
+  const r = await resource(t, 'hap-foreign');
+  const pid = stranger(t);
+  writeFileSync(r.pidfile, `${pid}\n`);
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_NOT_RUNNING);
+  t.regex(monitor.reason ?? '', /not this resource's haproxy/);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.true(isAlive(pid));
+  t.false(existsSync(r.pidfile));
+  const reload = await call(r, 'reload');
+  t.is(reload.code, OCF_SUCCESS, 'nothing of ours to reload');
+  t.true(isAlive(pid));
+});
+
+test('stop is graceful and escalates to SIGKILL when HAProxy does not stop in time', async (t) => {
+  const r = await resource(t, 'hap-stubborn');
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const master = pidFromFile(r.pidfile)!;
+  const worker = Number(readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/)[0]);
+  kill(master, 'SIGSTOP');
+  const stop: AgentCall = await call(r, 'stop', { timeoutMs: 6000 });
+  t.is(stop.code, OCF_SUCCESS, stop.stderr);
+  t.true(stop.elapsedMs < 6000, `stop took ${stop.elapsedMs} ms`);
+  t.regex(stop.stderr, /killing it with SIGKILL/);
+  t.false(isAlive(master));
+  t.true(await waitFor(() => !isAlive(worker), 5000), 'the worker went with its master');
+  t.false(existsSync(r.pidfile));
+});
+
+test('parameters are hostile input: nothing is evaluated by a shell', async (t) => {
+  const dir = scratchDir(t);
+  const canary = join(dir, 'evaluated');
+  const r = await resource(t, 'hap-hostile', {}, { additional_parameters: `-L '$(touch ${canary})'` });
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  t.false(existsSync(canary));
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  const unterminated = await call(r, 'validate-all', { params: { ...r.options.params, additional_parameters: "'open" } });
+  t.is(unterminated.code, OCF_ERR_CONFIGURED);
+  t.regex(unterminated.reason ?? '', /additional_parameters: unterminated single quote/);
+  const meta = await callAgent('haproxy', 'meta-data', { instance: '', rscTmp: '/nonexistent' });
+  t.is(meta.code, 0);
+  t.regex(meta.stdout, /<action name="reload"/);
+});
