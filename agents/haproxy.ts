@@ -70,7 +70,9 @@ async function configProblem(program: string, extra: readonly string[], context:
   const lines = `${checked.stdout}\n${checked.stderr}`.split('\n').map((line) => line.trim()).filter(Boolean);
   const alert = lines.find((line) => line.startsWith('[ALERT]')) ?? lines.find((line) => !line.startsWith('[NOTICE]'));
   const message = alert?.replace(/^\[ALERT\]\s*(\(\d+\)\s*)?:\s*/, '') ?? `exit code ${checked.exitCode}`;
-  return `configuration check of ${params.config} failed: ${message}`;
+  // Pacemaker keeps 128 characters of a reason: the error comes first, the file is named once.
+  const located = /^config\s*:\s*parsing \[(.+):(\d+)\]\s*:\s*(.*)$/.exec(message);
+  return located ? `${located[1]}:${located[2]}: ${located[3]}` : `haproxy -c -f ${params.config}: ${message}`;
 }
 
 async function validate(context: Context) {

@@ -193,7 +193,7 @@ test('reload with a good configuration loses no connection; a bad one leaves the
   writeFileSync(r.config, haproxyConfig({ ...r.site, body: 'v3' }, '    no-such-keyword here\n'));
   const bad = await callIn(ns, r, 'reload');
   t.is(bad.code, OCF_ERR_CONFIGURED);
-  t.regex(bad.reason ?? '', /configuration check of .*haproxy\.cfg failed: .*unknown keyword 'no-such-keyword'/);
+  t.regex(bad.reason ?? '', /haproxy\.cfg:\d+: unknown keyword 'no-such-keyword'/);
   t.is(await fetchIn(ns, VIP, 8080), 'v2');
   t.is((await callIn(ns, r, 'monitor')).code, OCF_SUCCESS);
   t.is(pidFromFile(r.pidfile), master);
@@ -206,7 +206,7 @@ test('validate-all: haproxy -c reports the first error; a missing config is not 
   writeFileSync(r.config, `${readFileSync(r.config, 'utf8')}frontend broken\n    bind 127.0.0.1:1\n    frobnicate\n`);
   const bad = await call(r, 'validate-all');
   t.is(bad.code, OCF_ERR_CONFIGURED);
-  t.regex(bad.reason ?? '', /parsing \[.*haproxy\.cfg:\d+\] : unknown keyword 'frobnicate'/);
+  t.regex(bad.reason ?? '', /haproxy\.cfg:\d+: unknown keyword 'frobnicate'/);
   t.is((await call(r, 'start')).code, OCF_ERR_CONFIGURED);
   t.is(pidFromFile(r.pidfile), undefined);
 
