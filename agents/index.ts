@@ -3,6 +3,7 @@ import type { AnyAgent } from "../shared/agent.ts";
 
 const loaders = {
   memcached: () => import('./memcached.ts'),
+  ceilometer: () => import('./ceilometer.ts'),
   haproxy: () => import('./haproxy.ts'),
 } satisfies Record<string, () => Promise<{ default: AnyAgent }>>;
 

@@ -1,5 +1,5 @@
 // What the kernel says about a process, read from /proc (no ps, no pgrep).
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 
 function readProc(pid: number, file: string): string | undefined {
@@ -48,6 +48,24 @@ export function childrenOf(pid: number): number[] {
   return list ? list.trim().split(/\s+/).filter(Boolean).map(Number).filter(isAlive) : [];
 }
 
+/** Children forked by any thread of `pid` (python forks workers from threads, too). */
+function childrenOfAnyThread(pid: number): number[] {
+  let threads: string[];
+  try {
+    threads = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return threads.flatMap((tid) => (readProc(pid, `task/${tid}/children`) ?? '').trim().split(/\s+/).filter(Boolean).map(Number)).filter(isAlive);
+}
+
+/** `pid` and all its live descendants (a daemon's workers), parents first. */
+export function processTree(pid: number): number[] {
+  const tree = isAlive(pid) ? [pid] : [];
+  for (let i = 0; i < tree.length && tree.length < 4096; i++) tree.push(...childrenOfAnyThread(tree[i]!));
+  return tree;
+}
+
 /** The variable every daemon we launch carries in its environment, naming its resource. */
 export const RESOURCE_MARKER = 'OCF_OPENSTACK_RESOURCE';
 
@@ -80,7 +98,9 @@ export function isExpectedProcess(pid: number, identity: ProgramIdentity): boole
   const wanted = basename(identity.binary);
   const viaExe = exe !== undefined && (exe === identity.binary || basename(exe) === wanted);
   const viaArgv = argv.slice(0, 2).some((word) => word === identity.binary || basename(word) === wanted);
-  if (!viaExe && !viaArgv) return false;
+  // A python daemon that renamed itself with setproctitle (cotyledon: "NAME: master process [...]").
+  const viaTitle = argv[0]?.startsWith(`${wanted}: `) === true;
+  if (!viaExe && !viaArgv && !viaTitle) return false;
   return identity.marker === undefined || environmentValue(pid, RESOURCE_MARKER) === identity.marker;
 }
 

@@ -3,9 +3,10 @@
 import { formatResult, measurePair } from './measure.ts';
 import { haproxy } from './haproxy.ts';
 import { memcached } from './memcached.ts';
+import { ceilometer } from './ceilometer.ts';
 import type { Scenario } from './scenario.ts';
 
-const scenarios: readonly Scenario[] = [memcached, haproxy];
+const scenarios: readonly Scenario[] = [memcached, haproxy, ceilometer];
 
 const args = process.argv.slice(2);
 const runsFlag = args.indexOf('--runs');

@@ -1,0 +1,293 @@
+// ocf:openstack:ceilometer: the Telemetry polling agent (central or compute), run as several
+// instances that split their work through Tooz (HA guide: "Telemetry API"). The guide's rules
+// (a coordination backend for more than one instance, memcached timeout above the heartbeat,
+// workload_partitioning for compute) are checked here instead of being learnt from lost samples.
+import { hostname } from 'node:os';
+import { basename } from 'node:path';
+import { defineAgent, type ActionContext } from '../shared/agent.ts';
+import { requireBinary } from '../shared/binary.ts';
+import {
+  forgetMember, learnMember, membershipOf, parseBackendUrl, partitioningGroup, recallMember, rememberMember, clientKey, unreachable,
+  type Backend, type Checkable, type LearnedMember,
+} from '../shared/coordination.ts';
+import { daemonStatus, notRunningReason, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { Deadline } from '../shared/deadline.ts';
+import { splitArguments } from '../shared/exec.ts';
+import { OCF } from '../shared/exit-codes.ts';
+import { configSourcesIn, isOsloTrue, readOsloConfig } from '../shared/ini.ts';
+import { fail, failure, notRunning, success, type Outcome } from '../shared/outcome.ts';
+import { choice, integer, string } from '../shared/parameters.ts';
+import { processTree } from '../shared/proc.ts';
+import { establishedTo } from '../shared/tcp-connections.ts';
+import { lookupUser } from '../shared/users.ts';
+
+const NAMESPACES = ['central', 'compute', 'ipmi'];
+
+const parameters = {
+  binary: string({
+    shortdesc: 'Polling agent program',
+    longdesc: 'The polling agent, by name (searched in PATH) or by full path. ceilometer-polling is given --polling-namespaces; a legacy per-namespace program (ceilometer-agent-central) is run with the configuration options only.',
+    default: 'ceilometer-polling',
+  }),
+  namespaces: string({
+    shortdesc: 'Polling namespaces',
+    longdesc: 'The polling namespaces (central, compute, ipmi), separated by spaces or commas (ceilometer-polling --polling-namespaces). They also name the partitioning group.',
+    default: 'central',
+  }),
+  config: string({
+    shortdesc: 'Configuration file',
+    longdesc: 'The ceilometer configuration file (--config-file). Further --config-file and --config-dir options in additional_parameters are read too, in order, as oslo.config does.',
+    default: '/etc/ceilometer/ceilometer.conf',
+  }),
+  user: string({
+    shortdesc: 'User the agent runs as',
+    longdesc: 'The user the polling agent runs as.',
+    default: 'ceilometer',
+  }),
+  pid: string({
+    shortdesc: 'Pidfile',
+    longdesc: 'The pidfile this agent keeps for the polling agent. Default: $HA_RSCTMP/ceilometer-RESOURCE_ID.pid.',
+    default: (env) => `${env.rscTmp}/ceilometer-${env.instance}.pid`,
+    unique: true,
+  }),
+  additional_parameters: string({
+    shortdesc: 'Additional agent options',
+    longdesc: 'More options for the polling agent, split into words like a shell would (quotes honoured) but never evaluated by one.',
+  }),
+  amqp_server_port: integer({
+    shortdesc: 'Message bus port to require a connection to',
+    longdesc: 'When set, monitor requires an ESTABLISHED TCP connection from the agent\'s processes to this port (the AMQP server, 5672 for RabbitMQ), read from /proc.',
+    min: 1, max: 65535,
+  }),
+  coordination_check: choice(['auto', 'true', 'false'], {
+    shortdesc: 'Check workload partitioning',
+    longdesc: 'Whether monitor checks, in the coordination backend itself, that this node\'s agent is a live member of its partitioning group. "auto": when the resource is a clone and [coordination] backend_url is a redis:// or memcached:// URL. "true" requires such a URL.',
+    default: 'auto',
+  }),
+};
+
+type Context = ActionContext<typeof parameters>;
+
+interface Settings {
+  readonly program: string;
+  readonly extra: string[];
+  readonly namespaces: string[];
+  readonly backend: Backend | undefined;
+  /** The backend monitor looks into, when the coordination check is on. */
+  readonly checked: Checkable | undefined;
+  readonly group: string;
+  readonly warnings: string[];
+}
+
+function daemonOf({ params }: Context): Daemon {
+  return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid };
+}
+
+function memberFile({ params }: Context): string {
+  return `${params.pid}.member`;
+}
+
+function namespacesOf(text: string): string[] {
+  const names = text.split(/[\s,]+/).filter(Boolean);
+  if (names.length === 0) fail(OCF.ERR_CONFIGURED, 'parameter namespaces is empty');
+  const unknown = names.find((name) => !NAMESPACES.includes(name));
+  if (unknown) fail(OCF.ERR_CONFIGURED, `parameter namespaces: "${unknown}" is not one of ${NAMESPACES.join(', ')}`);
+  return [...new Set(names)];
+}
+
+/** Everything the configuration says, checked against the HA guide's rules. */
+function readSettings(context: Context, program: string): Settings {
+  const { params, env } = context;
+  const extra = splitArguments(params.additional_parameters);
+  if ('error' in extra) fail(OCF.ERR_CONFIGURED, `parameter additional_parameters: ${extra.error}`);
+  const namespaces = namespacesOf(params.namespaces);
+  let config;
+  try {
+    config = readOsloConfig([{ file: params.config }, ...configSourcesIn(extra)]);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/no such file/.test(message)) fail(env.isProbe ? OCF.NOT_RUNNING : OCF.ERR_INSTALLED, `${message} (parameter config)`);
+    fail(OCF.ERR_CONFIGURED, message);
+  }
+  const files = config.files.join(', ');
+  const clone = (env.cloneMax ?? 1) > 1;
+  const url = config.get('coordination', 'backend_url')?.trim() ?? '';
+  if (clone && url === '') {
+    fail(OCF.ERR_CONFIGURED, `the resource is a clone (clone-max=${env.cloneMax}) but [coordination] backend_url is not set in ${files}: without a Tooz coordination backend the instances do not partition their work and only one of them would work correctly (the others poll the same resources again)`);
+  }
+  const compute = namespaces.includes('compute');
+  const partitioned = isOsloTrue(config.get('compute', 'workload_partitioning')) || config.get('compute', 'instance_discovery_method') === 'workload_partitioning';
+  if (clone && compute && !partitioned) {
+    fail(OCF.ERR_CONFIGURED, `the compute namespace runs as a clone (clone-max=${env.cloneMax}) but ${files} does not enable workload partitioning ([compute] workload_partitioning = True, or instance_discovery_method = workload_partitioning since Ocata): every instance would poll every instance`);
+  }
+  let backend: Backend | undefined;
+  if (url !== '') {
+    try {
+      backend = parseBackendUrl(url);
+    } catch (error) {
+      fail(OCF.ERR_CONFIGURED, `[coordination] backend_url in ${files}: ${(error as Error).message}`);
+    }
+  }
+  const warnings: string[] = [];
+  if (backend?.kind === 'memcached') {
+    // The guide: memcached's timeout must exceed the heartbeat, or members expire between beats.
+    const heartbeat = Number(config.get('coordination', 'heartbeat') ?? '1');
+    if (Number.isFinite(heartbeat) && backend.membershipTimeoutMs <= heartbeat * 1000) {
+      warnings.push(`the memcached coordination timeout (${backend.membershipTimeoutMs / 1000} s) is not above the heartbeat ([coordination] heartbeat = ${heartbeat} s): members will expire between heartbeats`);
+    }
+  }
+  const checkable = backend && backend.kind !== 'other' ? backend : undefined;
+  let checked: Checkable | undefined;
+  if (params.coordination_check === 'true') {
+    if (!checkable) {
+      fail(OCF.ERR_CONFIGURED, backend
+        ? `coordination_check=true, but the backend ${backend.shown} is ${backend.kind === 'other' ? backend.why : backend.kind}, which this agent cannot look into (redis:// and memcached:// only)`
+        : `coordination_check=true, but [coordination] backend_url is not set in ${files}`);
+    }
+    checked = checkable;
+  } else if (params.coordination_check === 'auto' && clone) {
+    checked = checkable;
+  }
+  const discoveryGroup = namespaces.length === 1 && compute ? (config.get('DEFAULT', 'host') ?? hostname()) : 'global';
+  const group = partitioningGroup(namespaces, config.get('polling', 'partitioning_group_prefix') ?? '', discoveryGroup);
+  return { program, extra, namespaces, backend, checked, group, warnings };
+}
+
+async function validate(context: Context): Promise<Settings & { account: NonNullable<Awaited<ReturnType<typeof lookupUser>>> }> {
+  const { params, env, log } = context;
+  const program = requireBinary(params.binary, env);
+  const account = await lookupUser(params.user);
+  if (!account) fail(OCF.ERR_INSTALLED, `user ${params.user} (parameter user) does not exist on this node`);
+  const settings = readSettings(context, program);
+  for (const warning of settings.warnings) log.warn(warning);
+  return { ...settings, account };
+}
+
+/** Our processes' connections to the backend, by the client address the backend sees. */
+function clientsOf(masterPid: number, backend: Checkable): Map<string, number> {
+  const port = backend.kind === 'redis' ? backend.target.port : backend.port;
+  return new Map(establishedTo(processTree(masterPid), port).map((c) => [clientKey(c.localAddress, c.localPort), c.pid]));
+}
+
+type CoordinationResult = { readonly problem?: string; readonly unreachable?: string };
+
+/**
+ * Is this node's agent a live member of its partitioning group? The member id is learnt once
+ * (see learnMember) and kept beside the pidfile while the worker that owns it lives.
+ */
+async function coordinationStatus(context: Context, settings: Settings, masterPid: number, bound: Deadline): Promise<CoordinationResult> {
+  const backend = settings.checked!;
+  const where = `group ${settings.group} in ${backend.shown}`;
+  const file = memberFile(context);
+  const tree = processTree(masterPid);
+  let learned: LearnedMember | undefined = recallMember(file);
+  if (learned && !tree.includes(learned.pid)) learned = undefined;
+  try {
+    if (!learned) {
+      const waitMs = bound.leaving(1000).bound(backend.membershipTimeoutMs / 2 + 2000);
+      learned = await learnMember(backend, () => clientsOf(masterPid, backend), waitMs);
+      if (!learned) {
+        const why = await unreachable(backend, bound.bound(3000));
+        if (why) return { unreachable: why };
+        return { problem: `no heartbeat from this node's ceilometer-polling (pid ${masterPid}) reached ${backend.shown} within ${Math.round(waitMs / 1000)} s: it is not taking part in workload partitioning` };
+      }
+      rememberMember(file, learned);
+    }
+    const membership = await membershipOf(backend, settings.group, learned.member, bound.bound(5000));
+    switch (membership.state) {
+      case 'member': return {};
+      case 'no-group': return { problem: `${where} does not exist: this node's agent (member ${learned.member}, pid ${learned.pid}) is running but not partitioning` };
+      case 'not-member': return { problem: `this node's agent (member ${learned.member}, pid ${learned.pid}) is running but not a member of ${where} (the backend lost the group, e.g. restarted without persistence): it is not partitioning` };
+      case 'no-heartbeat': return { problem: `the heartbeat of this node's agent (member ${learned.member}, pid ${learned.pid}) in ${backend.shown} has expired: the others will take over its share` };
+    }
+  } catch (error) {
+    return { unreachable: (error as Error).message };
+  }
+}
+
+/**
+ * An unreachable backend fails every node's monitor at once; Pacemaker would restart every
+ * instance, the starts could not do better, and all instances would end up banned. So it is
+ * reported (logged as a warning) and the resource keeps running; once the backend is back, a
+ * lost membership is a failure and the restart that follows repairs it.
+ */
+function reportUnreachable(context: Context, settings: Settings, why: string): Outcome {
+  context.log.warn(`coordination backend ${settings.checked!.shown} unreachable (${why}): cannot check workload partitioning of group ${settings.group}; not failing the resource for a fault every node sees alike`);
+  return success;
+}
+
+async function runningOutcome(context: Context, settings: Settings, pid: number): Promise<Outcome> {
+  const { params } = context;
+  if (!Number.isNaN(params.amqp_server_port) && establishedTo(processTree(pid), params.amqp_server_port).length === 0) {
+    return failure(OCF.ERR_GENERIC, `ceilometer-polling (pid ${pid}) is running but has no established connection to the message bus (port ${params.amqp_server_port})`);
+  }
+  if (!settings.checked) return success;
+  const result = await coordinationStatus(context, settings, pid, context.deadline);
+  if (result.unreachable !== undefined) return reportUnreachable(context, settings, result.unreachable);
+  return result.problem ? failure(OCF.ERR_GENERIC, result.problem) : success;
+}
+
+async function monitor(context: Context) {
+  const daemon = daemonOf(context);
+  const status = daemonStatus(context.env, daemon);
+  if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
+  const settings = readSettings(context, context.params.binary);
+  return runningOutcome(context, settings, status.pid);
+}
+
+async function start(context: Context) {
+  const { env, log, deadline } = context;
+  const settings = await validate(context);
+  const daemon = daemonOf(context);
+  const status = daemonStatus(env, daemon);
+  if (status.state === 'running') return runningOutcome(context, settings, status.pid);
+  forgetMember(memberFile(context));
+  const legacy = basename(settings.program) !== 'ceilometer-polling';
+  const args = [
+    ...(legacy ? [] : ['--polling-namespaces', ...settings.namespaces]),
+    '--config-file', context.params.config,
+    ...settings.extra,
+  ];
+  let warned = false;
+  const ready = async (): Promise<string | undefined> => {
+    const launched = daemonStatus(env, daemon);
+    if (launched.state !== 'running') return 'no pidfile yet';
+    const pid = launched.pid;
+    // cotyledon forks the worker once the configuration is read: a worker means it got past that.
+    if (processTree(pid).length < 2) return 'no worker process yet';
+    if (!settings.checked) return undefined;
+    // Short looks, so that a daemon dying meanwhile is noticed between them.
+    const result = await coordinationStatus(context, settings, pid, Deadline.after(deadline.bound(6000)));
+    if (result.unreachable !== undefined) {
+      if (!warned) reportUnreachable(context, settings, result.unreachable);
+      warned = true;
+      return undefined;
+    }
+    if (result.problem && !deadline.expired()) log.debug(result.problem);
+    return result.problem;
+  };
+  // cotyledon renames its processes with setproctitle, which by default overwrites the environment
+  // block, and with it the resource marker stop and monitor recognise the daemon by. SPT_NOENV
+  // keeps the environment (the title is then cut to the length of the original command line).
+  const daemonEnv = { SPT_NOENV: '1' };
+  return startDaemon(context, daemon, { program: settings.program, args, account: settings.account, env: daemonEnv, ready });
+}
+
+async function stop(context: Context) {
+  const outcome = await stopDaemon(context, daemonOf(context));
+  if (outcome.code === OCF.SUCCESS) forgetMember(memberFile(context));
+  return outcome;
+}
+
+export default defineAgent({
+  name: 'ceilometer',
+  shortdesc: 'Ceilometer polling agent with Tooz workload partitioning',
+  longdesc: 'Runs the Telemetry polling agent (ceilometer-polling, central namespace by default) as its service user. As a clone, its instances split the polling work through a Tooz coordination backend; validate-all and start refuse a clone without [coordination] backend_url (only one instance would work correctly) and a cloned compute agent without workload partitioning. monitor checks the agent\'s process and, for redis:// and memcached:// backends, that this node\'s agent is a live member of its partitioning group, asked of the backend itself.',
+  parameters,
+  actions: {
+    start: { timeout: 60, run: start },
+    stop: { timeout: 30, run: stop },
+    monitor: { timeout: 30, interval: 30, run: monitor },
+    'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },
+  },
+});

@@ -1,0 +1,109 @@
+// OpenStack configuration files as oslo.config reads them: INI sections, `#` and `;` comment
+// lines, continuation lines, quotes stripped, and the last value of an option winning across all
+// files given with --config-file and --config-dir (files in a directory in name order).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface OsloConfig {
+  /** The value an option ends with, or undefined when no file sets it. */
+  get(section: string, option: string): string | undefined;
+  /** The files that were read, in order. */
+  readonly files: readonly string[];
+}
+
+/** Where the service reads its configuration from: files and directories in command-line order. */
+export type ConfigSource = { readonly file: string } | { readonly dir: string };
+
+type Sections = Map<string, Map<string, string>>;
+
+function unquote(value: string): string {
+  const first = value[0];
+  return value.length >= 2 && (first === '"' || first === "'") && value.at(-1) === first ? value.slice(1, -1) : value;
+}
+
+/** Parse one file's text into `sections` (later values replace earlier ones); errors name the line. */
+export function parseOsloIni(text: string, sections: Sections = new Map(), name = 'config'): Sections {
+  let section: Map<string, string> | undefined;
+  let last: { options: Map<string, string>; key: string } | undefined;
+  const lines = text.split(/\r?\n/);
+  for (let index = 0; index < lines.length; index++) {
+    const raw = lines[index]!;
+    const line = raw.trim();
+    if (line === '' ) { last = undefined; continue; }
+    if (line.startsWith('#') || line.startsWith(';')) continue;
+    if (/^\s/.test(raw) && last) {
+      // A continuation line extends the previous value (oslo.config's iniparser does the same).
+      last.options.set(last.key, `${last.options.get(last.key)}\n${line}`);
+      continue;
+    }
+    if (line.startsWith('[')) {
+      const match = /^\[([^\]]+)\]$/.exec(line);
+      if (!match) throw new Error(`${name} line ${index + 1}: invalid section header "${line}"`);
+      const title = match[1]!.trim();
+      section = sections.get(title) ?? new Map();
+      sections.set(title, section);
+      last = undefined;
+      continue;
+    }
+    const separator = line.search(/[=:]/);
+    if (separator <= 0) throw new Error(`${name} line ${index + 1}: expected "option = value", found "${line}"`);
+    if (!section) throw new Error(`${name} line ${index + 1}: option outside of any section`);
+    const key = line.slice(0, separator).trim();
+    section.set(key, unquote(line.slice(separator + 1).trim()));
+    last = { options: section, key };
+  }
+  return sections;
+}
+
+function filesOf(source: ConfigSource): string[] {
+  if ('file' in source) return [source.file];
+  let names: string[];
+  try {
+    names = readdirSync(source.dir);
+  } catch {
+    return []; // oslo.config ignores a missing --config-dir
+  }
+  return names.filter((name) => name.endsWith('.conf')).sort().map((name) => join(source.dir, name));
+}
+
+/**
+ * Read the files (directories expanded) in order; a missing or unreadable --config-file is an
+ * error, as it is for the service itself.
+ */
+export function readOsloConfig(sources: readonly ConfigSource[]): OsloConfig {
+  const sections: Sections = new Map();
+  const files = sources.flatMap(filesOf);
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? (error as Error).message}`);
+    }
+    parseOsloIni(text, sections, file);
+  }
+  return {
+    files,
+    get: (section, option) => sections.get(section)?.get(option),
+  };
+}
+
+/** The --config-file and --config-dir options among a service's arguments, in order. */
+export function configSourcesIn(args: readonly string[]): ConfigSource[] {
+  const sources: ConfigSource[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i]!;
+    const match = /^--config-(file|dir)(?:=(.*))?$/.exec(word);
+    if (!match) continue;
+    const value = match[2] ?? args[++i];
+    if (value === undefined) continue;
+    sources.push(match[1] === 'file' ? { file: value } : { dir: value });
+  }
+  return sources;
+}
+
+/** oslo.config's boolean spelling. */
+export function isOsloTrue(value: string | undefined): boolean {
+  return value !== undefined && ['true', '1', 'on', 'yes'].includes(value.trim().toLowerCase());
+}

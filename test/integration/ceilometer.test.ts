@@ -1,0 +1,216 @@
+// ocf:openstack:ceilometer against Debian's ceilometer-polling and a real Redis, through the compiled binary.
+import test, { type ExecutionContext } from 'ava';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { callAgent, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
+import { deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram, stranger, waitFor } from '../helpers/processes.ts';
+import { redisCli, REDIS_SERVER, startRedis } from '../helpers/redis.ts';
+
+const OCF_SUCCESS = 0;
+const OCF_ERR_GENERIC = 1;
+const OCF_ERR_CONFIGURED = 6;
+const OCF_NOT_RUNNING = 7;
+
+test.before((t) => {
+  requireProgram(t, '/usr/bin/ceilometer-polling');
+  requireProgram(t, REDIS_SERVER);
+});
+
+/** A ceilometer.conf (and an empty polling.yaml) the ceilometer user can read; no message bus, no keystone. */
+function configFile(t: ExecutionContext, sections: Record<string, Record<string, string>>): string {
+  const dir = scratchDir(t, 'ocf-ceilometer-conf-');
+  chmodSync(dir, 0o755);
+  const polling = join(dir, 'polling.yaml');
+  writeFileSync(polling, '---\nsources: []\n', { mode: 0o644 });
+  const all = { ...sections, polling: { cfg_file: polling, ...sections.polling } };
+  const text = Object.entries(all).map(([name, options]) => `[${name}]\n${Object.entries(options).map(([k, v]) => `${k} = ${v}\n`).join('')}`).join('\n');
+  const file = join(dir, 'ceilometer.conf');
+  writeFileSync(file, `# written by the test\n${text}`, { mode: 0o644 });
+  return file;
+}
+
+interface Resource {
+  readonly options: CallOptions;
+  readonly pidfile: string;
+}
+
+function resource(t: ExecutionContext, name: string, config: string, params: Record<string, string> = {}, clone = true): Resource {
+  const rscTmp = scratchDir(t);
+  const pidfile = join(rscTmp, `ceilometer-${name}.pid`);
+  killAtEnd(t, pidfile);
+  const env: Record<string, string> = clone ? { OCF_RESKEY_CRM_meta_clone_max: '2' } : {};
+  return { pidfile, options: { instance: name, rscTmp, params: { config, ...params }, env, timeoutMs: 60_000 } };
+}
+
+const call = (r: Resource, action: string, extra: Partial<CallOptions> = {}) => callAgent('ceilometer', action, { ...r.options, ...extra });
+
+/** The member id the agent learnt for its worker, as kept beside the pidfile. */
+function memberOf(r: Resource): string | undefined {
+  try {
+    return readFileSync(`${r.pidfile}.member`, 'utf8').trim().split(/\s+/)[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process and its descendants, whichever thread forked them (python forks workers from threads). */
+function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    try {
+      for (const tid of readdirSync(`/proc/${tree[i]}/task`)) {
+        tree.push(...readFileSync(`/proc/${tree[i]}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return tree.filter(isAlive);
+}
+
+test('ocf-tester passes with a Redis coordination backend', async (t) => {
+  requireProgram(t, '/usr/sbin/ocf-tester');
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'tester' } });
+  const r = resource(t, 'cm-tester', config, {}, false);
+  const result = await ocfTester('ceilometer', 'cm-tester', { config, coordination_check: 'true' }, { HA_RSCTMP: r.options.rscTmp });
+  t.is(result.code, 0, result.output);
+  t.regex(result.output, /passed all tests/);
+});
+
+test('two instances with the same group prefix are both live members in Redis; monitors pass; stop leaves no worker', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'pair' } });
+  const a = resource(t, 'cm-a', config);
+  const b = resource(t, 'cm-b', config);
+  const started = await Promise.all([call(a, 'start'), call(b, 'start')]);
+  for (const s of started) t.is(s.code, OCF_SUCCESS, s.stderr);
+  const members = (await redisCli(redis.port, 'HKEYS', '_tooz_group:central-pair-global')).split('\n').filter((m) => m !== '__created__');
+  const ours = [memberOf(a), memberOf(b)];
+  t.is(new Set(ours).size, 2, 'each instance learnt its own member id');
+  t.deepEqual([...members].sort(), [...ours].sort() as string[]);
+  for (const member of ours) t.true(Number(await redisCli(redis.port, 'PTTL', `_tooz_beats:${member}`)) > 0, `heartbeat of ${member}`);
+  for (const r of [a, b]) {
+    const monitor = await call(r, 'monitor');
+    t.is(monitor.code, OCF_SUCCESS, monitor.stderr);
+  }
+  // A fresh monitor (no remembered member id) finds its own member again from the heartbeat.
+  const before = memberOf(a);
+  writeFileSync(`${a.pidfile}.member`, '');
+  const relearnt = await call(a, 'monitor');
+  t.is(relearnt.code, OCF_SUCCESS, relearnt.stderr);
+  t.is(memberOf(a), before);
+  const tree = processTree(pidFromFile(a.pidfile)!);
+  t.true(tree.length >= 2, 'a master and its worker');
+  t.is((await call(a, 'stop')).code, OCF_SUCCESS);
+  t.true(await waitFor(() => tree.every((pid) => !isAlive(pid)), 5000), 'no worker left behind');
+  t.is((await call(a, 'monitor')).code, OCF_NOT_RUNNING);
+  const left = (await redisCli(redis.port, 'HKEYS', '_tooz_group:central-pair-global')).split('\n');
+  t.false(left.includes(before!), 'the stopped instance left the group');
+  t.is((await call(b, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(b, 'stop')).code, OCF_SUCCESS);
+});
+
+test('Redis down is reported without failing; Redis back without the group is a failure (1); restart repairs it', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'outage' } });
+  const r = resource(t, 'cm-outage', config);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  await redis.stop();
+  const down = await call(r, 'monitor');
+  t.is(down.code, OCF_SUCCESS, 'a backend outage every node sees alike does not fail the resource');
+  t.regex(down.stderr, /WARNING: coordination backend redis:\/\/127\.0\.0\.1:\d+ unreachable \(connection refused\)/);
+  await redis.restart();
+  const lost = await call(r, 'monitor');
+  t.is(lost.code, OCF_ERR_GENERIC);
+  t.regex(lost.reason ?? '', /running but not partitioning|not a member/);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('an agent whose member was removed from the group is running but not partitioning (1)', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'kicked' } });
+  const r = resource(t, 'cm-kicked', config);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  await redisCli(redis.port, 'HDEL', '_tooz_group:central-kicked-global', memberOf(r)!);
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_ERR_GENERIC);
+  t.regex(monitor.reason ?? '', new RegExp(`member ${memberOf(r)}.*not a member of group central-kicked-global`));
+  t.is((await call(r, 'monitor', { params: { ...r.options.params, coordination_check: 'false' } })).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('a clone without backend_url is refused at validate-all and start, with the reason', async (t) => {
+  const config = configFile(t, { DEFAULT: {} });
+  const r = resource(t, 'cm-nobackend', config);
+  for (const action of ['validate-all', 'start']) {
+    const result = await call(r, action);
+    t.is(result.code, OCF_ERR_CONFIGURED, action);
+    t.regex(result.reason ?? '', /clone \(clone-max=2\) but \[coordination\] backend_url is not set.*only one of them would work correctly/);
+  }
+  t.is(pidFromFile(r.pidfile), undefined);
+  t.is((await call(resource(t, 'cm-single', config, {}, false), 'validate-all')).code, OCF_SUCCESS, 'a single instance needs no backend');
+});
+
+test('configuration rules: compute without workload partitioning, bad URL, memcached timeout, last value wins', async (t) => {
+  const compute = configFile(t, { coordination: { backend_url: 'redis://127.0.0.1:1' } });
+  const refused = await call(resource(t, 'cm-compute', compute, { namespaces: 'compute' }), 'validate-all');
+  t.is(refused.code, OCF_ERR_CONFIGURED);
+  t.regex(refused.reason ?? '', /workload partitioning/);
+  const partitioned = configFile(t, { coordination: { backend_url: 'redis://127.0.0.1:1' }, compute: { workload_partitioning: 'True' } });
+  t.is((await call(resource(t, 'cm-compute-ok', partitioned, { namespaces: 'compute' }), 'validate-all')).code, OCF_SUCCESS);
+  const bad = configFile(t, { coordination: { backend_url: 'redis://127.0.0.1:notaport' } });
+  const badUrl = await call(resource(t, 'cm-badurl', bad), 'validate-all');
+  t.is(badUrl.code, OCF_ERR_CONFIGURED);
+  t.regex(badUrl.reason ?? '', /backend_url/);
+  const memcached = configFile(t, { coordination: { backend_url: 'memcached://127.0.0.1:11211?timeout=1', heartbeat: '1.0' } });
+  const warned = await call(resource(t, 'cm-memcached', memcached), 'validate-all');
+  t.is(warned.code, OCF_SUCCESS);
+  t.regex(warned.stderr, /WARNING: the memcached coordination timeout \(1 s\) is not above the heartbeat/);
+  // oslo.config: a later --config-file wins; here it removes the backend a clone needs.
+  const override = join(scratchDir(t), 'override.conf');
+  writeFileSync(override, '[coordination]\nbackend_url =\n');
+  const overridden = await call(resource(t, 'cm-override', partitioned, { additional_parameters: `--config-file ${override}` }), 'validate-all');
+  t.is(overridden.code, OCF_ERR_CONFIGURED);
+});
+
+test('kill -9 of the polling process: not running, start recovers, no worker left', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'kill' } });
+  const r = resource(t, 'cm-kill', config);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const pid = pidFromFile(r.pidfile)!;
+  const tree = processTree(pid);
+  kill(pid, 'SIGKILL');
+  await waitFor(() => !isAlive(pid), 5000);
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_NOT_RUNNING);
+  t.regex(monitor.reason ?? '', new RegExp(`pid ${pid}.*not running`));
+  t.true(await waitFor(() => tree.every((p) => !isAlive(p)), 10_000), 'the orphaned worker exits with its master');
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.not(pidFromFile(r.pidfile), pid);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.false(existsSync(r.pidfile));
+});
+
+test('stale and foreign pidfiles: not running, stop never signals a stranger', async (t) => {
+  const config = configFile(t, { DEFAULT: {} });
+  const r = resource(t, 'cm-pidfiles', config, {}, false);
+  writeFileSync(r.pidfile, `${await deadPid()}\n`);
+  t.is((await call(r, 'monitor')).code, OCF_NOT_RUNNING);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.false(existsSync(r.pidfile));
+  const pid = stranger(t);
+  writeFileSync(r.pidfile, `${pid}\n`);
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_NOT_RUNNING);
+  t.regex(monitor.reason ?? '', /not this resource's ceilometer-polling/);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.true(isAlive(pid));
+  t.false(existsSync(r.pidfile));
+});
