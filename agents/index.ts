@@ -4,6 +4,7 @@ import type { AnyAgent } from "../shared/agent.ts";
 const loaders = {
   memcached: () => import('./memcached.ts'),
   ceilometer: () => import('./ceilometer.ts'),
+  keystone: () => import('./keystone.ts'),
   haproxy: () => import('./haproxy.ts'),
 } satisfies Record<string, () => Promise<{ default: AnyAgent }>>;
 

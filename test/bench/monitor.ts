@@ -2,11 +2,12 @@
 // Usage: node test/bench/monitor.ts [scenario ...] [--runs N]
 import { formatResult, measurePair } from './measure.ts';
 import { haproxy } from './haproxy.ts';
+import { keystone } from './keystone.ts';
 import { memcached } from './memcached.ts';
 import { ceilometer } from './ceilometer.ts';
 import type { Scenario } from './scenario.ts';
 
-const scenarios: readonly Scenario[] = [memcached, haproxy, ceilometer];
+const scenarios: readonly Scenario[] = [memcached, haproxy, keystone, ceilometer];
 
 const args = process.argv.slice(2);
 const runsFlag = args.indexOf('--runs');

@@ -1,0 +1,369 @@
+// ocf:openstack:keystone: the OpenStack Identity API, a WSGI application served by uwsgi.
+// The parameters of the old shell agent (openstack-resource-agents ocf/keystone) keep working:
+// operators' `crm configure primitive p_keystone ocf:openstack:keystone params config=...
+// os_password=... os_username=admin os_tenant_name=admin os_auth_url=http://VIP:5000/v2.0/`.
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { defineAgent, type ActionContext } from '../shared/agent.ts';
+import { requireBinary } from '../shared/binary.ts';
+import { daemonStatus, notRunningReason, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { sleep } from '../shared/deadline.ts';
+import type { OcfEnvironment } from '../shared/environment.ts';
+import { splitArguments } from '../shared/exec.ts';
+import { OCF } from '../shared/exit-codes.ts';
+import { getJson, jsonBody, postJson } from '../shared/http.ts';
+import { connectAddress, isListening } from '../shared/net.ts';
+import { fail, failure, notRunning, success } from '../shared/outcome.ts';
+import { choice, integer, rawValue, string } from '../shared/parameters.ts';
+import { lookupGroupId, lookupUser } from '../shared/users.ts';
+import { vipProblem } from '../shared/vip.ts';
+
+/** token when credentials are given, api when only a URL is, else process (see monitor_check). */
+function defaultMonitorCheck(env: OcfEnvironment): 'process' | 'api' | 'token' {
+  const hasPassword = rawValue(env, 'os_password') !== undefined || rawValue(env, 'os_password_file') !== undefined;
+  if (rawValue(env, 'os_username') !== undefined && hasPassword) return 'token';
+  return rawValue(env, 'os_auth_url') !== undefined ? 'api' : 'process';
+}
+
+const parameters = {
+  binary: string({
+    shortdesc: 'Program that serves Keystone',
+    longdesc: 'The launcher, by name (searched in PATH) or full path. uwsgi (the default) is given everything it needs by this agent: the listen socket, the WSGI script, the process and thread counts, or the distribution\'s uwsgi ini file (uwsgi_ini). Any other program (a different WSGI server) is run as the user with additional_parameters as its only arguments and OS_KEYSTONE_CONFIG_FILES set to config; it must serve plain HTTP on listen:port in the foreground. The old agent\'s default, keystone-all, no longer exists.',
+    default: 'uwsgi',
+  }),
+  client_binary: string({
+    shortdesc: 'Ignored (deprecated)',
+    longdesc: 'Accepted for compatibility with the old shell agent and ignored: this agent speaks HTTP to Keystone itself, no client program is run.',
+  }),
+  config: string({
+    shortdesc: 'keystone.conf',
+    longdesc: 'The Keystone configuration file, given to Keystone as OS_KEYSTONE_CONFIG_FILES.',
+    default: '/etc/keystone/keystone.conf',
+  }),
+  user: string({
+    shortdesc: 'User Keystone runs as',
+    longdesc: 'The user uwsgi and Keystone run as (the agent starts them as this user; uwsgi never runs as root).',
+    default: 'keystone',
+  }),
+  group: string({
+    shortdesc: 'Group Keystone runs as',
+    longdesc: 'The group uwsgi and Keystone run as.',
+    default: 'keystone',
+  }),
+  listen: string({
+    shortdesc: 'Address to listen on',
+    longdesc: 'The address uwsgi serves Keystone on (--http-socket LISTEN:PORT). 0.0.0.0 listens everywhere. When HAProxy on the same node binds the VIP with the same port, use this node\'s own address. A specific address must be assigned here (or net.ipv4.ip_nonlocal_bind be 1). Health checks are made to this address.',
+    default: '0.0.0.0',
+  }),
+  port: integer({
+    shortdesc: 'TCP port',
+    longdesc: 'The TCP port Keystone is served on.',
+    default: 5000, min: 1, max: 65535,
+  }),
+  uwsgi_ini: string({
+    shortdesc: 'uwsgi ini file',
+    longdesc: 'A uwsgi ini file to use instead of the agent\'s own uwsgi options, such as the distribution\'s /etc/keystone/keystone-uwsgi.ini. The agent still adds --http-socket LISTEN:PORT and runs uwsgi in the foreground as user; the file must not daemonize uwsgi. Only with the uwsgi binary.',
+  }),
+  wsgi_script: string({
+    shortdesc: 'Keystone WSGI script',
+    longdesc: 'The WSGI script uwsgi serves (--wsgi-file), when uwsgi_ini is not set.',
+    default: '/usr/bin/keystone-wsgi-public',
+  }),
+  processes: integer({
+    shortdesc: 'uwsgi worker processes',
+    longdesc: 'The number of uwsgi worker processes, when uwsgi_ini is not set.',
+    default: 4, min: 1,
+  }),
+  threads: integer({
+    shortdesc: 'Threads per worker',
+    longdesc: 'The number of threads of each uwsgi worker, when uwsgi_ini is not set. Keep 1 with a sqlite database: Keystone\'s sqlite backend loses its lock across threads (database is locked).',
+    default: 1, min: 1,
+  }),
+  pid: string({
+    shortdesc: 'Pidfile',
+    longdesc: 'The pidfile this agent keeps for the uwsgi master. Default: $HA_RSCTMP/keystone-RESOURCE_ID.pid.',
+    default: (env) => `${env.rscTmp}/keystone-${env.instance}.pid`,
+    unique: true,
+  }),
+  additional_parameters: string({
+    shortdesc: 'Additional launcher options',
+    longdesc: 'More options for the launcher (binary), split into words like a shell would (quotes honoured) but never evaluated by one.',
+  }),
+  os_auth_url: string({
+    shortdesc: 'Keystone URL',
+    longdesc: 'The Identity API URL, such as http://VIP:5000/v3. Its path says where the version document and /auth/tokens are; the checks themselves go to this node\'s instance at listen:port, never through a VIP or load balancer (a clone checks itself; start does not wait for the VIP). A URL ending in /v2.0 (the API removed from Keystone) is read as its /v3 sibling.',
+  }),
+  os_username: string({
+    shortdesc: 'User for the token check',
+    longdesc: 'The Keystone user the token check authenticates as.',
+  }),
+  os_password: string({
+    shortdesc: 'Password for the token check',
+    longdesc: 'The password of os_username. It is never put on a command line or in a log; os_password_file keeps it out of the CIB as well and is preferred.',
+    secret: true,
+  }),
+  os_password_file: string({
+    shortdesc: 'File holding the password',
+    longdesc: 'A file (readable by root only, ideally) whose first line is the password of os_username, read at each check. Preferred over os_password.',
+  }),
+  os_project_name: string({
+    shortdesc: 'Project to scope the token to',
+    longdesc: 'The project the token check asks a token for. Default: os_tenant_name. Without either, the token is unscoped.',
+  }),
+  os_tenant_name: string({
+    shortdesc: 'Old name of os_project_name',
+    longdesc: 'The Identity v2.0 name of os_project_name, kept for existing configurations.',
+  }),
+  os_user_domain_name: string({
+    shortdesc: 'Domain of the user',
+    longdesc: 'The domain os_username belongs to.',
+    default: 'Default',
+  }),
+  os_project_domain_name: string({
+    shortdesc: 'Domain of the project',
+    longdesc: 'The domain the project belongs to.',
+    default: 'Default',
+  }),
+  monitor_check: choice(['process', 'api', 'token'], {
+    shortdesc: 'How deep monitor looks',
+    longdesc: '"process": the uwsgi master of this resource is alive. "api": also, a GET of the Identity API version document answers 200 within a bounded time. "token": also, a password authentication (POST /v3/auth/tokens) issues a token, which proves the database and the keys work. Default: token when os_username and a password are given, api when only os_auth_url is, else process.',
+    default: defaultMonitorCheck,
+  }),
+};
+
+type Context = ActionContext<typeof parameters>;
+
+/** uwsgi reloads on SIGTERM unless die-on-term is set (an ini file may unset it); SIGINT always stops it. */
+const UWSGI_STOP_SIGNAL = 'SIGINT';
+
+function isUwsgi(binary: string): boolean {
+  return basename(binary).startsWith('uwsgi');
+}
+
+function daemonOf({ params }: Context): Daemon {
+  return {
+    name: isUwsgi(params.binary) ? 'keystone (uwsgi)' : 'keystone',
+    binary: params.binary,
+    pidfile: params.pid,
+    ...(isUwsgi(params.binary) ? { stopSignal: UWSGI_STOP_SIGNAL } : {}),
+  };
+}
+
+/** The Identity v3 base URL path (no trailing slash): from os_auth_url, /v2.0 read as /v3. */
+function identityPath(context: Context, announce = false): string {
+  const { params, log } = context;
+  if (params.os_auth_url === '') return '/v3';
+  let path: string;
+  try {
+    path = new URL(params.os_auth_url).pathname.replace(/\/+$/, '');
+  } catch {
+    return fail(OCF.ERR_CONFIGURED, `parameter os_auth_url: "${params.os_auth_url}" is not a URL`);
+  }
+  if (/\/v2\.0$/.test(path)) {
+    // Said by start and validate-all only: a monitor every 30 s would repeat it endlessly.
+    if (announce) log.warn(`os_auth_url ${params.os_auth_url}: the Identity v2.0 API was removed from Keystone; using ${path.replace(/\/v2\.0$/, '/v3')}`);
+    return path.replace(/\/v2\.0$/, '/v3');
+  }
+  return /\/v3$/.test(path) ? path : `${path}/v3`;
+}
+
+/** This node's instance, the one this resource runs, with the Identity API's path. */
+function localUrl(context: Context, path: string): string {
+  const host = connectAddress(context.params.listen);
+  const authority = host.includes(':') ? `[${host}]` : host;
+  return `http://${authority}:${context.params.port}${identityPath(context)}${path}`;
+}
+
+/** How long one HTTP check may take: bounded, and never past the action's deadline. */
+function checkTimeout(context: Context): number {
+  return Math.max(1, context.deadline.bound(10_000));
+}
+
+/** undefined when the version document answers 200; otherwise why not. */
+async function apiProblem(context: Context): Promise<string | undefined> {
+  const url = localUrl(context, '');
+  try {
+    const response = await getJson(url, checkTimeout(context));
+    return response.status === 200 ? undefined : `GET ${url} answered HTTP ${response.status}`;
+  } catch (error) {
+    return `no answer from ${url}: ${(error as Error).message}`;
+  }
+}
+
+/** The password, from os_password_file (read now) or os_password; registered as a secret. */
+function password(context: Context): string {
+  const { params, log } = context;
+  if (params.os_password_file === '') return params.os_password;
+  let text: string;
+  try {
+    text = readFileSync(params.os_password_file, 'utf8');
+  } catch (error) {
+    return fail(OCF.ERR_GENERIC, `cannot read os_password_file ${params.os_password_file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  const value = text.split(/\r?\n/)[0] ?? '';
+  log.addSecret(value);
+  return value;
+}
+
+function errorMessage(body: unknown): string | undefined {
+  const message = (body as { error?: { message?: unknown } } | undefined)?.error?.message;
+  return typeof message === 'string' ? message.slice(0, 200) : undefined;
+}
+
+/** undefined when Keystone issues a token for the configured user; otherwise why not (never the password). */
+async function tokenProblem(context: Context): Promise<string | undefined> {
+  const { params } = context;
+  const url = localUrl(context, '/auth/tokens');
+  const project = params.os_project_name || params.os_tenant_name;
+  const request = {
+    auth: {
+      identity: {
+        methods: ['password'],
+        password: { user: { name: params.os_username, domain: { name: params.os_user_domain_name }, password: password(context) } },
+      },
+      ...(project ? { scope: { project: { name: project, domain: { name: params.os_project_domain_name } } } } : {}),
+    },
+  };
+  let response;
+  try {
+    response = await postJson(url, request, checkTimeout(context));
+  } catch (error) {
+    return `no answer from ${url}: ${(error as Error).message}`;
+  }
+  if (response.status === 201 && response.headers['x-subject-token']) return undefined;
+  if (response.status === 401) return `authentication failed for user ${params.os_username}`;
+  const message = errorMessage(jsonBody(response));
+  return `POST ${url} answered HTTP ${response.status}${response.status === 201 ? ' without a token' : ''}${message ? `: ${message}` : ''}`;
+}
+
+/** The check monitor_check asks for, beyond the process; undefined when it passes. */
+async function deepProblem(context: Context): Promise<string | undefined> {
+  const level = context.params.monitor_check;
+  if (level === 'process') return undefined;
+  if (level === 'token') {
+    if (context.params.os_username === '') fail(OCF.ERR_CONFIGURED, 'monitor_check=token needs os_username and os_password or os_password_file');
+    return tokenProblem(context);
+  }
+  return apiProblem(context);
+}
+
+function readable(path: string): boolean {
+  try {
+    closeSync(openSync(path, 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A file the node needs: missing at a probe means not running here, otherwise not installed. */
+function requireFile(context: Context, path: string, parameter: string): void {
+  if (readable(path)) return;
+  if (context.env.isProbe) fail(OCF.NOT_RUNNING, `${path} (parameter ${parameter}) does not exist here`);
+  fail(OCF.ERR_INSTALLED, `${path} (parameter ${parameter}) is missing or not readable`);
+}
+
+async function validate(context: Context) {
+  const { params, env, log } = context;
+  if (params.client_binary !== '') log.warn('parameter client_binary is deprecated and ignored: the agent speaks HTTP to Keystone');
+  const program = requireBinary(params.binary, env);
+  requireFile(context, params.config, 'config');
+  const uwsgi = isUwsgi(params.binary);
+  if (uwsgi && params.uwsgi_ini !== '') requireFile(context, params.uwsgi_ini, 'uwsgi_ini');
+  if (uwsgi && params.uwsgi_ini === '') requireFile(context, params.wsgi_script, 'wsgi_script');
+  const user = await lookupUser(params.user);
+  if (!user) fail(OCF.ERR_INSTALLED, `user ${params.user} (parameter user) does not exist on this node`);
+  const gid = await lookupGroupId(params.group);
+  if (gid === undefined) fail(OCF.ERR_INSTALLED, `group ${params.group} (parameter group) does not exist on this node`);
+  // Loaded here, not at the top: it imports node:net, which a monitor must not pay for.
+  const { isAddressOrHostname } = await import('../shared/address.ts');
+  if (!isAddressOrHostname(params.listen)) fail(OCF.ERR_CONFIGURED, `parameter listen: "${params.listen}" is not an address`);
+  const vip = vipProblem(params.listen);
+  if (vip) fail(OCF.ERR_GENERIC, `parameter listen: ${vip}`);
+  identityPath(context, true);
+  if (params.monitor_check === 'token') {
+    if (params.os_username === '') fail(OCF.ERR_CONFIGURED, 'monitor_check=token needs os_username');
+    if (params.os_password_file !== '') requireFile(context, params.os_password_file, 'os_password_file');
+    else if (params.os_password === '') fail(OCF.ERR_CONFIGURED, 'monitor_check=token needs os_password or os_password_file');
+  }
+  const extra = splitArguments(params.additional_parameters);
+  if ('error' in extra) fail(OCF.ERR_CONFIGURED, `parameter additional_parameters: ${extra.error}`);
+  return { program, account: { ...user, gid }, extra, uwsgi };
+}
+
+function socketAddress(listen: string, port: number): string {
+  const bare = listen.replace(/^\[(.*)\]$/, '$1');
+  return bare.includes(':') ? `[${bare}]:${port}` : `${bare}:${port}`;
+}
+
+function uwsgiArguments({ params }: Context, extra: readonly string[]): string[] {
+  // uwsgi's http-socket closes every connection after one answer but does not say so: clients that
+  // keep connections alive (python-requests, the openstack client) then meet a reset on reuse.
+  const socket = ['--http-socket', socketAddress(params.listen, params.port), '--add-header', 'Connection: close'];
+  if (params.uwsgi_ini !== '') return ['--ini', params.uwsgi_ini, ...socket, ...extra];
+  return [
+    '--plugins', 'python3', ...socket, '--wsgi-file', params.wsgi_script,
+    '--master', '--processes', String(params.processes), '--threads', String(params.threads), '--enable-threads',
+    // Exit rather than serve errors when Keystone cannot be imported; stop rather than reload on SIGTERM.
+    '--need-app', '--die-on-term',
+    // Keystone tokens and service catalogs outgrow uwsgi's 4 KiB default header buffer.
+    '--buffer-size', '65535',
+    ...extra,
+  ];
+}
+
+async function monitor(context: Context) {
+  const daemon = daemonOf(context);
+  const status = daemonStatus(context.env, daemon);
+  if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
+  const problem = await deepProblem(context);
+  return problem ? failure(OCF.ERR_GENERIC, `keystone (pid ${status.pid}) is running but ${problem}`) : success;
+}
+
+/** A port still held for a moment by the workers of a killed master is released soon: wait briefly. */
+async function portInUse(context: Context): Promise<boolean> {
+  const host = connectAddress(context.params.listen);
+  const until = Date.now() + context.deadline.bound(3000);
+  for (;;) {
+    if (!(await isListening(host, context.params.port, context.deadline.bound(1000)))) return false;
+    if (Date.now() >= until) return true;
+    await sleep(200);
+  }
+}
+
+async function start(context: Context) {
+  const { params, env } = context;
+  const { program, account, extra, uwsgi } = await validate(context);
+  const daemon = daemonOf(context);
+  if (daemonStatus(env, daemon).state === 'running') {
+    const problem = await deepProblem(context);
+    return problem ? failure(OCF.ERR_GENERIC, `keystone is already running but ${problem}`) : success;
+  }
+  if (await portInUse(context)) {
+    return failure(OCF.ERR_GENERIC, `port ${params.port} on ${connectAddress(params.listen)} is already in use by another process, not this resource's keystone`);
+  }
+  const started = await startDaemon(context, daemon, {
+    program,
+    args: uwsgi ? uwsgiArguments(context, extra) : extra,
+    account,
+    env: { OS_KEYSTONE_CONFIG_FILES: params.config },
+    // Ready when the API answers; the token check (the database, the keys) is made once after.
+    ready: () => apiProblem(context),
+  });
+  if (started.code !== OCF.SUCCESS || params.monitor_check !== 'token') return started;
+  const problem = await tokenProblem(context);
+  return problem ? failure(OCF.ERR_GENERIC, `keystone started but ${problem}`) : success;
+}
+
+export default defineAgent({
+  name: 'keystone',
+  shortdesc: 'OpenStack Identity (Keystone) served by uwsgi',
+  longdesc: 'Runs Keystone, the OpenStack Identity API, as a WSGI application in uwsgi on listen:port, as the keystone user. Usually a clone: every controller serves Keystone behind HAProxy on a VIP. monitor checks that this resource\'s uwsgi master is alive and, by monitor_check, that the API answers and that a token can be issued (password never on a command line). Accepts the parameters of the old openstack-resource-agents keystone agent.',
+  parameters,
+  actions: {
+    start: { timeout: 60, run: start },
+    stop: { timeout: 30, run: (context) => stopDaemon(context, daemonOf(context)) },
+    monitor: { timeout: 30, interval: 30, run: monitor },
+    'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },
+  },
+});

@@ -1,0 +1,58 @@
+// keystone: our monitor at the api and token levels against the same checks done the old way,
+// on one running Keystone (Debian's, uwsgi + sqlite):
+// - api: `curl -sf URL/v3`, the least a shell agent could do to GET the version document (our
+//   monitor also checks that the uwsgi master is this resource's);
+// - token: `openstack token issue` with OS_* variables (the password in the environment, not argv),
+//   what the old agent's client call became once the keystone client lost its CLI.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { agentPath, callAgent, freePort, ocfEnvironment } from '../helpers/agent.ts';
+import { prepareKeystone, removeKeystone } from '../helpers/keystone.ts';
+import type { Scenario } from './scenario.ts';
+
+const PASSWORD = 'bench-secret';
+const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
+export const keystone: Scenario = {
+  name: 'keystone',
+  async setUp() {
+    const fixture = await prepareKeystone(PASSWORD);
+    const rscTmp = mkdtempSync(join(tmpdir(), 'ocf-bench-'));
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/v3`;
+    const params = {
+      config: fixture.config, listen: '127.0.0.1', port: String(port), processes: '1', threads: '1',
+      os_auth_url: url, os_username: 'admin', os_password: PASSWORD, os_project_name: 'admin',
+    };
+    const options = { instance: 'bench-keystone', rscTmp, timeoutMs: 60_000, params };
+    const started = await callAgent('keystone', 'start', options);
+    if (started.code !== 0) {
+      removeKeystone(fixture);
+      throw new Error(`keystone did not start: ${started.stderr}`);
+    }
+    const ours = (check: string) => ({
+      argv: [agentPath('keystone'), 'monitor'],
+      env: ocfEnvironment('keystone', { ...options, timeoutMs: 30_000, params: { ...params, monitor_check: check } }),
+    });
+    const curl = { argv: ['/usr/bin/curl', '-sf', '-o', '/dev/null', '--max-time', '10', url], env: { PATH: SYSTEM_PATH } };
+    const openstack = {
+      argv: ['/usr/bin/openstack', 'token', 'issue', '-f', 'value', '-c', 'id'],
+      env: {
+        PATH: SYSTEM_PATH, HOME: rscTmp, OS_AUTH_URL: url, OS_IDENTITY_API_VERSION: '3', OS_USERNAME: 'admin', OS_PASSWORD: PASSWORD,
+        OS_PROJECT_NAME: 'admin', OS_USER_DOMAIN_NAME: 'Default', OS_PROJECT_DOMAIN_NAME: 'Default',
+      },
+    };
+    return {
+      pairs: [
+        { name: 'keystone monitor, api check', ours: ours('api'), reference: curl, referenceName: 'curl -sf URL/v3' },
+        { name: 'keystone monitor, token check', ours: ours('token'), reference: openstack, referenceName: 'openstack token issue' },
+      ],
+      async tearDown() {
+        await callAgent('keystone', 'stop', options);
+        rmSync(rscTmp, { recursive: true, force: true });
+        removeKeystone(fixture);
+      },
+    };
+  },
+};

@@ -1,0 +1,219 @@
+// ocf:openstack:keystone against a real Keystone (Debian's keystone, uwsgi, sqlite), through the
+// compiled binary. Serial: each uwsgi imports all of Keystone (seconds of CPU on a shared machine),
+// and Keystone's sqlite backend does not take concurrent writers well.
+import test, { type ExecutionContext } from 'ava';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
+import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/keystone.ts';
+import { commandLine, isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
+
+const OCF_SUCCESS = 0;
+const OCF_ERR_GENERIC = 1;
+const OCF_ERR_INSTALLED = 5;
+const OCF_NOT_RUNNING = 7;
+
+const PASSWORD = 'secretsecret';
+const WRONG_PASSWORD = 'Wr0ng-pa55word-canary';
+
+let keystone: KeystoneFixture | undefined;
+
+test.before(async (t) => {
+  for (const program of [KEYSTONE_MANAGE, KEYSTONE_WSGI, UWSGI, '/usr/sbin/ocf-tester']) requireProgram(t, program);
+  keystone = await prepareKeystone(PASSWORD);
+});
+
+test.after.always(() => removeKeystone(keystone));
+
+function fixture(): KeystoneFixture {
+  if (!keystone) throw new Error('the Keystone fixture was not prepared');
+  return keystone;
+}
+
+interface Resource {
+  readonly options: CallOptions;
+  readonly pidfile: string;
+  readonly port: number;
+  readonly logFile: string;
+}
+
+/**
+ * The seed's parameter set (config, os_password, os_username, os_tenant_name, a v2.0 os_auth_url)
+ * pointed at a test Keystone on a free loopback port, with one worker of one thread: Keystone's
+ * sqlite backend loses its lock across threads.
+ */
+async function resource(t: ExecutionContext, name: string, params: Record<string, string> = {}, ks = fixture()): Promise<Resource> {
+  const rscTmp = scratchDir(t);
+  const port = await freePort();
+  const pidfile = join(rscTmp, `keystone-${name}.pid`);
+  const logFile = join(rscTmp, 'agent.log');
+  const options: CallOptions = {
+    instance: name,
+    rscTmp,
+    timeoutMs: 60_000,
+    env: { HA_LOGFILE: logFile, HA_debug: '1', HA_DEBUGLOG: logFile },
+    params: {
+      config: ks.config,
+      os_password: PASSWORD,
+      os_username: 'admin',
+      os_tenant_name: 'admin',
+      os_auth_url: `http://127.0.0.1:${port}/v2.0/`,
+      listen: '127.0.0.1',
+      port: String(port),
+      processes: '1',
+      threads: '1',
+      ...params,
+    },
+  };
+  killAtEnd(t, pidfile);
+  return { options, pidfile, port, logFile };
+}
+
+const call = (r: Resource, action: string, extra: Partial<CallOptions> = {}) =>
+  callAgent('keystone', action, { ...r.options, ...extra, params: { ...r.options.params, ...extra.params } });
+
+function everything(...calls: AgentCall[]): string {
+  return calls.map((c) => `${c.stdout}\n${c.stderr}`).join('\n');
+}
+
+test.serial('ocf-tester passes with the seed\'s parameters (token check) and at the api and process levels', async (t) => {
+  for (const level of [undefined, 'api', 'process']) {
+    const r = await resource(t, `ks-tester-${level ?? 'seed'}`);
+    const params = { ...r.options.params, ...(level ? { monitor_check: level } : {}) };
+    // ocf-tester exports OCF_RESKEY_CRM_meta_timeout=20000: start must fit in it.
+    const result = await ocfTester('keystone', r.options.instance, params, { HA_RSCTMP: r.options.rscTmp, HA_LOGFILE: r.logFile });
+    t.is(result.code, 0, `${level ?? 'seed'}: ${result.output}`);
+    t.regex(result.output, /passed all tests/);
+    t.false(result.output.includes(PASSWORD), 'the password never appears in ocf-tester\'s output');
+    t.false(readFileSync(r.logFile, 'utf8').includes(PASSWORD), 'the password never appears in the log');
+  }
+});
+
+test.serial('the seed\'s v2.0 URL is read as /v3 with one deprecation notice; the token check is the default', async (t) => {
+  const r = await resource(t, 'ks-seed', { client_binary: 'keystone' });
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  const log = readFileSync(r.logFile, 'utf8');
+  t.is(log.match(/Identity v2\.0 API was removed.*using \/v3/g)?.length, 1, log);
+  t.regex(log, /client_binary is deprecated and ignored/);
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_SUCCESS, monitor.stderr);
+  // The default level issues a token: Keystone's log shows the POST, answered 201.
+  t.regex(readFileSync(join(r.options.rscTmp, `keystone-ks-seed.log`), 'utf8'), /POST \/v3\/auth\/tokens => .*HTTP\/1\.1 201/);
+  const pid = pidFromFile(r.pidfile)!;
+  const argv = commandLine(pid);
+  t.is(argv[argv.indexOf('--http-socket') + 1], `127.0.0.1:${r.port}`);
+  t.false(argv.join(' ').includes(PASSWORD), 'the password is not on uwsgi\'s command line');
+  t.false(readFileSync(`/proc/${pid}/environ`, 'utf8').includes(PASSWORD), 'nor in its environment');
+  t.is(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)?.[1], String(keystoneUid()), 'uwsgi runs as keystone');
+  const stop = await call(r, 'stop');
+  t.is(stop.code, OCF_SUCCESS);
+  t.true(stop.elapsedMs < 10_000, `stop took ${stop.elapsedMs} ms`);
+  // Stop returns once the master is no longer ours to see (/proc/PID/exe gone as it exits).
+  t.true(await waitFor(() => !isAlive(pid), 3000), 'the uwsgi master has exited');
+  t.false(existsSync(r.pidfile));
+  t.is((await call(r, 'monitor')).code, OCF_NOT_RUNNING);
+});
+
+function keystoneUid(): number {
+  return Number(readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('keystone:'))!.split(':')[2]);
+}
+
+test.serial('a wrong password: monitor fails (1) saying so, and the password appears nowhere', async (t) => {
+  const r = await resource(t, 'ks-wrongpw');
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const wrong = await call(r, 'monitor', { params: { os_password: WRONG_PASSWORD } });
+  t.is(wrong.code, OCF_ERR_GENERIC);
+  t.is(wrong.reason, `keystone (pid ${pidFromFile(r.pidfile)}) is running but authentication failed for user admin`);
+  const file = join(r.options.rscTmp, 'password');
+  writeFileSync(file, `${WRONG_PASSWORD}\n`, { mode: 0o600 });
+  const fromFile = await call(r, 'monitor', { params: { os_password: '', os_password_file: file } });
+  t.is(fromFile.code, OCF_ERR_GENERIC);
+  t.regex(fromFile.reason ?? '', /authentication failed for user admin$/);
+  for (const text of [everything(wrong, fromFile), readFileSync(r.logFile, 'utf8'), readFileSync(join(r.options.rscTmp, 'keystone-ks-wrongpw.log'), 'utf8')]) {
+    t.false(text.includes(WRONG_PASSWORD));
+  }
+  // The right password from a file is preferred over a wrong one in the CIB.
+  writeFileSync(file, `${PASSWORD}\n`);
+  t.is((await call(r, 'monitor', { params: { os_password: WRONG_PASSWORD, os_password_file: file } })).code, OCF_SUCCESS);
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS, 'Keystone still answers after failed authentications');
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test.serial('Keystone\'s database removed under a running uwsgi: the token check fails, the api check does not', async (t) => {
+  const ks = copyKeystone(fixture());
+  t.teardown(() => removeKeystone(ks));
+  const r = await resource(t, 'ks-nodb', {}, ks);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  rmSync(ks.database);
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_ERR_GENERIC);
+  t.regex(monitor.reason ?? '', /is running but .*auth\/tokens/);
+  t.is((await call(r, 'monitor', { params: { monitor_check: 'api' } })).code, OCF_SUCCESS, 'the version document needs no database');
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test.serial('kill -9 of uwsgi: not running (7), then a clean restart', async (t) => {
+  const r = await resource(t, 'ks-kill');
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const pid = pidFromFile(r.pidfile)!;
+  kill(pid, 'SIGKILL');
+  await waitFor(() => !isAlive(pid), 5000);
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_NOT_RUNNING);
+  t.regex(monitor.reason ?? '', new RegExp(`pid ${pid}.*not running`));
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  const restarted = pidFromFile(r.pidfile)!;
+  t.not(restarted, pid);
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.true(await waitFor(() => !isAlive(restarted), 3000));
+});
+
+test.serial('the distribution\'s uwsgi ini file (uwsgi_ini) with die-on-term: start, api monitor, stop', async (t) => {
+  const ini = '/etc/keystone/keystone-uwsgi.ini';
+  requireProgram(t, ini);
+  const r = await resource(t, 'ks-ini', { uwsgi_ini: ini, monitor_check: 'api', additional_parameters: '--processes 1 --threads 1' });
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  const pid = pidFromFile(r.pidfile)!;
+  t.deepEqual(commandLine(pid).slice(1, 7), ['--ini', ini, '--http-socket', `127.0.0.1:${r.port}`, '--add-header', 'Connection: close']);
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.true(await waitFor(() => !isAlive(pid), 3000));
+});
+
+test.serial('missing config: not running at a probe, not installed at start; listen must be usable here', async (t) => {
+  const r = await resource(t, 'ks-noconfig', { config: '/nonexistent/keystone.conf' });
+  t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_ERR_INSTALLED);
+  t.regex(start.reason ?? '', /\/nonexistent\/keystone\.conf \(parameter config\)/);
+  t.is((await call(r, 'validate-all', { params: { config: fixture().config, user: 'no-such-user' } })).code, OCF_ERR_INSTALLED);
+  const nonLocalBind = readFileSync('/proc/sys/net/ipv4/ip_nonlocal_bind', 'utf8').trim() === '1';
+  const vip = await call(r, 'validate-all', { params: { config: fixture().config, listen: '192.0.2.77' } });
+  if (nonLocalBind) t.is(vip.code, OCF_SUCCESS);
+  else {
+    t.is(vip.code, OCF_ERR_GENERIC);
+    t.regex(vip.reason ?? '', /192\.0\.2\.77 is not assigned to any interface/);
+  }
+  t.is((await call(r, 'validate-all', { params: { config: fixture().config, port: '70000' } })).code, 6);
+});
+
+test.serial('an API that does not answer while uwsgi lives is a failure (1), not "not running"', async (t) => {
+  const r = await resource(t, 'ks-hung', { monitor_check: 'api' });
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const pid = pidFromFile(r.pidfile)!;
+  const group = -pid;
+  kill(group as number, 'SIGSTOP');
+  t.teardown(() => kill(group as number, 'SIGCONT'));
+  const monitor = await call(r, 'monitor', { timeoutMs: 5000 });
+  t.is(monitor.code, OCF_ERR_GENERIC);
+  t.regex(monitor.reason ?? '', /running but no answer from http:\/\/127\.0\.0\.1:\d+\/v3/);
+  t.true(monitor.elapsedMs < 5000, `monitor took ${monitor.elapsedMs} ms`);
+  kill(group as number, 'SIGCONT');
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
