@@ -72,7 +72,11 @@ export interface ClusterStatus {
 
 function attributes(tag: string): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const match of tag.matchAll(/([\w-]+)="([^"]*)"/g)) result[match[1]!] = match[2]!.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const entities: Record<string, string> = { quot: '"', apos: "'", lt: '<', gt: '>', amp: '&' };
+  const decode = (text: string) => text.replace(/&(quot|apos|lt|gt|amp|#\d+);/g, (_, name: string) =>
+    name.startsWith('#') ? String.fromCharCode(Number(name.slice(1))) : entities[name]!);
+  // Pacemaker 2.1 stores exit reasons escaped and crm_mon escapes them again: decode twice.
+  for (const match of tag.matchAll(/([\w-]+)="([^"]*)"/g)) result[match[1]!] = decode(decode(match[2]!));
   return result;
 }
 
@@ -200,11 +204,7 @@ export class Cluster {
       PCMK_logfacility: 'none',
       HA_LOGFACILITY: 'none',
     };
-    const launch = (file: string, args: string[]) => {
-      const child = spawn('nsenter', ['-t', String(this.holder.pid), '-m', '-n', '--', file, ...args], { env, stdio: 'ignore' });
-      this.daemons.push(child);
-      return child;
-    };
+    const launch = (file: string, args: string[]) => this.background(file, args, env);
     launch('corosync', ['-f']);
     const quorate = await waitForAsync(async () => (await this.exec('corosync-cfgtool', ['-s'])).code === 0, 30_000);
     if (!quorate) throw new Error(`corosync did not come up:\n${this.log('corosync.log')}`);
@@ -212,6 +212,13 @@ export class Cluster {
     await this.waitForStatus('node1 online', (status) => status.online, 120_000);
     const property = await this.exec('crm_attribute', ['--type', 'crm_config', '--name', 'stonith-enabled', '--update', 'false']);
     if (property.code !== 0) throw new Error(property.output);
+  }
+
+  /** Start a program inside the cluster's namespaces that lives as long as the cluster (stopped in reverse order). */
+  background(file: string, args: readonly string[], env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '' }): ChildProcess {
+    const child = spawn('nsenter', ['-t', String(this.holder.pid), '-m', '-n', '--', file, ...args], { env, stdio: 'ignore' });
+    this.daemons.push(child);
+    return child;
   }
 
   /** Stop every resource through its agent, then the daemons, then the namespaces. */
