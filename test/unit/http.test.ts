@@ -82,12 +82,8 @@ test('a silent server: rejected within the bound; refused and malformed answers 
   await t.throwsAsync(getJson(garbage.url, 2000), { message: /^not an HTTP answer: SSH-2\.0/ });
   const truncated = await server(t, 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort');
   await t.throwsAsync(getJson(truncated.url, 2000), { message: 'connection closed before a complete answer' });
-  const gone = createServer();
-  await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve));
-  const address = gone.address();
-  await new Promise((resolve) => gone.close(resolve));
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await t.throwsAsync(getJson(`http://127.0.0.1:${port}/`, 2000), { message: 'connection refused' });
+  // Port 1 (tcpmux) has no listener here; a just-released ephemeral port may be taken by a concurrent test.
+  await t.throwsAsync(getJson('http://127.0.0.1:1/', 2000), { message: 'connection refused' });
 });
 
 test('https and other schemes are refused; header values cannot smuggle lines', async (t) => {
