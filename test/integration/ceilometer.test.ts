@@ -3,7 +3,8 @@ import test, { type ExecutionContext } from 'ava';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
-import { deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram, stranger, waitFor } from '../helpers/processes.ts';
+import { checkPidfileContract } from '../helpers/pidfile-contract.ts';
+import { isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 import { redisCli, REDIS_SERVER, startRedis } from '../helpers/redis.ts';
 
 const OCF_SUCCESS = 0;
@@ -201,16 +202,5 @@ test('kill -9 of the polling process: not running, start recovers, no worker lef
 test('stale and foreign pidfiles: not running, stop never signals a stranger', async (t) => {
   const config = configFile(t, { DEFAULT: {} });
   const r = resource(t, 'cm-pidfiles', config, {}, false);
-  writeFileSync(r.pidfile, `${await deadPid()}\n`);
-  t.is((await call(r, 'monitor')).code, OCF_NOT_RUNNING);
-  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  t.false(existsSync(r.pidfile));
-  const pid = stranger(t);
-  writeFileSync(r.pidfile, `${pid}\n`);
-  const monitor = await call(r, 'monitor');
-  t.is(monitor.code, OCF_NOT_RUNNING);
-  t.regex(monitor.reason ?? '', /not this resource's ceilometer-polling/);
-  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  t.true(isAlive(pid));
-  t.false(existsSync(r.pidfile));
+  await checkPidfileContract(t, (action) => call(r, action), r.pidfile, 'ceilometer-polling');
 });

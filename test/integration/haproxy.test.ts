@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentPath, callAgent, freePort, ocfEnvironment, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
 import { addAddress, callAgentIn, clientLoop, networkNamespace, removeAddress, runIn, setSysctl, type Namespace } from '../helpers/netns.ts';
+import { checkPidfileContract } from '../helpers/pidfile-contract.ts';
 import { deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram, stranger, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
@@ -259,31 +260,18 @@ test('a running HAProxy whose stats socket does not answer is a failure (1), not
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
-test('a stale pidfile (dead pid) is not running; stop removes it and start works', async (t) => {
-  const r = await resource(t, 'hap-stale');
-  writeFileSync(r.pidfile, `${await deadPid()}\n`);
-  t.is((await call(r, 'monitor')).code, OCF_NOT_RUNNING);
-  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  t.false(existsSync(r.pidfile));
+test('stale and foreign pidfiles: not running, stop never signals a stranger; reload leaves it alone; start works after', async (t) => {
+  const r = await resource(t, 'hap-pidfiles');
+  await checkPidfileContract(t, (action) => call(r, action), r.pidfile, 'haproxy');
+  const pid = stranger(t);
+  writeFileSync(r.pidfile, `${pid}\n`);
+  const reload = await call(r, 'reload');
+  t.is(reload.code, OCF_SUCCESS, 'nothing of ours to reload');
+  t.true(isAlive(pid));
   writeFileSync(r.pidfile, `${await deadPid()}\n`);
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
   t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-});
-
-test('a pidfile naming another live process: not running, and stop never signals it', async (t) => {
-  const r = await resource(t, 'hap-foreign');
-  const pid = stranger(t);
-  writeFileSync(r.pidfile, `${pid}\n`);
-  const monitor = await call(r, 'monitor');
-  t.is(monitor.code, OCF_NOT_RUNNING);
-  t.regex(monitor.reason ?? '', /not this resource's haproxy/);
-  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  t.true(isAlive(pid));
-  t.false(existsSync(r.pidfile));
-  const reload = await call(r, 'reload');
-  t.is(reload.code, OCF_SUCCESS, 'nothing of ours to reload');
-  t.true(isAlive(pid));
 });
 
 test('stop is graceful and escalates to SIGKILL when HAProxy does not stop in time', async (t) => {

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
 import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/keystone.ts';
+import { checkPidfileContract } from '../helpers/pidfile-contract.ts';
 import { commandLine, isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
@@ -216,4 +217,9 @@ test.serial('an API that does not answer while uwsgi lives is a failure (1), not
   t.true(monitor.elapsedMs < 5000, `monitor took ${monitor.elapsedMs} ms`);
   kill(group as number, 'SIGCONT');
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('stale and foreign pidfiles: not running, stop never signals a stranger', async (t) => {
+  const r = await resource(t, 'ks-pidfiles', { monitor_check: 'process' });
+  await checkPidfileContract(t, (action) => call(r, action), r.pidfile, 'keystone \\(uwsgi\\)');
 });

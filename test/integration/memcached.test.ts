@@ -4,7 +4,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
-import { commandLine, deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram, stranger, waitFor } from '../helpers/processes.ts';
+import { checkPidfileContract } from '../helpers/pidfile-contract.ts';
+import { commandLine, deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
@@ -74,28 +75,13 @@ test('a memcached that stops answering while alive is a failure (1), not "not ru
   t.is((await call(r, 'monitor', { params: { ...r.options.params, monitor_check: 'process' } })).code, OCF_SUCCESS);
 });
 
-test('a stale pidfile (dead pid) is not running; stop removes it and start works', async (t) => {
-  const r = await resource(t, 'mc-stale');
-  writeFileSync(r.pidfile, `${await deadPid()}\n`);
-  t.is((await call(r, 'monitor')).code, OCF_NOT_RUNNING);
-  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  t.false(existsSync(r.pidfile));
+test('stale and foreign pidfiles: not running, stop never signals a stranger; start works after', async (t) => {
+  const r = await resource(t, 'mc-pidfiles');
+  await checkPidfileContract(t, (action) => call(r, action), r.pidfile, 'memcached');
   writeFileSync(r.pidfile, `${await deadPid()}\n`);
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
   t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-});
-
-test('a pidfile naming another live process: not running, and stop never signals it', async (t) => {
-  const r = await resource(t, 'mc-foreign');
-  const pid = stranger(t);
-  writeFileSync(r.pidfile, `${pid}\n`);
-  const monitor = await call(r, 'monitor');
-  t.is(monitor.code, OCF_NOT_RUNNING);
-  t.regex(monitor.reason ?? '', /not this resource's memcached/);
-  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  t.true(isAlive(pid));
-  t.false(existsSync(r.pidfile));
 });
 
 test("a pidfile naming another resource's memcached is not ours either", async (t) => {
