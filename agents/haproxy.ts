@@ -15,7 +15,8 @@ import { fail, failure, notRunning, success, type Outcome } from '../shared/outc
 import { choice, string } from '../shared/parameters.ts';
 import { childrenOf, isAlive } from '../shared/proc.ts';
 import { lastLogLine } from '../shared/supervise.ts';
-import { addressFamily, isWildcard, unbracket, vipProblem } from '../shared/vip.ts';
+import { addressFamily, isWildcard, unbracket } from '../shared/address.ts';
+import { vipProblem } from '../shared/vip.ts';
 
 const parameters = {
   binary: string({

@@ -5,6 +5,7 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { defineAgent, type ActionContext } from '../shared/agent.ts';
+import { isAddressOrHostname } from '../shared/address.ts';
 import { requireBinary } from '../shared/binary.ts';
 import { daemonStatus, notRunningReason, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { sleep } from '../shared/deadline.ts';
@@ -275,8 +276,6 @@ async function validate(context: Context) {
   if (!user) fail(OCF.ERR_INSTALLED, `user ${params.user} (parameter user) does not exist on this node`);
   const gid = await lookupGroupId(params.group);
   if (gid === undefined) fail(OCF.ERR_INSTALLED, `group ${params.group} (parameter group) does not exist on this node`);
-  // Loaded here, not at the top: it imports node:net, which a monitor must not pay for.
-  const { isAddressOrHostname } = await import('../shared/address.ts');
   if (!isAddressOrHostname(params.listen)) fail(OCF.ERR_CONFIGURED, `parameter listen: "${params.listen}" is not an address`);
   const vip = vipProblem(params.listen);
   if (vip) fail(OCF.ERR_GENERIC, `parameter listen: ${vip}`);

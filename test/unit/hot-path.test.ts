@@ -29,3 +29,16 @@ test('memcached monitor of a running daemon (protocol check) and meta-data load 
   t.false(resolved.includes('node:child_process'), 'nothing is spawned by a monitor');
   t.is((await callAgent('memcached', 'stop', options)).code, 0);
 });
+
+const HEAVY = /^(node:net|node:tty|node:child_process|node:http|node:https)$|(^|\/)(execa|yargs)(\/|$)/;
+
+for (const agent of ['memcached', 'haproxy', 'keystone', 'ceilometer']) {
+  test(`${agent}: meta-data and a probe load no heavy module (execa, yargs, node:net, node:tty, node:child_process)`, (t) => {
+    const rscTmp = scratchDir(t);
+    const { codes, resolved } = trace(agent, { OCF_RESOURCE_INSTANCE: `${agent}-hot`, HA_RSCTMP: rscTmp, OCF_RESKEY_CRM_meta_interval: '0' });
+    t.is(codes[0], 0, 'meta-data');
+    t.is(codes[1], 7, 'a probe of a resource that is not running');
+    t.true(resolved.some((specifier) => specifier.includes(`${agent}.ts`)), 'the trace saw the agent load');
+    t.deepEqual(resolved.filter((specifier) => HEAVY.test(specifier)), []);
+  });
+}

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { addressFamily, isLocalAddress, isWildcard, nonLocalBindAllowed, nonLocalBindSysctl, parseIPv4, parseIPv6, vipProblem } from '../../shared/vip.ts';
+import { addressFamily, isAddressOrHostname, isWildcard, parseIPv4, parseIPv6 } from '../../shared/address.ts';
+import { isLocalAddress, nonLocalBindAllowed, nonLocalBindSysctl, vipProblem } from '../../shared/vip.ts';
 
 test('IPv4 and IPv6 literals are parsed into their kernel forms; anything else is not an address', (t) => {
   t.is(parseIPv4('192.0.2.1'), 0xc0000201);
@@ -57,4 +58,9 @@ test('an address on no interface here is usable only with the family\'s ip_nonlo
 test('host names are not resolved and not checked', (t) => {
   t.false(isLocalAddress('localhost'));
   t.is(vipProblem('controller.example'), undefined);
+});
+
+test('address syntax: IP literals (bracketed or not) and host names, nothing else', (t) => {
+  for (const good of ['10.0.0.11', '[fd00::1]', 'fd00::1', '::', 'controller-1.example.org', 'localhost', '::ffff:10.0.0.1']) t.true(isAddressOrHostname(good), good);
+  for (const bad of ['', '10.0.0.256:80', 'a b', 'host;rm -rf /', '-l', '[::1', 'under_score']) t.false(isAddressOrHostname(bad), bad);
 });
