@@ -48,10 +48,13 @@ export async function runAgent(agent: AnyAgent, action: string | undefined, vari
       params: readParameters(agent.parameters, env),
       deadline: Deadline.forAction(env.timeoutMs ?? declared.timeout * 1000),
     };
-    // Every action but stop checks all parameters first: a malformed one is OCF_ERR_CONFIGURED.
-    // Stop reads only what it needs, so a bad value can never keep a daemon from being stopped.
-    const checkFirst = action === 'stop' ? Promise.resolve() : Promise.resolve().then(() => checkParameters(agent.parameters, context.params));
-    outcome = await checkFirst.then(() => declared.run(context)).catch((error: unknown) => outcomeOfError(error, log));
+    const run = async () => {
+      // Every action but stop checks all parameters first: a malformed one is OCF_ERR_CONFIGURED.
+      // Stop reads only what it needs, so a bad value can never keep a daemon from being stopped.
+      if (action !== 'stop') checkParameters(agent.parameters, context.params);
+      return declared.run(context);
+    };
+    outcome = await run().catch((error: unknown) => outcomeOfError(error, log));
   }
   if (outcome.reason !== undefined && outcome.code !== OCF.SUCCESS) {
     const reason = log.redact(outcome.reason).replace(/\s*\n\s*/g, ' ');
