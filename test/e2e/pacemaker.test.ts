@@ -204,6 +204,10 @@ test.serial('5. crm_verify -L is clean for the whole configuration', async (t) =
   t.notRegex(result.output, /error|warning/i, result.output);
 });
 
+test.serial('the harness refuses to start a second cluster beside a running one', async (t) => {
+  await t.throwsAsync(Cluster.start(['memcached']), { message: /^refusing to start a test cluster: corosync \(pid \d+\).* already running/ });
+});
+
 test('docs/pacemaker.md shows the commands this test runs', (t) => {
   const doc = readFileSync(join(projectRoot, 'docs', 'pacemaker.md'), 'utf8');
   const files: LayoutFiles = { haproxyConfig: '/etc/haproxy/haproxy.cfg', haproxySocket: '/run/haproxy/admin.sock', keystoneConfig: '/etc/keystone/keystone.conf', passwordFile: '/etc/keystone/admin-password', ceilometerConfig: '/etc/ceilometer/ceilometer.conf' };
