@@ -1,9 +1,10 @@
-// The pidfile contract every daemon agent keeps: a dead pid and a stranger's pid both mean "not
-// running"; stop removes the pidfile and never signals the stranger.
+// The contracts every daemon agent keeps about its pidfile: a dead pid and a stranger's pid both
+// mean "not running"; stop removes the pidfile and never signals the stranger; a daemon killed with
+// SIGKILL is "not running" (7, with the pid in the reason) and Pacemaker's stop and start recover it.
 import type { ExecutionContext } from 'ava';
 import { existsSync, writeFileSync } from 'node:fs';
 import type { AgentCall } from './agent.ts';
-import { deadPid, isAlive, stranger } from './processes.ts';
+import { deadPid, isAlive, kill, pidFromFile, stranger, waitFor } from './processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_NOT_RUNNING = 7;
@@ -29,4 +30,43 @@ export async function checkPidfileContract(
   t.is((await call('stop')).code, OCF_SUCCESS, "stop with a stranger's pid");
   t.true(isAlive(pid), 'the stranger was not signalled');
   t.false(existsSync(pidfile), "stop removed the stranger's pidfile");
+}
+
+export interface KillHooks {
+  /** Look at the daemon before it dies (its workers). */
+  readonly beforeKill?: (pid: number) => void;
+  /** Check what an agent adds once monitor has seen the death (its workers went too). */
+  readonly afterKill?: (pid: number) => Promise<void>;
+}
+
+/**
+ * kill -9 of the daemon, then what Pacemaker does: monitor (7), stop, start, monitor. Returns the
+ * new daemon's pid, already stopped.
+ */
+export async function checkKillRecovery(
+  t: ExecutionContext,
+  call: (action: string) => Promise<AgentCall>,
+  pidfile: string,
+  hooks: KillHooks = {},
+): Promise<number> {
+  const start = await call('start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  const pid = pidFromFile(pidfile)!;
+  t.true(isAlive(pid));
+  hooks.beforeKill?.(pid);
+  kill(pid, 'SIGKILL');
+  t.true(await waitFor(() => !isAlive(pid), 5000), 'the daemon died');
+  const monitor = await call('monitor');
+  t.is(monitor.code, OCF_NOT_RUNNING);
+  t.regex(monitor.reason ?? '', new RegExp(`pid ${pid}.*not running`));
+  await hooks.afterKill?.(pid);
+  t.is((await call('stop')).code, OCF_SUCCESS, 'stop after the kill');
+  const restart = await call('start');
+  t.is(restart.code, OCF_SUCCESS, restart.stderr);
+  t.is((await call('monitor')).code, OCF_SUCCESS);
+  const restarted = pidFromFile(pidfile)!;
+  t.not(restarted, pid);
+  t.is((await call('stop')).code, OCF_SUCCESS);
+  t.false(existsSync(pidfile), 'stop removed the pidfile');
+  return restarted;
 }

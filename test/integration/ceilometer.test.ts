@@ -1,10 +1,10 @@
 // ocf:openstack:ceilometer against Debian's ceilometer-polling and a real Redis, through the compiled binary.
 import test, { type ExecutionContext } from 'ava';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
-import { checkPidfileContract } from '../helpers/pidfile-contract.ts';
-import { isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
+import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
+import { isAlive, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 import { redisCli, REDIS_SERVER, startRedis } from '../helpers/redis.ts';
 
 const OCF_SUCCESS = 0;
@@ -179,24 +179,18 @@ test('configuration rules: compute without workload partitioning, bad URL, memca
   t.is(overridden.code, OCF_ERR_CONFIGURED);
 });
 
-test('kill -9 of the polling process: not running, start recovers, no worker left', async (t) => {
+test('kill -9 of the polling process: not running, no worker left, stop and start recover', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'kill' } });
   const r = resource(t, 'cm-kill', config);
-  t.is((await call(r, 'start')).code, OCF_SUCCESS);
-  const pid = pidFromFile(r.pidfile)!;
-  const tree = processTree(pid);
-  kill(pid, 'SIGKILL');
-  await waitFor(() => !isAlive(pid), 5000);
-  const monitor = await call(r, 'monitor');
-  t.is(monitor.code, OCF_NOT_RUNNING);
-  t.regex(monitor.reason ?? '', new RegExp(`pid ${pid}.*not running`));
-  t.true(await waitFor(() => tree.every((p) => !isAlive(p)), 10_000), 'the orphaned worker exits with its master');
-  t.is((await call(r, 'start')).code, OCF_SUCCESS);
-  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
-  t.not(pidFromFile(r.pidfile), pid);
-  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  t.false(existsSync(r.pidfile));
+  let tree: number[] = [];
+  await checkKillRecovery(t, (action) => call(r, action), r.pidfile, {
+    beforeKill: (pid) => (tree = processTree(pid)),
+    afterKill: async () => {
+      t.true(tree.length > 1, 'the master had a worker');
+      t.true(await waitFor(() => tree.every((p) => !isAlive(p)), 10_000), 'the orphaned worker exits with its master');
+    },
+  });
 });
 
 test('stale and foreign pidfiles: not running, stop never signals a stranger', async (t) => {

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentPath, callAgent, freePort, ocfEnvironment, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
 import { addAddress, callAgentIn, clientLoop, networkNamespace, removeAddress, runIn, setSysctl, type Namespace } from '../helpers/netns.ts';
-import { checkPidfileContract } from '../helpers/pidfile-contract.ts';
+import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
 import { deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram, stranger, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
@@ -223,22 +223,9 @@ test('validate-all: haproxy -c reports the first error; a missing config is not 
   t.regex(badVip.reason ?? '', /parameter vip: "not-an-address"/);
 });
 
-test('kill -9 of the master: monitor says not running, start recovers', async (t) => {
+test('kill -9 of the master: monitor says not running, stop and start recover', async (t) => {
   const r = await resource(t, 'hap-kill');
-  t.is((await call(r, 'start')).code, OCF_SUCCESS);
-  const pid = pidFromFile(r.pidfile)!;
-  t.true(isAlive(pid));
-  kill(pid, 'SIGKILL');
-  await waitFor(() => !isAlive(pid), 5000);
-  const monitor = await call(r, 'monitor');
-  t.is(monitor.code, OCF_NOT_RUNNING);
-  t.regex(monitor.reason ?? '', new RegExp(`pid ${pid}.*not running`));
-  const start = await call(r, 'start');
-  t.is(start.code, OCF_SUCCESS, start.stderr);
-  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
-  t.not(pidFromFile(r.pidfile), pid);
-  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  t.false(existsSync(r.pidfile));
+  await checkKillRecovery(t, (action) => call(r, action), r.pidfile);
 });
 
 test('a running HAProxy whose stats socket does not answer is a failure (1), not "not running"', async (t) => {

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
 import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/keystone.ts';
-import { checkPidfileContract } from '../helpers/pidfile-contract.ts';
+import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
 import { commandLine, isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
@@ -157,21 +157,8 @@ test.serial('Keystone\'s database removed under a running uwsgi: the token check
 
 test.serial('kill -9 of uwsgi: not running (7), then a clean restart', async (t) => {
   const r = await resource(t, 'ks-kill');
-  t.is((await call(r, 'start')).code, OCF_SUCCESS);
-  const pid = pidFromFile(r.pidfile)!;
-  kill(pid, 'SIGKILL');
-  await waitFor(() => !isAlive(pid), 5000);
-  const monitor = await call(r, 'monitor');
-  t.is(monitor.code, OCF_NOT_RUNNING);
-  t.regex(monitor.reason ?? '', new RegExp(`pid ${pid}.*not running`));
-  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  const start = await call(r, 'start');
-  t.is(start.code, OCF_SUCCESS, start.stderr);
-  const restarted = pidFromFile(r.pidfile)!;
-  t.not(restarted, pid);
-  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
-  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  t.true(await waitFor(() => !isAlive(restarted), 3000));
+  const restarted = await checkKillRecovery(t, (action) => call(r, action), r.pidfile);
+  t.true(await waitFor(() => !isAlive(restarted), 3000), 'the restarted uwsgi is gone after stop');
 });
 
 test.serial('the distribution\'s uwsgi ini file (uwsgi_ini) with die-on-term: start, api monitor, stop', async (t) => {

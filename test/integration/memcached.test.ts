@@ -4,8 +4,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
-import { checkPidfileContract } from '../helpers/pidfile-contract.ts';
-import { commandLine, deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
+import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
+import { commandLine, deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
@@ -46,21 +46,9 @@ test('ocf-tester passes for two instances on different ports at the same time', 
   }
 });
 
-test('kill -9 of memcached: monitor says not running, start recovers', async (t) => {
+test('kill -9 of memcached: monitor says not running, stop and start recover', async (t) => {
   const r = await resource(t, 'mc-kill');
-  t.is((await call(r, 'start')).code, OCF_SUCCESS);
-  const pid = pidFromFile(r.pidfile)!;
-  t.true(isAlive(pid));
-  kill(pid, 'SIGKILL');
-  await waitFor(() => !isAlive(pid), 5000);
-  const monitor = await call(r, 'monitor');
-  t.is(monitor.code, OCF_NOT_RUNNING);
-  t.regex(monitor.reason ?? '', new RegExp(`pid ${pid}.*not running`));
-  t.is((await call(r, 'start')).code, OCF_SUCCESS);
-  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
-  t.not(pidFromFile(r.pidfile), pid);
-  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  t.false(existsSync(r.pidfile));
+  await checkKillRecovery(t, (action) => call(r, action), r.pidfile);
 });
 
 test('a memcached that stops answering while alive is a failure (1), not "not running"', async (t) => {
