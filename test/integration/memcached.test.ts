@@ -1,6 +1,6 @@
 // ocf:openstack:memcached against a real memcached, through the compiled binary.
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
@@ -156,4 +156,17 @@ test('an unknown action is unimplemented (3) and meta-data needs no environment'
   const meta = await callAgent('memcached', 'meta-data', { instance: '', rscTmp: '/nonexistent' });
   t.is(meta.code, 0);
   t.regex(meta.stdout, /<resource-agent name="memcached"/);
+});
+
+test('a symlink planted at the pidfile path is replaced, never written through', async (t) => {
+  const r = await resource(t, 'mc-symlink');
+  const victim = join(scratchDir(t), 'victim');
+  writeFileSync(victim, 'precious\n');
+  symlinkSync(victim, r.pidfile);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  t.is(readFileSync(victim, 'utf8'), 'precious\n');
+  t.false(lstatSync(r.pidfile).isSymbolicLink());
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.is(readFileSync(victim, 'utf8'), 'precious\n');
 });
