@@ -216,11 +216,15 @@ function reportUnreachable(context: Context, settings: Settings, why: string): O
   return success;
 }
 
+/** With amqp_server_port: undefined when one of the agent's processes is connected to it. */
+function messageBusProblem({ params }: Context, pid: number): string | undefined {
+  if (Number.isNaN(params.amqp_server_port) || establishedTo(processTree(pid), params.amqp_server_port).length > 0) return undefined;
+  return `no established connection to the message bus (port ${params.amqp_server_port})`;
+}
+
 async function runningOutcome(context: Context, settings: Settings, pid: number): Promise<Outcome> {
-  const { params } = context;
-  if (!Number.isNaN(params.amqp_server_port) && establishedTo(processTree(pid), params.amqp_server_port).length === 0) {
-    return failure(OCF.ERR_GENERIC, `ceilometer-polling (pid ${pid}) is running but has no established connection to the message bus (port ${params.amqp_server_port})`);
-  }
+  const bus = messageBusProblem(context, pid);
+  if (bus) return failure(OCF.ERR_GENERIC, `ceilometer-polling (pid ${pid}) is running but has ${bus}`);
   if (!settings.checked) return success;
   const result = await coordinationStatus(context, settings, pid, context.deadline);
   if (result.unreachable !== undefined) return reportUnreachable(context, settings, result.unreachable);
@@ -255,6 +259,9 @@ async function start(context: Context) {
     const pid = launched.pid;
     // cotyledon forks the worker once the configuration is read: a worker means it got past that.
     if (processTree(pid).length < 2) return 'no worker process yet';
+    // Ready means what monitor will ask next: its first look must not fail a fresh start.
+    const bus = messageBusProblem(context, pid);
+    if (bus) return bus;
     if (!settings.checked) return undefined;
     // Short looks, so that a daemon dying meanwhile is noticed between them.
     const result = await coordinationStatus(context, settings, pid, Deadline.after(deadline.bound(6000)));

@@ -2,7 +2,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { callAgent, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
+import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
 import { isAlive, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 import { redisCli, REDIS_SERVER, startRedis } from '../helpers/redis.ts';
@@ -197,4 +197,23 @@ test('stale and foreign pidfiles: not running, stop never signals a stranger', a
   const config = configFile(t, { DEFAULT: {} });
   const r = resource(t, 'cm-pidfiles', config, {}, false);
   await checkPidfileContract(t, (action) => call(r, action), r.pidfile, 'ceilometer-polling');
+});
+
+test('amqp_server_port: monitor requires an established connection from the agent to that port', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'amqp' } });
+  // No message bus here; the connection the agent really holds is to Redis: it stands in for one.
+  const r = resource(t, 'cm-amqp', config, { amqp_server_port: String(redis.port) }, false);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS, 'start waits for the connection');
+  const withBus = await call(r, 'monitor');
+  t.is(withBus.code, OCF_SUCCESS, withBus.stderr);
+  const unused = await freePort();
+  const disconnected = await callAgent('ceilometer', 'monitor', { ...r.options, params: { ...r.options.params, amqp_server_port: String(unused) } });
+  t.is(disconnected.code, OCF_ERR_GENERIC);
+  t.regex(disconnected.reason ?? '', new RegExp(`running but has no established connection to the message bus \\(port ${unused}\\)`));
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  const unreachable = await callAgent('ceilometer', 'start', { ...r.options, timeoutMs: 8000, params: { ...r.options.params, amqp_server_port: String(unused) } });
+  t.is(unreachable.code, OCF_ERR_GENERIC, 'start fails when the bus never answers');
+  t.regex(unreachable.reason ?? '', new RegExp(`not ready before the start timeout: no established connection to the message bus \\(port ${unused}\\)`));
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
