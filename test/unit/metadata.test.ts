@@ -31,6 +31,16 @@ for (const name of agentNames) {
   });
 }
 
+test('every agent claims OCF 1.1 and offers no reload-agent: Pacemaker restarts on a parameter change', async (t) => {
+  // Pacemaker calls `reload` for parameter changes only for agents that do not claim OCF 1.1 (the
+  // legacy use). Our reload re-reads the service's configuration; it could not apply new parameters.
+  for (const name of agentNames) {
+    const xml = renderMetadata(await loadAgent(name));
+    t.regex(xml, /<version>1\.1<\/version>/, name);
+    t.false(xml.includes('reload-agent'), name);
+  }
+});
+
 test('special characters in descriptions are escaped', async (t) => {
   const xml = renderMetadata({
     name: 'x', shortdesc: 'a < b & "c"', longdesc: '<script>', parameters: {},
