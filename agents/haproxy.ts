@@ -3,19 +3,17 @@
 // bind addresses that are not local (net.ipv4.ip_nonlocal_bind). start refuses to hide a missing
 // constraint behind a daemon that dies on "cannot bind socket".
 import { existsSync } from 'node:fs';
+import { addressFamily, isWildcard, unbracket } from '../shared/address.ts';
 import { defineAgent, type ActionContext } from '../shared/agent.ts';
 import { requireBinary } from '../shared/binary.ts';
-import { daemonLogFile, daemonStatus, notRunningReason, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
-import { sleep } from '../shared/deadline.ts';
+import { daemonStatus, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { runProgram, splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { readBindAddresses } from '../shared/haproxy-config.ts';
 import { unixExchange } from '../shared/net.ts';
 import { fail, failure, notRunning, success, type Outcome } from '../shared/outcome.ts';
 import { choice, string } from '../shared/parameters.ts';
-import { childrenOf, isAlive } from '../shared/proc.ts';
-import { lastLogLine } from '../shared/supervise.ts';
-import { addressFamily, isWildcard, unbracket } from '../shared/address.ts';
+import { childrenOf } from '../shared/proc.ts';
 import { vipProblem } from '../shared/vip.ts';
 
 const parameters = {
@@ -177,7 +175,7 @@ async function start(context: Context) {
  * finish their connections; the listening sockets are handed over, so no connection is refused.
  */
 async function reload(context: Context) {
-  const { env, log, deadline } = context;
+  const { env, log } = context;
   await validate(context);
   const daemon = daemonOf(context);
   const status = daemonStatus(env, daemon);
@@ -187,26 +185,8 @@ async function reload(context: Context) {
   }
   const vip = enforceVipCheck(context);
   if (vip) return vip;
-  const before = new Set(childrenOf(status.pid));
-  log.info(`reloading haproxy (pid ${status.pid}) with SIGUSR2`);
-  try {
-    process.kill(status.pid, 'SIGUSR2');
-  } catch {
-    return failure(OCF.ERR_GENERIC, `haproxy (pid ${status.pid}) exited before it could be reloaded`);
-  }
-  let missing: string | undefined = 'no new worker yet';
-  while (!deadline.expired()) {
-    if (!isAlive(status.pid)) return failure(OCF.ERR_GENERIC, `haproxy (pid ${status.pid}) exited during reload`);
-    const fresh = childrenOf(status.pid).filter((pid) => !before.has(pid));
-    missing = fresh.length ? await statsProblem(context) : 'no new worker yet';
-    if (missing === undefined) {
-      log.info(`haproxy (pid ${status.pid}) reloaded: new worker ${fresh.join(', ')}`);
-      return success;
-    }
-    await sleep(Math.min(100, deadline.remaining()));
-  }
-  const why = lastLogLine(daemonLogFile(env));
-  return failure(OCF.ERR_GENERIC, `haproxy (pid ${status.pid}) did not reload in time: ${missing}${why ? `; its log says: ${why}` : ''}`);
+  // The master re-executes itself with the new configuration and hands its listeners over.
+  return reloadInPlace(context, daemon, { pid: status.pid, signal: 'SIGUSR2', ready: () => statsProblem(context) });
 }
 
 export default defineAgent({

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { defineAgent, type ActionContext } from '../shared/agent.ts';
 import { isAddressOrHostname } from '../shared/address.ts';
 import { requireBinary } from '../shared/binary.ts';
-import { daemonStatus, notRunningReason, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { daemonStatus, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { sleep } from '../shared/deadline.ts';
 import type { OcfEnvironment } from '../shared/environment.ts';
 import { splitArguments } from '../shared/exec.ts';
@@ -354,6 +354,23 @@ async function start(context: Context) {
   return problem ? failure(OCF.ERR_GENERIC, `keystone started but ${problem}`) : success;
 }
 
+/**
+ * uwsgi's graceful reload: on SIGHUP the master lets its workers finish their requests, re-executes
+ * itself (same pid, same listening socket) and starts new workers, which read keystone.conf again.
+ */
+async function reload(context: Context) {
+  const { params, env, log } = context;
+  const { uwsgi } = await validate(context);
+  const daemon = daemonOf(context);
+  const status = daemonStatus(env, daemon);
+  if (status.state !== 'running') {
+    log.info('keystone is not running: nothing to reload, the next start reads the configuration');
+    return success;
+  }
+  if (!uwsgi) return failure(OCF.ERR_UNIMPLEMENTED, `reload is known for uwsgi only, not ${params.binary}: restart the resource instead`);
+  return reloadInPlace(context, daemon, { pid: status.pid, signal: 'SIGHUP', ready: () => deepProblem(context) });
+}
+
 export default defineAgent({
   name: 'keystone',
   shortdesc: 'OpenStack Identity (Keystone) served by uwsgi',
@@ -364,5 +381,6 @@ export default defineAgent({
     stop: { timeout: 30, run: (context) => stopDaemon(context, daemonOf(context)) },
     monitor: { timeout: 30, interval: 30, run: monitor },
     'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },
+    reload: { timeout: 60, run: reload },
   },
 });

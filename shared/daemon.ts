@@ -8,8 +8,9 @@ import { OCF } from './exit-codes.ts';
 import { failure, success, type Outcome } from './outcome.ts';
 import type { ParameterSpecs } from './parameters.ts';
 import { pidStatus, removePidfile, type PidStatus } from './pidfile.ts';
-import type { ProgramIdentity } from './proc.ts';
-import { launchDaemon, stopWithEscalation, waitUntilReady, type DaemonLaunch } from './supervise.ts';
+import { childrenOf, isAlive, type ProgramIdentity } from './proc.ts';
+import { sleep } from './deadline.ts';
+import { lastLogLine, launchDaemon, stopWithEscalation, waitUntilReady, type DaemonLaunch } from './supervise.ts';
 import type { Account } from './users.ts';
 
 export interface Daemon {
@@ -100,4 +101,45 @@ export async function startDaemon<P extends ParameterSpecs>(context: ActionConte
   const ready = await waitUntilReady({ name: daemon.name, daemon: launched, logFile, deadline, check: request.ready });
   if (ready.code === OCF.SUCCESS) log.info(`${daemon.name} (pid ${launched.pid}) is ready`);
   return ready;
+}
+
+export interface ReloadRequest {
+  /** The running master (daemonStatus's pid). */
+  readonly pid: number;
+  /** The daemon's graceful reload signal (haproxy SIGUSR2, uwsgi SIGHUP). */
+  readonly signal: NodeJS.Signals;
+  /** undefined once the reloaded daemon serves (the monitor's deeper check). */
+  readonly ready: () => Promise<string | undefined>;
+}
+
+/**
+ * A graceful reload in place: signal the master, then wait, within the action's deadline, until it
+ * has a worker it did not have before and the readiness check passes. The master must live on.
+ */
+export async function reloadInPlace<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, request: ReloadRequest): Promise<Outcome> {
+  const { env, log, deadline } = context;
+  const { pid, signal, ready } = request;
+  const before = new Set(childrenOf(pid));
+  log.info(`reloading ${daemon.name} (pid ${pid}) with ${signal}`);
+  try {
+    process.kill(pid, signal);
+  } catch {
+    return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) exited before it could be reloaded`);
+  }
+  let missing: string | undefined = 'no new worker yet';
+  while (!deadline.expired()) {
+    if (!isAlive(pid)) {
+      const why = lastLogLine(daemonLogFile(env));
+      return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) exited during reload${why ? `: ${why}` : ''}`);
+    }
+    const fresh = childrenOf(pid).filter((child) => !before.has(child));
+    missing = fresh.length ? await ready() : 'no new worker yet';
+    if (missing === undefined) {
+      log.info(`${daemon.name} (pid ${pid}) reloaded: new worker ${fresh.join(', ')}`);
+      return success;
+    }
+    await sleep(Math.min(200, deadline.remaining()));
+  }
+  const why = lastLogLine(daemonLogFile(env));
+  return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) did not reload in time: ${missing}${why ? `; its log says: ${why}` : ''}`);
 }

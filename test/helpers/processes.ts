@@ -70,3 +70,12 @@ export function commandLine(pid: number): string[] {
 export function requireProgram(t: ExecutionContext, path: string): void {
   if (!existsSync(path)) t.fail(`${path} is not installed: run build/setup-debian.sh`);
 }
+
+/** The live children of a process (its workers). */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number).filter(isAlive);
+  } catch {
+    return [];
+  }
+}

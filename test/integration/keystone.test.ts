@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
 import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/keystone.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
-import { commandLine, isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
+import { childrenOf, commandLine, isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
@@ -209,4 +209,21 @@ test.serial('an API that does not answer while uwsgi lives is a failure (1), not
 test('stale and foreign pidfiles: not running, stop never signals a stranger', async (t) => {
   const r = await resource(t, 'ks-pidfiles', { monitor_check: 'process' });
   await checkPidfileContract(t, (action) => call(r, action), r.pidfile, 'keystone \\(uwsgi\\)');
+});
+
+test.serial('reload: uwsgi reloads gracefully in place (same master, new workers) and answers again', async (t) => {
+  const r = await resource(t, 'ks-reload', { monitor_check: 'api' });
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const master = pidFromFile(r.pidfile)!;
+  const workersBefore = childrenOf(master);
+  t.true(workersBefore.length > 0, 'uwsgi has a worker');
+  const reload = await call(r, 'reload');
+  t.is(reload.code, OCF_SUCCESS, reload.stderr);
+  t.is(pidFromFile(r.pidfile), master, 'the master reloads in place');
+  const workersAfter = childrenOf(master);
+  t.true(workersAfter.length > 0 && workersAfter.every((pid) => !workersBefore.includes(pid)), 'every worker is new');
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.is((await call(r, 'reload')).code, OCF_SUCCESS, 'not running: nothing to reload');
+  t.false(isAlive(master));
 });
