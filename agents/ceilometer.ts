@@ -10,7 +10,7 @@ import {
   forgetMember, learnMember, membershipOf, parseBackendUrl, partitioningGroup, recallMember, rememberMember, clientKey, unreachable,
   type Backend, type Checkable, type LearnedMember,
 } from '../shared/coordination.ts';
-import { daemonStatus, notRunningReason, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { daemonStatus, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { Deadline } from '../shared/deadline.ts';
 import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
@@ -239,8 +239,37 @@ async function monitor(context: Context) {
   return runningOutcome(context, settings, status.pid);
 }
 
+/**
+ * undefined once the agent is what monitor will want to see: a worker (cotyledon forks it once the
+ * configuration is read), the message bus connection, its partitioning group membership. An
+ * unreachable backend is warned about once, not waited for (see reportUnreachable).
+ */
+async function readiness(context: Context, settings: Settings, pid: number, unreachable: (why: string) => void): Promise<string | undefined> {
+  if (processTree(pid).length < 2) return 'no worker process yet';
+  const bus = messageBusProblem(context, pid);
+  if (bus) return bus;
+  if (!settings.checked) return undefined;
+  // Short looks, so that a daemon dying meanwhile is noticed between them.
+  const result = await coordinationStatus(context, settings, pid, Deadline.after(context.deadline.bound(6000)));
+  if (result.unreachable !== undefined) {
+    unreachable(result.unreachable);
+    return undefined;
+  }
+  if (result.problem && !context.deadline.expired()) context.log.debug(result.problem);
+  return result.problem;
+}
+
+/** Report an unreachable backend once per action, however often readiness is asked. */
+function reportOnce(context: Context, settings: Settings): (why: string) => void {
+  let reported = false;
+  return (why) => {
+    if (!reported) reportUnreachable(context, settings, why);
+    reported = true;
+  };
+}
+
 async function start(context: Context) {
-  const { env, log, deadline } = context;
+  const { env } = context;
   const settings = await validate(context);
   const daemon = daemonOf(context);
   const status = daemonStatus(env, daemon);
@@ -252,32 +281,34 @@ async function start(context: Context) {
     '--config-file', context.params.config,
     ...settings.extra,
   ];
-  let warned = false;
+  const unreachable = reportOnce(context, settings);
   const ready = async (): Promise<string | undefined> => {
     const launched = daemonStatus(env, daemon);
-    if (launched.state !== 'running') return 'no pidfile yet';
-    const pid = launched.pid;
-    // cotyledon forks the worker once the configuration is read: a worker means it got past that.
-    if (processTree(pid).length < 2) return 'no worker process yet';
-    // Ready means what monitor will ask next: its first look must not fail a fresh start.
-    const bus = messageBusProblem(context, pid);
-    if (bus) return bus;
-    if (!settings.checked) return undefined;
-    // Short looks, so that a daemon dying meanwhile is noticed between them.
-    const result = await coordinationStatus(context, settings, pid, Deadline.after(deadline.bound(6000)));
-    if (result.unreachable !== undefined) {
-      if (!warned) reportUnreachable(context, settings, result.unreachable);
-      warned = true;
-      return undefined;
-    }
-    if (result.problem && !deadline.expired()) log.debug(result.problem);
-    return result.problem;
+    return launched.state === 'running' ? readiness(context, settings, launched.pid, unreachable) : 'no pidfile yet';
   };
   // cotyledon renames its processes with setproctitle, which by default overwrites the environment
   // block, and with it the resource marker stop and monitor recognise the daemon by. SPT_NOENV
   // keeps the environment (the title is then cut to the length of the original command line).
   const daemonEnv = { SPT_NOENV: '1' };
   return startDaemon(context, daemon, { program: settings.program, args, account: settings.account, env: daemonEnv, ready });
+}
+
+/**
+ * cotyledon's reload: on SIGHUP the master reads its configuration files again and restarts its
+ * workers, which rejoin the partitioning group. The HA rules are checked first: a configuration
+ * that breaks them never reaches the running agent.
+ */
+async function reload(context: Context) {
+  const { env, log } = context;
+  const settings = await validate(context);
+  const daemon = daemonOf(context);
+  const status = daemonStatus(env, daemon);
+  if (status.state !== 'running') {
+    log.info('ceilometer-polling is not running: nothing to reload, the next start reads the configuration');
+    return success;
+  }
+  const unreachable = reportOnce(context, settings);
+  return reloadInPlace(context, daemon, { pid: status.pid, signal: 'SIGHUP', ready: () => readiness(context, settings, status.pid, unreachable) });
 }
 
 async function stop(context: Context) {
@@ -296,5 +327,6 @@ export default defineAgent({
     stop: { timeout: 30, run: stop },
     monitor: { timeout: 30, interval: 30, run: monitor },
     'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },
+    reload: { timeout: 60, run: reload },
   },
 });

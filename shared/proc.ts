@@ -19,7 +19,7 @@ export function isAlive(pid: number): boolean {
   return state !== 'Z' && state !== 'X';
 }
 
-export function commandLine(pid: number): string[] {
+function commandLine(pid: number): string[] {
   const raw = readProc(pid, 'cmdline');
   if (!raw) return [];
   return raw.split('\0').slice(0, raw.endsWith('\0') ? -1 : undefined);
@@ -34,22 +34,11 @@ export function executable(pid: number): string | undefined {
   }
 }
 
-/** The process's parent pid, from /proc/PID/stat. */
-export function parentPid(pid: number): number | undefined {
-  const stat = readProc(pid, 'stat');
-  if (stat === undefined) return undefined;
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[1]);
-}
-
-/** Every live pid whose parent is `pid`. */
+/**
+ * Every live pid whose parent is `pid`: the children of all its threads (python daemons fork their
+ * workers from a thread; /proc/PID/task/PID/children lists only the main thread's).
+ */
 export function childrenOf(pid: number): number[] {
-  const list = readProc(pid, `task/${pid}/children`);
-  return list ? list.trim().split(/\s+/).filter(Boolean).map(Number).filter(isAlive) : [];
-}
-
-/** Children forked by any thread of `pid` (python forks workers from threads, too). */
-function childrenOfAnyThread(pid: number): number[] {
   let threads: string[];
   try {
     threads = readdirSync(`/proc/${pid}/task`);
@@ -62,7 +51,7 @@ function childrenOfAnyThread(pid: number): number[] {
 /** `pid` and all its live descendants (a daemon's workers), parents first. */
 export function processTree(pid: number): number[] {
   const tree = isAlive(pid) ? [pid] : [];
-  for (let i = 0; i < tree.length && tree.length < 4096; i++) tree.push(...childrenOfAnyThread(tree[i]!));
+  for (let i = 0; i < tree.length && tree.length < 4096; i++) tree.push(...childrenOf(tree[i]!));
   return tree;
 }
 

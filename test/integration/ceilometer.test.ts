@@ -217,3 +217,29 @@ test('amqp_server_port: monitor requires an established connection from the agen
   t.regex(unreachable.reason ?? '', new RegExp(`not ready before the start timeout: no established connection to the message bus \\(port ${unused}\\)`));
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
+
+test('reload: new workers rejoin the group under the same master; a configuration breaking the HA rules never reaches it', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'reload' } });
+  const r = resource(t, 'cm-reload', config);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const master = pidFromFile(r.pidfile)!;
+  const workersBefore = processTree(master).slice(1);
+  const memberBefore = memberOf(r);
+  const reload = await call(r, 'reload');
+  t.is(reload.code, OCF_SUCCESS, reload.stderr);
+  t.is(pidFromFile(r.pidfile), master, 'the master reloads in place');
+  const workersAfter = processTree(master).slice(1);
+  t.true(workersAfter.length > 0 && workersAfter.every((pid) => !workersBefore.includes(pid)), 'the workers were restarted');
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_SUCCESS, monitor.stderr);
+  t.not(memberOf(r), memberBefore, 'the new worker is a new member of the group');
+  // Remove backend_url from the file under the running clone: reload refuses, the agent runs on.
+  writeFileSync(config, `# written by the test\n[polling]\npartitioning_group_prefix = reload\n`);
+  const refused = await call(r, 'reload');
+  t.is(refused.code, OCF_ERR_CONFIGURED);
+  t.regex(refused.reason ?? '', /backend_url is not set/);
+  t.deepEqual(processTree(master).slice(1), workersAfter, 'the running agent was not touched');
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.is((await call(r, 'reload')).code, OCF_ERR_CONFIGURED, 'the broken configuration is still reported when stopped');
+});
