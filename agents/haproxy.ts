@@ -2,10 +2,9 @@
 // virtual IP, so it must run where the VIP is (colocation and order constraints) or be allowed to
 // bind addresses that are not local (net.ipv4.ip_nonlocal_bind). start refuses to hide a missing
 // constraint behind a daemon that dies on "cannot bind socket".
-import { existsSync } from 'node:fs';
 import { addressFamily, isWildcard, unbracket } from '../shared/address.ts';
 import { defineAgent, type ActionContext } from '../shared/agent.ts';
-import { requireBinary } from '../shared/binary.ts';
+import { requireBinary, requireFile } from '../shared/binary.ts';
 import { daemonStatus, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { runProgram, splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
@@ -77,10 +76,7 @@ async function configProblem(program: string, extra: readonly string[], context:
 async function validate(context: Context) {
   const { params, env } = context;
   const program = requireBinary(params.binary, env);
-  if (!existsSync(params.config)) {
-    if (env.isProbe) fail(OCF.NOT_RUNNING, `configuration ${params.config} does not exist here`);
-    fail(OCF.ERR_INSTALLED, `configuration ${params.config} (parameter config) does not exist`);
-  }
+  requireFile(params.config, env, 'config');
   for (const address of requiredAddresses(params.vip)) {
     if (!isWildcard(address) && addressFamily(unbracket(address)) === undefined) {
       fail(OCF.ERR_CONFIGURED, `parameter vip: "${address}" is not an IPv4 or IPv6 address`);

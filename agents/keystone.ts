@@ -2,11 +2,11 @@
 // The parameters of the old shell agent (openstack-resource-agents ocf/keystone) keep working:
 // operators' `crm configure primitive p_keystone ocf:openstack:keystone params config=...
 // os_password=... os_username=admin os_tenant_name=admin os_auth_url=http://VIP:5000/v2.0/`.
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { defineAgent, type ActionContext } from '../shared/agent.ts';
 import { isAddressOrHostname } from '../shared/address.ts';
-import { requireBinary } from '../shared/binary.ts';
+import { requireBinary, requireFile } from '../shared/binary.ts';
 import { daemonStatus, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { sleep } from '../shared/deadline.ts';
 import type { OcfEnvironment } from '../shared/environment.ts';
@@ -248,30 +248,14 @@ async function deepProblem(context: Context): Promise<string | undefined> {
   return apiProblem(context);
 }
 
-function readable(path: string): boolean {
-  try {
-    closeSync(openSync(path, 'r'));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A file the node needs: missing at a probe means not running here, otherwise not installed. */
-function requireFile(context: Context, path: string, parameter: string): void {
-  if (readable(path)) return;
-  if (context.env.isProbe) fail(OCF.NOT_RUNNING, `${path} (parameter ${parameter}) does not exist here`);
-  fail(OCF.ERR_INSTALLED, `${path} (parameter ${parameter}) is missing or not readable`);
-}
-
 async function validate(context: Context) {
   const { params, env, log } = context;
   if (params.client_binary !== '') log.warn('parameter client_binary is deprecated and ignored: the agent speaks HTTP to Keystone');
   const program = requireBinary(params.binary, env);
-  requireFile(context, params.config, 'config');
+  requireFile(params.config, env, 'config');
   const uwsgi = isUwsgi(params.binary);
-  if (uwsgi && params.uwsgi_ini !== '') requireFile(context, params.uwsgi_ini, 'uwsgi_ini');
-  if (uwsgi && params.uwsgi_ini === '') requireFile(context, params.wsgi_script, 'wsgi_script');
+  if (uwsgi && params.uwsgi_ini !== '') requireFile(params.uwsgi_ini, env, 'uwsgi_ini');
+  if (uwsgi && params.uwsgi_ini === '') requireFile(params.wsgi_script, env, 'wsgi_script');
   const user = await lookupUser(params.user);
   if (!user) fail(OCF.ERR_INSTALLED, `user ${params.user} (parameter user) does not exist on this node`);
   const gid = await lookupGroupId(params.group);
@@ -282,7 +266,7 @@ async function validate(context: Context) {
   identityPath(context, true);
   if (params.monitor_check === 'token') {
     if (params.os_username === '') fail(OCF.ERR_CONFIGURED, 'monitor_check=token needs os_username');
-    if (params.os_password_file !== '') requireFile(context, params.os_password_file, 'os_password_file');
+    if (params.os_password_file !== '') requireFile(params.os_password_file, env, 'os_password_file');
     else if (params.os_password === '') fail(OCF.ERR_CONFIGURED, 'monitor_check=token needs os_password or os_password_file');
   }
   const extra = splitArguments(params.additional_parameters);

@@ -1,5 +1,6 @@
-// Finding the programs an agent needs (have_binary / check_binary in ocf-shellfuncs).
-import { accessSync, constants, realpathSync, statSync } from 'node:fs';
+// What an agent needs installed on this node: its programs (have_binary / check_binary in
+// ocf-shellfuncs) and its files.
+import { accessSync, closeSync, constants, openSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OcfEnvironment } from './environment.ts';
 import { OCF } from './exit-codes.ts';
@@ -37,4 +38,23 @@ export function requireBinary(program: string, env: OcfEnvironment, parameter = 
   if (found !== undefined) return found;
   if (env.isProbe) fail(OCF.NOT_RUNNING, `${program} is not installed here`);
   return fail(OCF.ERR_INSTALLED, `${program} (parameter ${parameter}) is not installed or not executable`);
+}
+
+function isReadable(path: string): boolean {
+  try {
+    closeSync(openSync(path, 'r'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A file the node needs (a configuration): missing or unreadable is OCF_ERR_INSTALLED, except in a
+ * probe, where it only means the resource cannot be running here (7), as for a binary.
+ */
+export function requireFile(path: string, env: OcfEnvironment, parameter: string): void {
+  if (isReadable(path)) return;
+  if (env.isProbe) fail(OCF.NOT_RUNNING, `${path} (parameter ${parameter}) does not exist here`);
+  fail(OCF.ERR_INSTALLED, `${path} (parameter ${parameter}) does not exist or is not readable`);
 }
