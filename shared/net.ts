@@ -92,34 +92,42 @@ export function unixExchange(exchange: UnixExchange): Promise<string> {
   return exchangeWith({ unix: exchange.unix }, exchange);
 }
 
-function exchangeWith(target: Target, exchange: Omit<Exchange, 'host' | 'port'>): Promise<string> {
-  const { request, complete, timeoutMs } = exchange;
+/**
+ * One connection with a bounded time. `events` get a `settle` that ends it: the first call decides
+ * the answer and closes the socket, whenever the socket opened; later calls do nothing.
+ */
+function boundedConnection<T>(target: Target, timeoutMs: number, onTimeout: () => T | Error, events: (settle: (result: T | Error) => void) => Events): Promise<T> {
   return new Promise((resolve, reject) => {
-    let received = '';
     let finished = false;
     let close: (() => void) | undefined;
-    const done = (error?: Error) => {
+    const settle = (result: T | Error) => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
       close?.();
-      if (error) reject(error);
-      else resolve(received);
+      if (result instanceof Error) reject(result);
+      else resolve(result);
     };
-    const timer = setTimeout(() => done(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    void open(target, {
-      connected: (write) => write(request),
-      data: (text) => {
-        received += text;
-        if (complete(received, false)) done();
-      },
-      failed: (error) => done(new Error(describeSocketError(error))),
-      closed: () => done(complete(received, true) ? undefined : new Error('connection closed before a complete answer')),
-    }).then((closer) => {
+    const timer = setTimeout(() => settle(onTimeout()), timeoutMs);
+    void open(target, events(settle)).then((closer) => {
       close = closer;
       if (finished) closer();
     });
   });
+}
+
+function exchangeWith(target: Target, exchange: Omit<Exchange, 'host' | 'port'>): Promise<string> {
+  const { request, complete, timeoutMs } = exchange;
+  let received = '';
+  return boundedConnection<string>(target, timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`), (settle) => ({
+    connected: (write) => write(request),
+    data: (text) => {
+      received += text;
+      if (complete(received, false)) settle(received);
+    },
+    failed: (error) => settle(new Error(describeSocketError(error))),
+    closed: () => settle(complete(received, true) ? received : new Error('connection closed before a complete answer')),
+  }));
 }
 
 function describeSocketError(error: { code?: string; message: string }): string {
@@ -136,27 +144,12 @@ function describeSocketError(error: { code?: string; message: string }): string 
 
 /** Is something already accepting connections on host:port? */
 export function isListening(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    let finished = false;
-    let close: (() => void) | undefined;
-    const done = (answer: boolean) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      close?.();
-      resolve(answer);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    void open({ host, port }, {
-      connected: () => done(true),
-      data: () => undefined,
-      failed: () => done(false),
-      closed: () => done(false),
-    }).then((closer) => {
-      close = closer;
-      if (finished) closer();
-    });
-  });
+  return boundedConnection({ host, port }, timeoutMs, () => false, (settle) => ({
+    connected: () => settle(true),
+    data: () => undefined,
+    failed: () => settle(false),
+    closed: () => settle(false),
+  }));
 }
 
 /** Where to connect to reach a daemon listening on `address` (the wildcard means loopback). */
