@@ -3,6 +3,7 @@
 // import alone costs a monitor more than the whole check (node:net is about 12 ms, measured).
 // Plain HTTP only: agents check the instance they run on its own socket; TLS is the business of
 // the load balancer in front of it. An https URL is refused with a clear reason.
+import { indexOfCrLf } from './crlf.ts';
 import { tcpExchange } from './net.ts';
 
 export interface HttpRequest {
@@ -124,11 +125,6 @@ export function decodeChunked(text: string): string | undefined {
     chunks.push(bytes.subarray(at, at + size));
     at += size + 2;
   }
-}
-
-function indexOfCrLf(bytes: Uint8Array, from: number): number {
-  for (let i = from; i + 1 < bytes.length; i++) if (bytes[i] === 13 && bytes[i + 1] === 10) return i;
-  return -1;
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

@@ -1,6 +1,7 @@
 // A minimal Redis client speaking RESP over shared/net.ts (Bun's native sockets in the binary):
 // a pipeline of commands in one round trip, and a bounded look at the MONITOR stream.
 // Values are read as UTF-8 text: enough for keys, counters and ids; binary values are not kept exact.
+import { indexOfCrLf } from './crlf.ts';
 import { tcpExchange } from './net.ts';
 
 export interface RedisTarget {
@@ -35,14 +36,9 @@ interface Parsed {
 
 const decoder = new TextDecoder();
 
-function lineEnd(bytes: Uint8Array, from: number): number {
-  for (let i = from; i + 1 < bytes.length; i++) if (bytes[i] === 13 && bytes[i + 1] === 10) return i;
-  return -1;
-}
-
 /** One RESP value starting at `at`, or undefined when more bytes are needed. */
 function parseValue(bytes: Uint8Array, at: number): Parsed | undefined {
-  const end = lineEnd(bytes, at);
+  const end = indexOfCrLf(bytes, at);
   if (end < 0) return undefined;
   const type = String.fromCharCode(bytes[at]!);
   const line = decoder.decode(bytes.subarray(at + 1, end));
