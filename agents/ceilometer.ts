@@ -299,16 +299,9 @@ async function start(context: Context) {
  * that breaks them never reaches the running agent.
  */
 async function reload(context: Context) {
-  const { env, log } = context;
   const settings = await validate(context);
-  const daemon = daemonOf(context);
-  const status = daemonStatus(env, daemon);
-  if (status.state !== 'running') {
-    log.info('ceilometer-polling is not running: nothing to reload, the next start reads the configuration');
-    return success;
-  }
   const unreachable = reportOnce(context, settings);
-  return reloadInPlace(context, daemon, { pid: status.pid, signal: 'SIGHUP', ready: () => readiness(context, settings, status.pid, unreachable) });
+  return reloadInPlace(context, daemonOf(context), { signal: 'SIGHUP', ready: (pid) => readiness(context, settings, pid, unreachable) });
 }
 
 async function stop(context: Context) {

@@ -171,18 +171,13 @@ async function start(context: Context) {
  * finish their connections; the listening sockets are handed over, so no connection is refused.
  */
 async function reload(context: Context) {
-  const { env, log } = context;
   await validate(context);
-  const daemon = daemonOf(context);
-  const status = daemonStatus(env, daemon);
-  if (status.state !== 'running') {
-    log.info('haproxy is not running: nothing to reload, the next start reads the new configuration');
-    return success;
-  }
-  const vip = enforceVipCheck(context);
-  if (vip) return vip;
   // The master re-executes itself with the new configuration and hands its listeners over.
-  return reloadInPlace(context, daemon, { pid: status.pid, signal: 'SIGUSR2', ready: () => statsProblem(context) });
+  return reloadInPlace(context, daemonOf(context), {
+    signal: 'SIGUSR2',
+    precheck: () => enforceVipCheck(context),
+    ready: () => statsProblem(context),
+  });
 }
 
 export default defineAgent({

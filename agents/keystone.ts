@@ -343,16 +343,12 @@ async function start(context: Context) {
  * itself (same pid, same listening socket) and starts new workers, which read keystone.conf again.
  */
 async function reload(context: Context) {
-  const { params, env, log } = context;
   const { uwsgi } = await validate(context);
-  const daemon = daemonOf(context);
-  const status = daemonStatus(env, daemon);
-  if (status.state !== 'running') {
-    log.info('keystone is not running: nothing to reload, the next start reads the configuration');
-    return success;
-  }
-  if (!uwsgi) return failure(OCF.ERR_UNIMPLEMENTED, `reload is known for uwsgi only, not ${params.binary}: restart the resource instead`);
-  return reloadInPlace(context, daemon, { pid: status.pid, signal: 'SIGHUP', ready: () => deepProblem(context) });
+  return reloadInPlace(context, daemonOf(context), {
+    signal: 'SIGHUP',
+    precheck: () => (uwsgi ? undefined : failure(OCF.ERR_UNIMPLEMENTED, `reload is known for uwsgi only, not ${context.params.binary}: restart the resource instead`)),
+    ready: () => deepProblem(context),
+  });
 }
 
 export default defineAgent({

@@ -104,21 +104,31 @@ export async function startDaemon<P extends ParameterSpecs>(context: ActionConte
 }
 
 export interface ReloadRequest {
-  /** The running master (daemonStatus's pid). */
-  readonly pid: number;
   /** The daemon's graceful reload signal (haproxy SIGUSR2, uwsgi SIGHUP). */
   readonly signal: NodeJS.Signals;
-  /** undefined once the reloaded daemon serves (the monitor's deeper check). */
-  readonly ready: () => Promise<string | undefined>;
+  /** What must hold before a running daemon is asked to reload; an outcome refuses the reload. */
+  readonly precheck?: () => Outcome | undefined;
+  /** undefined once the reloaded master serves (the monitor's deeper check). */
+  readonly ready: (pid: number) => Promise<string | undefined>;
 }
 
 /**
- * A graceful reload in place: signal the master, then wait, within the action's deadline, until it
- * has a worker it did not have before and the readiness check passes. The master must live on.
+ * A graceful reload in place. A daemon that is not running has nothing to reload (its next start
+ * reads the configuration). Otherwise signal the master, then wait, within the action's deadline,
+ * until it has a worker it did not have before and the readiness check passes. The master must
+ * live on.
  */
 export async function reloadInPlace<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, request: ReloadRequest): Promise<Outcome> {
   const { env, log, deadline } = context;
-  const { pid, signal, ready } = request;
+  const status = daemonStatus(env, daemon);
+  if (status.state !== 'running') {
+    log.info(`${daemon.name} is not running: nothing to reload, the next start reads the configuration`);
+    return success;
+  }
+  const refused = request.precheck?.();
+  if (refused) return refused;
+  const { pid } = status;
+  const { signal, ready } = request;
   const before = new Set(childrenOf(pid));
   log.info(`reloading ${daemon.name} (pid ${pid}) with ${signal}`);
   try {
@@ -133,7 +143,7 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
       return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) exited during reload${why ? `: ${why}` : ''}`);
     }
     const fresh = childrenOf(pid).filter((child) => !before.has(child));
-    missing = fresh.length ? await ready() : 'no new worker yet';
+    missing = fresh.length ? await ready(pid) : 'no new worker yet';
     if (missing === undefined) {
       log.info(`${daemon.name} (pid ${pid}) reloaded: new worker ${fresh.join(', ')}`);
       return success;
