@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { projectRoot } from '../helpers/agent.ts';
 import { Cluster, type ClusterStatus } from '../helpers/cluster.ts';
 import { prepareKeystone, removeKeystone, type KeystoneFixture } from '../helpers/keystone.ts';
-import { requireProgram } from '../helpers/processes.ts';
+import { requireProgram, waitFor } from '../helpers/processes.ts';
 import { ceilometerConfig, crmCommands, FRONTEND_PORT, haproxyConfig, PARTITIONING_PREFIX, REDIS_PORT, VIP, type LayoutFiles } from './layout.ts';
 
 interface Context {
@@ -101,13 +101,8 @@ function daemonPid(marker: string): number {
   return leaders[0]!;
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
-  const started = Date.now();
-  while (!(await check())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return Date.now() - started;
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  if (!(await waitFor(check, timeoutMs, 100))) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 test.serial('1. the seed layout, configured with crm, reaches Started and a request through the VIP reaches Keystone', async (t) => {

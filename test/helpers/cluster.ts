@@ -206,7 +206,7 @@ export class Cluster {
     };
     const launch = (file: string, args: string[]) => this.background(file, args, env);
     launch('corosync', ['-f']);
-    const quorate = await waitForAsync(async () => (await this.exec('corosync-cfgtool', ['-s'])).code === 0, 30_000);
+    const quorate = await waitFor(async () => (await this.exec('corosync-cfgtool', ['-s'])).code === 0, 30_000, 500);
     if (!quorate) throw new Error(`corosync did not come up:\n${this.log('corosync.log')}`);
     launch('pacemakerd', []);
     await this.waitForStatus('node1 online', (status) => status.online, 120_000);
@@ -228,7 +228,7 @@ export class Cluster {
       await this.waitForStatus('all resources stopped', (s) => s.resources.every((r) => !r.active), 120_000).catch(() => undefined);
       for (const child of [...this.daemons].reverse()) {
         kill(child.pid, 'SIGTERM');
-        await waitForAsync(async () => child.exitCode !== null || child.signalCode !== null, 60_000);
+        await waitFor(() => child.exitCode !== null || child.signalCode !== null, 60_000, 500);
       }
     }
     // Anything still living in the cluster's network namespace (a daemon a failed stop left) goes too.
@@ -250,13 +250,4 @@ function safeReadlink(path: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function waitForAsync(condition: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) return false;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  return true;
 }

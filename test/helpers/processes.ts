@@ -27,11 +27,12 @@ export function kill(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'
   }
 }
 
-export async function waitFor(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+/** Poll `condition` every `intervalMs` until it holds (true) or `timeoutMs` has passed (false). */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 50): Promise<boolean> {
   const until = Date.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > until) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   return true;
 }
