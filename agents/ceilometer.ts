@@ -244,11 +244,12 @@ async function monitor(context: Context) {
  * configuration is read), the message bus connection, its partitioning group membership. An
  * unreachable backend is warned about once, not waited for (see reportUnreachable).
  */
-async function readiness(context: Context, settings: Settings, pid: number, unreachable: (why: string) => void): Promise<string | undefined> {
+async function readiness(context: Context, settings: Settings, pid: number, unreachable: (why: string) => void, firstBeat?: MemberWatch): Promise<string | undefined> {
   if (processTree(pid).length < 2) return 'no worker process yet';
   const bus = messageBusProblem(context, pid);
   if (bus) return bus;
   if (!settings.checked) return undefined;
+  if (firstBeat && !firstBeat.done && recallMember(memberFile(context)) === undefined) return 'no heartbeat from the new worker yet';
   // Short looks, so that a daemon dying meanwhile is noticed between them.
   const result = await coordinationStatus(context, settings, pid, Deadline.after(context.deadline.bound(6000)));
   if (result.unreachable !== undefined) {
@@ -257,6 +258,33 @@ async function readiness(context: Context, settings: Settings, pid: number, unre
   }
   if (result.problem && !context.deadline.expired()) context.log.debug(result.problem);
   return result.problem;
+}
+
+interface MemberWatch {
+  done: boolean;
+}
+
+/**
+ * Watch the backend for this resource's first heartbeat from before its worker exists, and remember
+ * the member id it names. ceilometer beats once when its worker starts, then only every 15 s (half
+ * of tooz's 30 s membership timeout): a watch opened after the first beat could wait longer than a
+ * start may take. When the watch ends without learning (a backend that cannot be watched), the
+ * readiness check learns and reports as monitor does.
+ */
+function watchFirstBeat(context: Context, settings: Settings, masterPid: () => number | undefined): MemberWatch {
+  const watch: MemberWatch = { done: true };
+  const backend = settings.checked;
+  if (!backend) return watch;
+  watch.done = false;
+  const ourClients = () => {
+    const pid = masterPid();
+    return pid === undefined ? new Map<string, number>() : clientsOf(pid, backend);
+  };
+  void learnMember(backend, ourClients, context.deadline.remaining())
+    .then((learned) => learned && rememberMember(memberFile(context), learned))
+    .catch(() => undefined)
+    .finally(() => (watch.done = true));
+  return watch;
 }
 
 /** Report an unreachable backend once per action, however often readiness is asked. */
@@ -282,9 +310,14 @@ async function start(context: Context) {
     ...settings.extra,
   ];
   const unreachable = reportOnce(context, settings);
-  const ready = async (): Promise<string | undefined> => {
+  const runningPid = () => {
     const launched = daemonStatus(env, daemon);
-    return launched.state === 'running' ? readiness(context, settings, launched.pid, unreachable) : 'no pidfile yet';
+    return launched.state === 'running' ? launched.pid : undefined;
+  };
+  const firstBeat = watchFirstBeat(context, settings, runningPid);
+  const ready = async (): Promise<string | undefined> => {
+    const pid = runningPid();
+    return pid === undefined ? 'no pidfile yet' : readiness(context, settings, pid, unreachable, firstBeat);
   };
   // cotyledon renames its processes with setproctitle, which by default overwrites the environment
   // block, and with it the resource marker stop and monitor recognise the daemon by. SPT_NOENV
