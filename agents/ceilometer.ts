@@ -56,12 +56,12 @@ const parameters = {
   }),
   amqp_server_port: integer({
     shortdesc: 'Message bus port to require a connection to',
-    longdesc: 'When set, monitor requires an ESTABLISHED TCP connection from the agent\'s processes to this port (the AMQP server, 5672 for RabbitMQ), read from /proc.',
+    longdesc: 'When set, monitor (depth 10, the default) requires an ESTABLISHED TCP connection from the agent\'s processes to this port (the AMQP server, 5672 for RabbitMQ), read from /proc.',
     min: 1, max: 65535,
   }),
   coordination_check: choice(['auto', 'true', 'false'], {
     shortdesc: 'Check workload partitioning',
-    longdesc: 'Whether monitor checks, in the coordination backend itself, that this node\'s agent is a live member of its partitioning group. "auto": when the resource is a clone and [coordination] backend_url is a redis:// or memcached:// URL. "true" requires such a URL.',
+    longdesc: 'Whether monitor (depth 10, the default) checks, in the coordination backend itself, that this node\'s agent is a live member of its partitioning group. "auto": when the resource is a clone and [coordination] backend_url is a redis:// or memcached:// URL. "true" requires such a URL.',
     default: 'auto',
   }),
 };
@@ -235,6 +235,7 @@ async function monitor(context: Context) {
   const daemon = daemonOf(context);
   const status = daemonStatus(context.env, daemon);
   if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
+  if (context.depth.name === 'process') return success;
   const settings = readSettings(context, context.params.binary);
   return runningOutcome(context, settings, status.pid);
 }
@@ -351,7 +352,16 @@ export default defineAgent({
   actions: {
     start: { timeout: 60, run: start },
     stop: { timeout: 30, run: stop },
-    monitor: { timeout: 30, interval: 30, run: monitor },
+    monitor: {
+      // An operation without OCF_CHECK_LEVEL runs the partitioning depth, as before depths existed:
+      // the level-0 operation keeps today's interval.
+      depths: [
+        { name: 'process', level: 0, interval: 30, timeout: 30, checks: 'the polling agent of this resource is alive' },
+        { name: 'partitioning', level: 10, interval: 60, timeout: 30, checks: 'with amqp_server_port, a connection to the message bus; with a checkable coordination backend, this node\'s agent is a live member of its partitioning group' },
+      ],
+      defaultDepth: () => 'partitioning',
+      run: monitor,
+    },
     'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },
     reload: { timeout: 60, run: reload },
   },

@@ -127,7 +127,7 @@ const parameters = {
   }),
   monitor_check: choice(['process', 'api', 'token'], {
     shortdesc: 'How deep monitor looks',
-    longdesc: '"process": the uwsgi master of this resource is alive. "api": also, a GET of the Identity API version document answers 200 within a bounded time. "token": also, a password authentication (POST /v3/auth/tokens) issues a token, which proves the database and the keys work. Default: token when os_username and a password are given, api when only os_auth_url is, else process.',
+    longdesc: 'The depth of a monitor operation without OCF_CHECK_LEVEL (an operation with OCF_CHECK_LEVEL runs that level: 0 process, 10 api, 20 token). "process": the uwsgi master of this resource is alive. "api": also, a GET of the Identity API version document answers 200 within a bounded time. "token": also, a password authentication (POST /v3/auth/tokens) issues a token, which proves the database and the keys work. Default: token when os_username and a password are given, api when only os_auth_url is, else process.',
     default: defaultMonitorCheck,
   }),
 };
@@ -237,9 +237,9 @@ async function tokenProblem(context: Context): Promise<string | undefined> {
   return `POST ${url} answered HTTP ${response.status}${response.status === 201 ? ' without a token' : ''}${message ? `: ${message}` : ''}`;
 }
 
-/** The check monitor_check asks for, beyond the process; undefined when it passes. */
+/** What the monitor's depth checks beyond the process; undefined when it passes. */
 async function deepProblem(context: Context): Promise<string | undefined> {
-  const level = context.params.monitor_check;
+  const level = context.depth.name;
   if (level === 'process') return undefined;
   if (level === 'token') {
     if (context.params.os_username === '') fail(OCF.ERR_CONFIGURED, 'monitor_check=token needs os_username and os_password or os_password_file');
@@ -333,7 +333,7 @@ async function start(context: Context) {
     // Ready when the API answers; the token check (the database, the keys) is made once after.
     ready: () => apiProblem(context),
   });
-  if (started.code !== OCF.SUCCESS || params.monitor_check !== 'token') return started;
+  if (started.code !== OCF.SUCCESS || context.depth.name !== 'token') return started;
   const problem = await tokenProblem(context);
   return problem ? failure(OCF.ERR_GENERIC, `keystone started but ${problem}`) : success;
 }
@@ -359,7 +359,19 @@ export default defineAgent({
   actions: {
     start: { timeout: 60, run: start },
     stop: { timeout: 30, run: (context) => stopDaemon(context, daemonOf(context)) },
-    monitor: { timeout: 30, interval: 30, run: monitor },
+    monitor: {
+      // The level-0 operation (pcs makes it without OCF_CHECK_LEVEL) runs monitor_check's depth,
+      // the token check when credentials are given: so it keeps today's interval and a timeout a
+      // token fits in, and the API, the local fault that recovery repairs, is watched most often.
+      depths: [
+        { name: 'process', level: 0, interval: 30, timeout: 30, checks: 'the uwsgi master of this resource is alive' },
+        { name: 'api', level: 10, interval: 10, timeout: 20, checks: 'this node\'s Identity API answers its version document' },
+        { name: 'token', level: 20, interval: 120, timeout: 30, checks: 'a password authentication issues a token (the database, the credentials, the fernet keys)' },
+      ],
+      defaultDepth: ({ params }) => params.monitor_check,
+      available: (depth, { params }) => depth.name !== 'token' || (params.os_username !== '' && (params.os_password !== '' || params.os_password_file !== '')),
+      run: monitor,
+    },
     'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },
     reload: { timeout: 60, run: reload },
   },
