@@ -96,7 +96,7 @@ export function agentManPage(agent: AnyAgent, info: PageInfo): string {
     'Timeouts and intervals are the recommended minimums.',
     ...actions.flatMap(([name, facts]) => ['.TP', bold(name), roffText(facts)]),
     '.SH EXIT STATUS',
-    'The OCF exit codes: 0 success, 1 generic error, 2 invalid arguments, 3 unimplemented action, 5 not installed, 6 not configured, 7 not running. A failure carries an ocf\\-exit\\-reason line on standard error.',
+    'The OCF exit codes: 0 success, 1 generic error, 2 invalid arguments, 3 unimplemented action, 5 not installed, 6 not configured, 7 not running, 190 degraded (monitor: running, but something every node shares is failing; Pacemaker shows it and does not recover). A failure carries an ocf\\-exit\\-reason line on standard error.',
     '.SH EXAMPLE CRM SHELL',
     'The following is an example configuration for this resource using the \\fBcrm\\fR(8) shell:',
     '.PP',

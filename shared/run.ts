@@ -71,7 +71,8 @@ export async function runAgent(agent: AnyAgent, action: string | undefined, vari
     const reason = log.redact(outcome.reason).replace(/\s*\n\s*/g, ' ');
     output.stderr(`${env.exitReasonPrefix}${reason}\n`);
     const expected = outcome.code === OCF.NOT_RUNNING || outcome.code === OCF.ERR_UNIMPLEMENTED;
-    log.log(expected ? 'info' : 'err', `${action}: ${reason}`);
+    // Degraded is running: a warning for the operator, not an error Pacemaker acts on.
+    log.log(expected ? 'info' : outcome.code === OCF.DEGRADED ? 'warn' : 'err', `${action}: ${reason}`);
   }
   log.debug(`${action} exits with ${ocfCodeName(outcome.code)}`);
   await log.flush();
