@@ -15,9 +15,10 @@ import { Deadline } from '../shared/deadline.ts';
 import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { configSourcesIn, isOsloTrue, readOsloConfig } from '../shared/ini.ts';
-import { degraded, fail, failure, notRunning, success, type Outcome } from '../shared/outcome.ts';
+import { degraded, fail, failure, notRunning, OcfError, success, type Outcome } from '../shared/outcome.ts';
 import { choice, integer, string } from '../shared/parameters.ts';
 import { processTree } from '../shared/proc.ts';
+import { readState, removeState, writeState } from '../shared/state-file.ts';
 import { establishedTo } from '../shared/tcp-connections.ts';
 import { lookupUser } from '../shared/users.ts';
 
@@ -158,6 +159,43 @@ function checkedBackend({ params, env }: Context, backend: Backend | undefined):
   return wanted && backend && backend.kind !== 'other' ? backend : undefined;
 }
 
+/**
+ * What the running agent read at start or reload, kept beside the pidfile: monitor judges the
+ * daemon by it, never by the file as edited since (a stray line would stop the clone everywhere,
+ * a missing file ban every node). Root-only: a backend_url may carry a password.
+ */
+function coordinationFile({ params }: Context): string {
+  return `${params.pid}.coordination`;
+}
+
+function rememberCoordination(context: Context, settings: Settings): void {
+  writeState(coordinationFile(context), { backend_url: settings.backendUrl, group: settings.group });
+}
+
+/** The coordination the running agent uses; undefined when none was kept (an agent started by an older version). */
+function recallCoordination(context: Context): Coordination | undefined {
+  const kept = readState(coordinationFile(context)) as { backend_url?: unknown; group?: unknown } | undefined;
+  if (typeof kept?.backend_url !== 'string' || typeof kept.group !== 'string') return undefined;
+  let backend: Backend | undefined;
+  try {
+    backend = kept.backend_url === '' ? undefined : parseBackendUrl(kept.backend_url);
+  } catch {
+    backend = undefined;
+  }
+  return { checked: checkedBackend(context, backend), group: kept.group };
+}
+
+/** For a daemon with nothing kept: the file as it is now, or, when that cannot be read, the process alone. */
+function currentCoordination(context: Context): Coordination {
+  try {
+    return readSettings(context, context.params.binary);
+  } catch (error) {
+    const reason = error instanceof OcfError ? error.outcome.reason : (error as Error).message;
+    context.log.warn(`what the running agent read at start is not known and the configuration cannot be read now (${reason}): checking its process only`);
+    return { checked: undefined, group: '' };
+  }
+}
+
 async function validate(context: Context): Promise<Settings & { account: NonNullable<Awaited<ReturnType<typeof lookupUser>>> }> {
   const { params, env, log } = context;
   const program = requireBinary(params.binary, env);
@@ -260,7 +298,7 @@ async function monitor(context: Context) {
   const status = daemonStatus(context.env, daemon);
   if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
   if (context.depth.name === 'process') return success;
-  const settings = readSettings(context, context.params.binary);
+  const settings = recallCoordination(context) ?? currentCoordination(context);
   return runningOutcome(context, settings, status.pid, (why) => degraded(unreachableReason(settings, why)));
 }
 
@@ -328,6 +366,7 @@ async function start(context: Context) {
   const status = daemonStatus(env, daemon);
   if (status.state === 'running') return runningOutcome(context, settings, status.pid, (why) => warnUnreachable(context, settings, why));
   forgetMember(memberFile(context));
+  rememberCoordination(context, settings);
   const legacy = basename(settings.program) !== 'ceilometer-polling';
   const args = [
     ...(legacy ? [] : ['--polling-namespaces', ...settings.namespaces]),
@@ -359,12 +398,20 @@ async function start(context: Context) {
 async function reload(context: Context) {
   const settings = await validate(context);
   const unreachable = reportOnce(context, settings);
-  return reloadInPlace(context, daemonOf(context), { signal: 'SIGHUP', ready: (pid) => readiness(context, settings, pid, unreachable) });
+  return reloadInPlace(context, daemonOf(context), {
+    signal: 'SIGHUP',
+    // The master reads its files again now: from here on, monitor judges what it read.
+    precheck: () => (rememberCoordination(context, settings), undefined),
+    ready: (pid) => readiness(context, settings, pid, unreachable),
+  });
 }
 
 async function stop(context: Context) {
   const outcome = await stopDaemon(context, daemonOf(context));
-  if (outcome.code === OCF.SUCCESS) forgetMember(memberFile(context));
+  if (outcome.code === OCF.SUCCESS) {
+    forgetMember(memberFile(context));
+    removeState(coordinationFile(context));
+  }
   return outcome;
 }
 

@@ -1,6 +1,6 @@
 // ocf:openstack:ceilometer against Debian's ceilometer-polling and a real Redis, through the compiled binary.
 import test, { type ExecutionContext } from 'ava';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
@@ -139,6 +139,32 @@ test('Redis down is degraded (190) naming it, process untouched; start still suc
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
   t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('monitor judges the running agent, not the file edited since: a stray line, then the file gone, even at a probe', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'judged' } });
+  const r = resource(t, 'cm-judged', config);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  writeFileSync(config, `${readFileSync(config, 'utf8')}\n[DEFAULT]\ndebug\n`);
+  t.is((await call(r, 'validate-all')).code, OCF_ERR_CONFIGURED, 'the broken file is validate-all\'s to report');
+  const stray = await call(r, 'monitor');
+  t.is(stray.code, OCF_SUCCESS, stray.stderr);
+  rmSync(config);
+  const gone = await call(r, 'monitor');
+  t.is(gone.code, OCF_SUCCESS, gone.stderr);
+  const probe = await call(r, 'monitor', { intervalMs: 0 });
+  t.is(probe.code, OCF_SUCCESS, 'a probe sees our daemon running whatever became of the file');
+  // It still judges the daemon: a lost membership is seen with the file gone.
+  await redisCli(redis.port, 'DEL', '_tooz_group:central-judged-global');
+  const lost = await call(r, 'monitor');
+  t.is(lost.code, OCF_ERR_GENERIC);
+  t.regex(lost.reason ?? '', /group central-judged-global/);
+  const kept = statSync(`${r.pidfile}.coordination`);
+  t.is(kept.mode & 0o777, 0o600, 'what the agent read is kept root-only (a backend_url may carry a password)');
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.false(existsSync(`${r.pidfile}.coordination`), 'stop forgets it');
+  t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);
 });
 
 test('a local error keeping the member id is a local failure (1), not "backend unreachable"', async (t) => {
