@@ -266,7 +266,8 @@ test('OCF_CHECK_LEVEL=20: every bind address HAProxy read must accept connection
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
   t.is((await level('20')).code, OCF_SUCCESS);
   // The file now names a port nothing listens on: the running HAProxy did not read it.
-  writeFileSync(r.config, haproxyConfig({ ...r.site, port: await freePort() }));
+  const newPort = await freePort();
+  writeFileSync(r.config, haproxyConfig({ ...r.site, port: newPort }));
   t.is((await level('20')).code, OCF_SUCCESS, 'monitor judges what HAProxy read at start');
   await adminCommand(r.site.socket, 'disable frontend api');
   t.is((await level('0')).code, OCF_SUCCESS);
@@ -277,6 +278,12 @@ test('OCF_CHECK_LEVEL=20: every bind address HAProxy read must accept connection
   t.regex(deep.reason ?? '', new RegExp(`running but nothing accepts connections on 127\\.0\\.0\\.1:${r.site.port} `));
   await adminCommand(r.site.socket, 'enable frontend api');
   t.is((await level('20')).code, OCF_SUCCESS);
+  // Reloaded, HAProxy binds the new port and lets the old one go: level 20 follows what it read.
+  const reload = await call(r, 'reload');
+  t.is(reload.code, OCF_SUCCESS, reload.stderr);
+  const after = await level('20');
+  t.is(after.code, OCF_SUCCESS, after.stderr);
+  t.regex(readFileSync(`${r.pidfile}.binds`, 'utf8'), new RegExp(`"port":"${newPort}"`));
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
   t.false(existsSync(`${r.pidfile}.binds`), 'stop forgets what HAProxy read');
 });
