@@ -10,6 +10,7 @@ import {
   forgetMember, learnMember, membershipOf, parseBackendUrl, partitioningGroup, recallMember, rememberMember, clientKey, unreachable,
   type Backend, type Checkable, type LearnedMember,
 } from '../shared/coordination.ts';
+import { configCredentials } from '../shared/credentials.ts';
 import { daemonStatus, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { Deadline } from '../shared/deadline.ts';
 import { splitArguments } from '../shared/exec.ts';
@@ -109,6 +110,8 @@ function readSettings(context: Context, program: string): Settings {
     if (/no such file/.test(message)) fail(env.isProbe ? OCF.NOT_RUNNING : OCF.ERR_INSTALLED, `${message} (parameter config)`);
     fail(OCF.ERR_CONFIGURED, message);
   }
+  // Before anything can quote the configuration: its passwords (transport_url, backend_url, ...).
+  for (const secret of configCredentials(config.options())) context.log.addSecret(secret);
   const files = config.files.join(', ');
   const clone = (env.cloneMax ?? 1) > 1;
   const url = config.get('coordination', 'backend_url')?.trim() ?? '';

@@ -9,6 +9,8 @@ export interface OsloConfig {
   get(section: string, option: string): string | undefined;
   /** The files that were read, in order. */
   readonly files: readonly string[];
+  /** Every option with the value it ends with, any section (to find the credentials among them). */
+  options(): Iterable<readonly [option: string, value: string]>;
 }
 
 /** Where the service reads its configuration from: files and directories in command-line order. */
@@ -86,6 +88,7 @@ export function readOsloConfig(sources: readonly ConfigSource[]): OsloConfig {
   return {
     files,
     get: (section, option) => sections.get(section)?.get(option),
+    options: () => [...sections.values()].flatMap((options) => [...options]),
   };
 }
 

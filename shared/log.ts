@@ -67,7 +67,10 @@ export class Logger {
 
   /** A value that must never be written anywhere (a password); blanked out of every line. */
   addSecret(value: string | undefined): void {
-    if (value) this.secrets.push(value);
+    if (!value || this.secrets.includes(value)) return;
+    this.secrets.push(value);
+    // Longest first: a secret that contains another is blanked whole, not around the shorter one.
+    this.secrets.sort((a, b) => b.length - a.length);
   }
 
   redact(text: string): string {

@@ -1,4 +1,5 @@
 // Parameters are declared once; typed values, defaults, validation and meta-data derive from that.
+import { urlPasswords } from './credentials.ts';
 import type { OcfEnvironment } from './environment.ts';
 import { OCF } from './exit-codes.ts';
 import { fail } from './outcome.ts';
@@ -136,10 +137,14 @@ export function checkParameters<P extends ParameterSpecs>(specs: P, values: Para
   for (const name of Object.keys(specs)) void values[name];
 }
 
-/** The values of secret parameters as given, so that the logger can blank them out anywhere. */
+/**
+ * What the logger must blank out of every line: the values of secret parameters as given, and the
+ * passwords in any parameter that holds a URL (user:password@host).
+ */
 export function secretValues(specs: ParameterSpecs, env: OcfEnvironment): string[] {
-  return Object.entries(specs)
-    .filter(([, spec]) => spec.secret)
-    .map(([name]) => rawValue(env, name))
-    .filter((value): value is string => value !== undefined);
+  return Object.entries(specs).flatMap(([name, spec]) => {
+    const value = rawValue(env, name);
+    if (value === undefined) return [];
+    return spec.secret ? [value, ...urlPasswords(value)] : urlPasswords(value);
+  });
 }

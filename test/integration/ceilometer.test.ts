@@ -179,6 +179,45 @@ test('configuration rules: compute without workload partitioning, bad URL, memca
   t.is(overridden.code, OCF_ERR_CONFIGURED);
 });
 
+/** A `logger` on PATH that records its arguments (syslog is not running here): what syslog would receive. */
+function recordingLogger(t: ExecutionContext): { env: Record<string, string>; argv: () => string } {
+  const dir = scratchDir(t, 'ocf-logger-');
+  const record = join(dir, 'argv');
+  writeFileSync(join(dir, 'logger'), `#!/bin/sh\nprintf '%s\\n' "$@" >> '${record}'\n`, { mode: 0o755 });
+  return {
+    env: { PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}`, HA_LOGFACILITY: 'daemon' },
+    argv: () => readFileSync(record, 'utf8'),
+  };
+}
+
+test('passwords in backend_url and transport_url never reach the reason, HA_LOGFILE or syslog', async (t) => {
+  const logger = recordingLogger(t);
+  const logFile = join(scratchDir(t), 'ha.log');
+  const env = { ...logger.env, HA_LOGFILE: logFile, OCF_RESKEY_CRM_meta_clone_max: '2' };
+  const transport = { transport_url: 'rabbit://openstack:Tr;an=sp0rt@192.0.2.1:5672,openstack:Tr%7Bsec%7D@192.0.2.2:5672/' };
+  const cases: { url: string; params: Record<string, string>; reason: RegExp; secrets: string[] }[] = [
+    // A host the URL parser accepts and this agent refuses: the old reason quoted the URL whole.
+    { url: 'redis://:S3cret@redis_1.internal:6379', params: {}, reason: /invalid host/, secrets: ['S3cret'] },
+    // Characters the parser percent-encodes, so that masking ":PASSWORD@" in the raw text missed them.
+    { url: 'zookeeper://:Zq;8x=Lm@192.0.2.9:2181', params: { coordination_check: 'true' }, reason: /zookeeper:\/\/:\*\*\*\*@192\.0\.2\.9:2181/, secrets: ['Zq;8x=Lm', 'Zq%3B8x%3DLm'] },
+    { url: 'zookeeper://tooz:p^|{}[]\\x b@192.0.2.9:2181', params: { coordination_check: 'true' }, reason: /tooz:\*\*\*\*@/, secrets: ['p^|{}[]\\x b', 'p%5E%7C'] },
+    // A URL the parser refuses.
+    { url: 'redis://:Zq;8x=Lm@192.0.2.9:port', params: {}, reason: /not a valid URL/, secrets: ['Zq;8x=Lm'] },
+  ];
+  for (const [index, { url, params, reason, secrets }] of cases.entries()) {
+    const config = configFile(t, { DEFAULT: transport, coordination: { backend_url: url } });
+    const result = await call(resource(t, `cm-secret-${index}`, config, params), 'validate-all', { env });
+    t.is(result.code, OCF_ERR_CONFIGURED, url);
+    t.regex(result.reason ?? '', reason, url);
+    const logged = readFileSync(logFile, 'utf8');
+    t.true(logged.includes('validate-all: '), 'the reason was logged');
+    for (const text of [result.stderr, logged, logger.argv()]) {
+      for (const secret of [...secrets, 'Tr;an=sp0rt', 'Tr{sec}', 'Tr%7Bsec%7D']) t.false(text.includes(secret), `${secret} leaked (${url})`);
+    }
+  }
+  t.regex(logger.argv(), /daemon\.err/, 'syslog got the reasons');
+});
+
 test('kill -9 of the polling process: not running, no worker left, stop and start recover', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'kill' } });

@@ -61,3 +61,13 @@ test('HA_DATEFMT conversions', (t) => {
   t.is(formatDate('%b %d %T ', date), 'Nov 02 03:04:05 ');
   t.is(formatDate('%Y/%m/%d_%H:%M:%S %%', date), '2026/11/02_03:04:05 %');
 });
+
+test('a secret that contains another is blanked whole', (t) => {
+  const { lines, sinks } = recorder();
+  const log = new Logger(base, sinks, false);
+  log.addSecret('ab');
+  log.addSecret('xxab@yy');
+  log.addSecret('ab');
+  log.error('pw xxab@yy and ab');
+  t.is(lines[0]?.line, 'ERROR: pw **** and ****');
+});
