@@ -16,7 +16,7 @@ import { Deadline } from '../shared/deadline.ts';
 import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { configSourcesIn, isOsloTrue, readOsloConfig } from '../shared/ini.ts';
-import { fail, failure, notRunning, success, type Outcome } from '../shared/outcome.ts';
+import { fail, failure, notRunning, quoted, success, type Outcome } from '../shared/outcome.ts';
 import { choice, integer, string } from '../shared/parameters.ts';
 import { processTree } from '../shared/proc.ts';
 import { establishedTo } from '../shared/tcp-connections.ts';
@@ -92,7 +92,7 @@ function namespacesOf(text: string): string[] {
   const names = text.split(/[\s,]+/).filter(Boolean);
   if (names.length === 0) fail(OCF.ERR_CONFIGURED, 'parameter namespaces is empty');
   const unknown = names.find((name) => !NAMESPACES.includes(name));
-  if (unknown) fail(OCF.ERR_CONFIGURED, `parameter namespaces: "${unknown}" is not one of ${NAMESPACES.join(', ')}`);
+  if (unknown) fail(OCF.ERR_CONFIGURED, `parameter namespaces: ${quoted(unknown)} is not one of ${NAMESPACES.join(', ')}`);
   return [...new Set(names)];
 }
 

@@ -10,7 +10,7 @@ import { runProgram, splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { readBindAddresses } from '../shared/haproxy-config.ts';
 import { unixExchange } from '../shared/net.ts';
-import { fail, failure, notRunning, success, type Outcome } from '../shared/outcome.ts';
+import { fail, failure, notRunning, quoted, success, type Outcome } from '../shared/outcome.ts';
 import { choice, string } from '../shared/parameters.ts';
 import { childrenOf } from '../shared/proc.ts';
 import { vipProblem } from '../shared/vip.ts';
@@ -79,7 +79,7 @@ async function validate(context: Context) {
   requireFile(params.config, env, 'config');
   for (const address of requiredAddresses(params.vip)) {
     if (!isWildcard(address) && addressFamily(unbracket(address)) === undefined) {
-      fail(OCF.ERR_CONFIGURED, `parameter vip: "${address}" is not an IPv4 or IPv6 address`);
+      fail(OCF.ERR_CONFIGURED, `parameter vip: ${quoted(address)} is not an IPv4 or IPv6 address`);
     }
   }
   const extra = splitArguments(params.additional_parameters);

@@ -14,7 +14,7 @@ import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { getJson, jsonBody, postJson } from '../shared/http.ts';
 import { connectAddress, isListening } from '../shared/net.ts';
-import { fail, failure, notRunning, success } from '../shared/outcome.ts';
+import { fail, failure, notRunning, quoted, success } from '../shared/outcome.ts';
 import { choice, integer, rawValue, string } from '../shared/parameters.ts';
 import { lookupGroupId, lookupUser } from '../shared/users.ts';
 import { vipProblem } from '../shared/vip.ts';
@@ -158,7 +158,7 @@ function identityPath(context: Context, announce = false): string {
   try {
     path = new URL(params.os_auth_url).pathname.replace(/\/+$/, '');
   } catch {
-    return fail(OCF.ERR_CONFIGURED, `parameter os_auth_url: "${params.os_auth_url}" is not a URL`);
+    return fail(OCF.ERR_CONFIGURED, `parameter os_auth_url: ${quoted(params.os_auth_url)} is not a URL`);
   }
   if (/\/v2\.0$/.test(path)) {
     // Said by start and validate-all only: a monitor every 30 s would repeat it endlessly.
@@ -260,7 +260,7 @@ async function validate(context: Context) {
   if (!user) fail(OCF.ERR_INSTALLED, `user ${params.user} (parameter user) does not exist on this node`);
   const gid = await lookupGroupId(params.group);
   if (gid === undefined) fail(OCF.ERR_INSTALLED, `group ${params.group} (parameter group) does not exist on this node`);
-  if (!isAddressOrHostname(params.listen)) fail(OCF.ERR_CONFIGURED, `parameter listen: "${params.listen}" is not an address`);
+  if (!isAddressOrHostname(params.listen)) fail(OCF.ERR_CONFIGURED, `parameter listen: ${quoted(params.listen)} is not an address`);
   const vip = vipProblem(params.listen);
   if (vip) fail(OCF.ERR_GENERIC, `parameter listen: ${vip}`);
   identityPath(context, true);

@@ -7,7 +7,7 @@ import { daemonStatus, notRunningReason, startDaemon, stopDaemon, type Daemon } 
 import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { connectAddress, isListening, tcpExchange } from '../shared/net.ts';
-import { fail, failure, notRunning, success } from '../shared/outcome.ts';
+import { fail, failure, notRunning, quoted, success } from '../shared/outcome.ts';
 import { choice, integer, string } from '../shared/parameters.ts';
 import { firstExistingUser, lookupUser } from '../shared/users.ts';
 
@@ -83,7 +83,7 @@ async function validate(context: Context) {
   const program = requireBinary(params.binary, env);
   const account = await lookupUser(params.user);
   if (!account) fail(OCF.ERR_INSTALLED, `user ${params.user} (parameter user) does not exist on this node`);
-  if (!isAddressOrHostname(params.listen)) fail(OCF.ERR_CONFIGURED, `parameter listen: "${params.listen}" is not an address`);
+  if (!isAddressOrHostname(params.listen)) fail(OCF.ERR_CONFIGURED, `parameter listen: ${quoted(params.listen)} is not an address`);
   const extra = splitArguments(params.additional_parameters);
   if ('error' in extra) fail(OCF.ERR_CONFIGURED, `parameter additional_parameters: ${extra.error}`);
   return { program, account, extra };

@@ -3,6 +3,7 @@
 // files given with --config-file and --config-dir (files in a directory in name order).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { quoted } from './outcome.ts';
 
 export interface OsloConfig {
   /** The value an option ends with, or undefined when no file sets it. */
@@ -40,7 +41,7 @@ export function parseOsloIni(text: string, sections: Sections = new Map(), name 
     }
     if (line.startsWith('[')) {
       const match = /^\[([^\]]+)\]$/.exec(line);
-      if (!match) throw new Error(`${name} line ${index + 1}: invalid section header "${line}"`);
+      if (!match) throw new Error(`${name} line ${index + 1}: invalid section header ${quoted(line)}`);
       const title = match[1]!.trim();
       section = sections.get(title) ?? new Map();
       sections.set(title, section);
@@ -48,7 +49,7 @@ export function parseOsloIni(text: string, sections: Sections = new Map(), name 
       continue;
     }
     const separator = line.search(/[=:]/);
-    if (separator <= 0) throw new Error(`${name} line ${index + 1}: expected "option = value", found "${line}"`);
+    if (separator <= 0) throw new Error(`${name} line ${index + 1}: expected "option = value", found ${quoted(line)}`);
     if (!section) throw new Error(`${name} line ${index + 1}: option outside of any section`);
     const key = line.slice(0, separator).trim();
     section.set(key, unquote(line.slice(separator + 1).trim()));

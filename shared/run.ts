@@ -15,6 +15,11 @@ export interface Output {
   stderr(text: string): void;
 }
 
+/** Pacemaker's default operation timeout, for an action the agent does not declare. */
+const DEFAULT_TIMEOUT_S = 20;
+/** Kept free before Pacemaker's timeout for the process to exit. */
+const EXIT_RESERVE_MS = 300;
+
 export const processOutput: Output = { stdout: writeStdout, stderr: writeStderr };
 
 export function usage(agent: AnyAgent): string {
@@ -34,6 +39,9 @@ export async function runAgent(agent: AnyAgent, action: string | undefined, vari
   const env = readEnvironment(agent.name, action ?? '', variables);
   const log = new Logger(env.log);
   const declared = action === undefined ? undefined : agent.actions[action as keyof Agent['actions']];
+  const timeoutMs = env.timeoutMs ?? (declared?.timeout ?? DEFAULT_TIMEOUT_S) * 1000;
+  // The last log lines may use the action's margin, not more: Pacemaker kills the action at its timeout.
+  const reportBy = Deadline.after(timeoutMs - EXIT_RESERVE_MS);
   let outcome: Outcome;
   if (action === undefined) {
     output.stderr(usage(agent));
@@ -46,7 +54,7 @@ export async function runAgent(agent: AnyAgent, action: string | undefined, vari
       env,
       log,
       params: readParameters(agent.parameters, env),
-      deadline: Deadline.forAction(env.timeoutMs ?? declared.timeout * 1000),
+      deadline: Deadline.forAction(timeoutMs),
     };
     const run = async () => {
       // Every action but stop checks all parameters first: a malformed one is OCF_ERR_CONFIGURED.
@@ -63,7 +71,7 @@ export async function runAgent(agent: AnyAgent, action: string | undefined, vari
     log.log(expected ? 'info' : 'err', `${action}: ${reason}`);
   }
   log.debug(`${action} exits with ${ocfCodeName(outcome.code)}`);
-  await log.flush();
+  await log.flush(reportBy.remaining());
   return outcome.code;
 }
 

@@ -119,6 +119,33 @@ test('a non-integer port is a configuration error naming the parameter', async (
   t.is((await call(r, 'stop')).code, OCF_SUCCESS, 'stop needs only the pidfile');
 });
 
+test('a 100 kB parameter value is quoted shortened in the reason and the log', async (t) => {
+  const logFile = join(scratchDir(t), 'ha.log');
+  const huge = `1${'x'.repeat(100_000)}`;
+  const r = await resource(t, 'mc-hugeport', { port: huge });
+  const result = await call(r, 'validate-all', { env: { HA_LOGFILE: logFile } });
+  t.is(result.code, OCF_ERR_CONFIGURED);
+  t.regex(result.reason ?? '', /^parameter port: "1x{39}\.\.\." \(100001 characters\) is not an integer$/);
+  t.true(result.stderr.length < 1000, `stderr is ${result.stderr.length} characters`);
+  t.true(readFileSync(logFile, 'utf8').length < 1000, 'the logged reason is short too');
+});
+
+test('the wait for syslog at exit never outlasts the action timeout', async (t) => {
+  // A fake logger that hangs (syslog stuck): the agent must still exit before Pacemaker's timeout.
+  const dir = scratchDir(t, 'ocf-logger-');
+  const pids = join(dir, 'pids');
+  writeFileSync(join(dir, 'logger'), `#!/bin/sh\necho $$ >> '${pids}'\nexec sleep 8\n`, { mode: 0o755 });
+  t.teardown(() => {
+    for (const pid of existsSync(pids) ? readFileSync(pids, 'utf8').split('\n').filter(Boolean) : []) kill(Number(pid));
+  });
+  const r = await resource(t, 'mc-slowlog', { port: 'eleven' });
+  const env = { PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}`, HA_LOGFACILITY: 'daemon' };
+  const result = await call(r, 'validate-all', { env, timeoutMs: 2500 });
+  t.is(result.code, OCF_ERR_CONFIGURED);
+  t.true(existsSync(pids), 'logger was called');
+  t.true(result.elapsedMs < 2500, `the agent took ${result.elapsedMs} ms with a 2500 ms timeout`);
+});
+
 test('a missing binary: not running at a probe, not installed at start', async (t) => {
   const r = await resource(t, 'mc-nobinary', { binary: '/nonexistent/memcached' });
   t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);

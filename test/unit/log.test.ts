@@ -26,7 +26,7 @@ test('HA_LOGFACILITY goes through logger with the tag and facility.level; HA_LOG
   const { lines, sinks } = recorder();
   const log = new Logger({ ...base, facility: 'daemon', file: '/var/log/x' }, sinks, false);
   log.error('broken');
-  await log.flush();
+  await log.flush(1000);
   t.deepEqual(lines, [
     { sink: 'syslog', target: 'memcached(mc1)[42] daemon.err', line: 'ERROR: broken' },
     { sink: 'file', target: '/var/log/x', line: ' memcached(mc1)[42]:    ERROR: broken' },
@@ -70,4 +70,14 @@ test('a secret that contains another is blanked whole', (t) => {
   log.addSecret('ab');
   log.error('pw xxab@yy and ab');
   t.is(lines[0]?.line, 'ERROR: pw **** and ****');
+});
+
+test('the wait for syslog at exit is bounded', async (t) => {
+  const sinks: LogSinks = { writeStderr: () => undefined, appendFile: () => undefined, syslog: () => new Promise(() => undefined) };
+  const log = new Logger({ ...base, facility: 'daemon' }, sinks, false);
+  log.error('logger hangs');
+  const started = Date.now();
+  await log.flush(150);
+  const waited = Date.now() - started;
+  t.true(waited >= 140 && waited < 1000, `waited ${waited} ms`);
 });
