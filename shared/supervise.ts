@@ -40,6 +40,16 @@ function openLog(path: string): number {
 }
 
 /**
+ * The command that runs `program` as the account with its supplementary groups, as login would
+ * (initgroups(3)): node's spawn sets only uid and gid, and a service user's groups are how it
+ * reaches libvirt's socket or key files. setpriv (util-linux) execs the program in place, so the
+ * pid, the environment (the resource marker) and /proc/PID/exe are the program's own.
+ */
+export function asUser(account: Account, program: string, args: readonly string[]): [string, string[]] {
+  return ['setpriv', ['--reuid', String(account.uid), '--regid', String(account.gid), '--init-groups', '--', program, ...args]];
+}
+
+/**
  * Launch detached (its own session, so Pacemaker's process group is not its own) with its output
  * appended to the log. This is node's spawn rather than execa: a daemon never yields the awaited
  * result execa exists to give, and execa's handle would only have to be dismantled again.
@@ -55,14 +65,14 @@ export async function launchDaemon(launch: DaemonLaunch): Promise<LaunchedDaemon
     [RESOURCE_MARKER]: launch.marker,
   };
   const { spawn } = await import('node:child_process'); // start only: kept off the monitor path
+  const [file, args] = account ? asUser(account, launch.program, launch.args) : [launch.program, [...launch.args]];
   let ended: string | undefined;
-  const child = spawn(launch.program, [...launch.args], {
+  const child = spawn(file, args, {
     shell: false,
     detached: true,
     stdio: ['ignore', logFd, logFd],
     cwd: '/',
     env,
-    ...(account ? { uid: account.uid, gid: account.gid } : {}),
   });
   child.on('exit', (code, signal) => {
     ended = signal ? `killed by ${signal}` : `exit code ${code}`;

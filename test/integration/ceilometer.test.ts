@@ -3,6 +3,7 @@ import test, { type ExecutionContext } from 'ava';
 import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
+import { groupsOf, memberGroups, scratchGroup } from '../helpers/groups.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
 import { isAlive, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 import { redisCli, REDIS_SERVER, startRedis } from '../helpers/redis.ts';
@@ -84,8 +85,13 @@ test('two instances with the same group prefix are both live members in Redis; m
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'pair' } });
   const a = resource(t, 'cm-a', config);
   const b = resource(t, 'cm-b', config);
+  const scratchGid = await scratchGroup(t, 'ceilometer');
   const started = await Promise.all([call(a, 'start'), call(b, 'start')]);
   for (const s of started) t.is(s.code, OCF_SUCCESS, s.stderr);
+  // The user's supplementary groups (Debian puts ceilometer in libvirt and nova), as login gives them.
+  for (const pid of processTree(pidFromFile(a.pidfile)!)) {
+    for (const gid of [scratchGid, ...memberGroups('ceilometer')]) t.true(groupsOf(pid).includes(gid), `pid ${pid} lacks group ${gid}`);
+  }
   const members = (await redisCli(redis.port, 'HKEYS', '_tooz_group:central-pair-global')).split('\n').filter((m) => m !== '__created__');
   const ours = [memberOf(a), memberOf(b)];
   t.is(new Set(ours).size, 2, 'each instance learnt its own member id');

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
 import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/keystone.ts';
+import { groupsOf, scratchGroup } from '../helpers/groups.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
 import { childrenOf, commandLine, isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
@@ -92,6 +93,7 @@ test.serial('ocf-tester passes with the seed\'s parameters (token check) and at 
 
 test.serial('the seed\'s v2.0 URL is read as /v3 with one deprecation notice; the token check is the default', async (t) => {
   const r = await resource(t, 'ks-seed', { client_binary: 'keystone' });
+  const scratchGid = await scratchGroup(t, 'keystone');
   const start = await call(r, 'start');
   t.is(start.code, OCF_SUCCESS, start.stderr);
   const log = readFileSync(r.logFile, 'utf8');
@@ -107,6 +109,7 @@ test.serial('the seed\'s v2.0 URL is read as /v3 with one deprecation notice; th
   t.false(argv.join(' ').includes(PASSWORD), 'the password is not on uwsgi\'s command line');
   t.false(readFileSync(`/proc/${pid}/environ`, 'utf8').includes(PASSWORD), 'nor in its environment');
   t.is(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^Uid:\s+(\d+)/m)?.[1], String(keystoneUid()), 'uwsgi runs as keystone');
+  t.true(groupsOf(pid).includes(scratchGid), 'with the supplementary groups of keystone');
   const stop = await call(r, 'stop');
   t.is(stop.code, OCF_SUCCESS);
   t.true(stop.elapsedMs < 10_000, `stop took ${stop.elapsedMs} ms`);

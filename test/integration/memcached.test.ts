@@ -1,9 +1,10 @@
 // ocf:openstack:memcached against a real memcached, through the compiled binary.
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
+import { groupsOf, scratchGroup } from '../helpers/groups.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
 import { commandLine, deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram } from '../helpers/processes.ts';
 
@@ -61,6 +62,22 @@ test('a memcached that stops answering while alive is a failure (1), not "not ru
   t.is(monitor.code, OCF_ERR_GENERIC);
   t.regex(monitor.reason ?? '', /running but no answer/);
   t.is((await call(r, 'monitor', { params: { ...r.options.params, monitor_check: 'process' } })).code, OCF_SUCCESS);
+});
+
+test('memcached runs as its user with the supplementary groups of that user, its marker and its own executable', async (t) => {
+  const gid = await scratchGroup(t, 'memcache');
+  const r = await resource(t, 'mc-groups');
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const pid = pidFromFile(r.pidfile)!;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const memcache = readFileSync('/etc/passwd', 'utf8').split('\n').find((line) => line.startsWith('memcache:'))!.split(':');
+  t.regex(status, new RegExp(`^Uid:\\s+${memcache[2]}\\s`, 'm'));
+  t.regex(status, new RegExp(`^Gid:\\s+${memcache[3]}\\s`, 'm'));
+  t.true(groupsOf(pid).includes(gid), `Groups: ${groupsOf(pid).join(' ')} lacks ${gid}`);
+  t.is(readlinkSync(`/proc/${pid}/exe`), '/usr/bin/memcached');
+  t.true(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes('OCF_OPENSTACK_RESOURCE=memcached:mc-groups'));
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
 test('stale and foreign pidfiles: not running, stop never signals a stranger; start works after', async (t) => {
