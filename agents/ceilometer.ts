@@ -11,7 +11,7 @@ import {
   type Backend, type Checkable, type LearnedMember,
 } from '../shared/coordination.ts';
 import { configCredentials } from '../shared/credentials.ts';
-import { daemonStatus, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { daemonStatus, logfileParameter, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { Deadline } from '../shared/deadline.ts';
 import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
@@ -51,6 +51,7 @@ const parameters = {
     default: (env) => `${env.rscTmp}/ceilometer-${env.instance}.pid`,
     unique: true,
   }),
+  logfile: logfileParameter('ceilometer'),
   additional_parameters: string({
     shortdesc: 'Additional agent options',
     longdesc: 'More options for the polling agent, split into words like a shell would (quotes honoured) but never evaluated by one.',
@@ -81,7 +82,7 @@ interface Settings {
 }
 
 function daemonOf({ params }: Context): Daemon {
-  return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid };
+  return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid, logFile: params.logfile };
 }
 
 function memberFile({ params }: Context): string {

@@ -5,7 +5,7 @@
 import { addressFamily, isWildcard, unbracket } from '../shared/address.ts';
 import { defineAgent, type ActionContext } from '../shared/agent.ts';
 import { requireBinary, requireFile } from '../shared/binary.ts';
-import { daemonStatus, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { daemonStatus, logfileParameter, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { runProgram, splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { readBindAddresses } from '../shared/haproxy-config.ts';
@@ -32,6 +32,7 @@ const parameters = {
     default: (env) => `${env.rscTmp}/haproxy-${env.instance}.pid`,
     unique: true,
   }),
+  logfile: logfileParameter('haproxy'),
   vip: string({
     shortdesc: 'Addresses that must be usable here',
     longdesc: 'The addresses HAProxy binds that must be usable on this node before it starts (space- or comma-separated IPv4 or IPv6 addresses), usually the virtual IP. Empty: the addresses of the configuration\'s bind lines; wildcards (*, 0.0.0.0, ::) need nothing.',
@@ -55,7 +56,7 @@ type Context = ActionContext<typeof parameters>;
 
 function daemonOf({ params }: Context): Daemon {
   // SIGUSR1 is HAProxy's soft stop: listeners close, connections in progress finish.
-  return { name: 'haproxy', binary: params.binary, pidfile: params.pid, stopSignal: 'SIGUSR1' };
+  return { name: 'haproxy', binary: params.binary, pidfile: params.pid, logFile: params.logfile, stopSignal: 'SIGUSR1' };
 }
 
 /** haproxy -c's own verdict on the configuration; undefined when it is valid, otherwise its first error. */

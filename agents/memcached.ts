@@ -3,7 +3,7 @@
 import { defineAgent, type ActionContext } from '../shared/agent.ts';
 import { isAddressOrHostname } from '../shared/address.ts';
 import { requireBinary } from '../shared/binary.ts';
-import { daemonStatus, notRunningReason, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { daemonStatus, logfileParameter, notRunningReason, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { connectAddress, isListening, tcpExchange } from '../shared/net.ts';
@@ -48,6 +48,7 @@ const parameters = {
     default: (env) => `${env.rscTmp}/memcached-${env.instance}.pid`,
     unique: true,
   }),
+  logfile: logfileParameter('memcached'),
   additional_parameters: string({
     shortdesc: 'Additional memcached options',
     longdesc: 'More options for memcached, split into words like a shell would (quotes honoured) but never evaluated by one.',
@@ -62,7 +63,7 @@ const parameters = {
 type Context = ActionContext<typeof parameters>;
 
 function daemonOf({ params }: Context): Daemon {
-  return { name: 'memcached', binary: params.binary, pidfile: params.pid };
+  return { name: 'memcached', binary: params.binary, pidfile: params.pid, logFile: params.logfile };
 }
 
 /** A memcached "version" round trip; undefined when it answers, otherwise why not. */

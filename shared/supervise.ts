@@ -34,9 +34,25 @@ export interface LaunchedDaemon {
   exit(): string | undefined;
 }
 
+/**
+ * The log lives in the service's directory, which the service user may write: a symlink planted
+ * there is not followed, a FIFO does not block the start (O_NONBLOCK), only a regular file is used.
+ */
 function openLog(path: string): number {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  return openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o640);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o640);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ELOOP' ? 'is a symbolic link' : code === 'ENXIO' ? 'is not a regular file' : (error as Error).message;
+    throw new Error(`cannot use ${path} (parameter logfile): ${why}`);
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new Error(`cannot use ${path} (parameter logfile): is not a regular file`);
+  }
+  return fd;
 }
 
 /**

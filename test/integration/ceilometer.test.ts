@@ -41,7 +41,7 @@ function resource(t: ExecutionContext, name: string, config: string, params: Rec
   const pidfile = join(rscTmp, `ceilometer-${name}.pid`);
   killAtEnd(t, pidfile);
   const env: Record<string, string> = clone ? { OCF_RESKEY_CRM_meta_clone_max: '2' } : {};
-  return { pidfile, options: { instance: name, rscTmp, params: { config, ...params }, env, timeoutMs: 60_000 } };
+  return { pidfile, options: { instance: name, rscTmp, params: { config, logfile: join(rscTmp, `ceilometer-${name}.log`), ...params }, env, timeoutMs: 60_000 } };
 }
 
 const call = (r: Resource, action: string, extra: Partial<CallOptions> = {}) => callAgent('ceilometer', action, { ...r.options, ...extra });
@@ -75,7 +75,7 @@ test('ocf-tester passes with a Redis coordination backend', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'tester' } });
   const r = resource(t, 'cm-tester', config, {}, false);
-  const result = await ocfTester('ceilometer', 'cm-tester', { config, coordination_check: 'true' }, { HA_RSCTMP: r.options.rscTmp });
+  const result = await ocfTester('ceilometer', 'cm-tester', { config, coordination_check: 'true', logfile: r.options.params!.logfile! }, { HA_RSCTMP: r.options.rscTmp });
   t.is(result.code, 0, result.output);
   t.regex(result.output, /passed all tests/);
 });
