@@ -109,7 +109,8 @@ test('the .deb: the program once, a link per agent, man pages, license and chang
   const field = async (name: string) => (await runProgram('dpkg-deb', ['--field', debPath, name])).output.trim();
   t.regex(await field('Depends'), /^libc6 \(>= [\d.]+\)$/, 'the program needs only the C library; logger and getent are Essential');
   t.notRegex(await field('Depends'), /node|bun/i);
-  t.deepEqual((await field('Recommends')).split(/,\s*/).sort(), ['pacemaker', 'resource-agents']);
+  t.deepEqual((await field('Recommends')).split(/,\s*/).sort(), ['pacemaker (>= 2.1~)', 'resource-agents']);
+  t.is(await field('Breaks'), 'pacemaker (<< 2.1~)', 'older Pacemaker turns parameter changes into reloads');
   t.is(await field('Conflicts'), 'openstack-resource-agents');
   t.true(files.includes('/etc/logrotate.d/ocf-openstack'), 'the logrotate rule for the daemons\' output');
   const conffiles = await runProgram('dpkg-deb', ['--info', debPath, 'conffiles']);
@@ -130,7 +131,8 @@ test('the .rpm: rpm -qlp lists the expected paths; weak deps on the cluster stac
   const requires = await query('--requires');
   for (const program of ['/usr/bin/logger', '/usr/bin/getent', '/usr/bin/setpriv', 'logrotate']) t.true(requires.includes(program), program);
   t.deepEqual(requires.filter((dependency) => /node|bun/i.test(dependency)), []);
-  t.deepEqual((await query('--recommends')).sort(), ['pacemaker', 'resource-agents']);
+  t.deepEqual((await query('--recommends')).sort(), ['pacemaker >= 2.1', 'resource-agents']);
+  t.deepEqual(await query('--conflicts'), ['pacemaker < 2.1'], 'older Pacemaker turns parameter changes into reloads');
   t.true((await query('--configfiles')).includes('/etc/logrotate.d/ocf-openstack'), 'the logrotate rule, a configuration file');
   t.deepEqual(await query('--obsoletes'), ['openstack-resource-agents']);
   t.deepEqual(await query('--queryformat', '%{ARCH} %{VERSION}\\n'), [`x86_64 ${version}`]);
