@@ -10,12 +10,13 @@ import {
   forgetMember, learnMember, membershipOf, parseBackendUrl, partitioningGroup, recallMember, rememberMember, clientKey, unreachable,
   type Backend, type Checkable, type LearnedMember,
 } from '../shared/coordination.ts';
-import { daemonStatus, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { configCredentials, urlPasswords } from '../shared/credentials.ts';
+import { daemonStatus, logfileParameter, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { Deadline } from '../shared/deadline.ts';
 import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { configSourcesIn, isOsloTrue, readOsloConfig } from '../shared/ini.ts';
-import { degraded, fail, failure, notRunning, OcfError, success, type Outcome } from '../shared/outcome.ts';
+import { degraded, fail, failure, notRunning, OcfError, quoted, success, type Outcome } from '../shared/outcome.ts';
 import { choice, integer, string } from '../shared/parameters.ts';
 import { processTree } from '../shared/proc.ts';
 import { readState, removeState, writeState } from '../shared/state-file.ts';
@@ -51,6 +52,7 @@ const parameters = {
     default: (env) => `${env.rscTmp}/ceilometer-${env.instance}.pid`,
     unique: true,
   }),
+  logfile: logfileParameter('ceilometer'),
   additional_parameters: string({
     shortdesc: 'Additional agent options',
     longdesc: 'More options for the polling agent, split into words like a shell would (quotes honoured) but never evaluated by one.',
@@ -86,7 +88,7 @@ interface Settings {
 type Coordination = Pick<Settings, 'checked' | 'group'>;
 
 function daemonOf({ params }: Context): Daemon {
-  return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid };
+  return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid, logFile: params.logfile };
 }
 
 function memberFile({ params }: Context): string {
@@ -97,7 +99,7 @@ function namespacesOf(text: string): string[] {
   const names = text.split(/[\s,]+/).filter(Boolean);
   if (names.length === 0) fail(OCF.ERR_CONFIGURED, 'parameter namespaces is empty');
   const unknown = names.find((name) => !NAMESPACES.includes(name));
-  if (unknown) fail(OCF.ERR_CONFIGURED, `parameter namespaces: "${unknown}" is not one of ${NAMESPACES.join(', ')}`);
+  if (unknown) fail(OCF.ERR_CONFIGURED, `parameter namespaces: ${quoted(unknown)} is not one of ${NAMESPACES.join(', ')}`);
   return [...new Set(names)];
 }
 
@@ -115,6 +117,8 @@ function readSettings(context: Context, program: string): Settings {
     if (/no such file/.test(message)) fail(env.isProbe ? OCF.NOT_RUNNING : OCF.ERR_INSTALLED, `${message} (parameter config)`);
     fail(OCF.ERR_CONFIGURED, message);
   }
+  // Before anything can quote the configuration: its passwords (transport_url, backend_url, ...).
+  for (const secret of configCredentials(config.options())) context.log.addSecret(secret);
   const files = config.files.join(', ');
   const clone = (env.cloneMax ?? 1) > 1;
   const url = config.get('coordination', 'backend_url')?.trim() ?? '';
@@ -176,6 +180,8 @@ function rememberCoordination(context: Context, settings: Settings): void {
 function recallCoordination(context: Context): Coordination | undefined {
   const kept = readState(coordinationFile(context)) as { backend_url?: unknown; group?: unknown } | undefined;
   if (typeof kept?.backend_url !== 'string' || typeof kept.group !== 'string') return undefined;
+  // What start kept is a URL like any other read: its password is blanked out before anything logs.
+  for (const secret of urlPasswords(kept.backend_url)) context.log.addSecret(secret);
   let backend: Backend | undefined;
   try {
     backend = kept.backend_url === '' ? undefined : parseBackendUrl(kept.backend_url);

@@ -5,12 +5,12 @@
 import { addressFamily, isWildcard, unbracket } from '../shared/address.ts';
 import { defineAgent, type ActionContext } from '../shared/agent.ts';
 import { requireBinary, requireFile } from '../shared/binary.ts';
-import { daemonStatus, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { daemonStatus, logfileParameter, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { runProgram, splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { readBindAddresses, type BindAddress } from '../shared/haproxy-config.ts';
 import { connectAddress, isListening, unixExchange } from '../shared/net.ts';
-import { fail, failure, notRunning, success, type Outcome } from '../shared/outcome.ts';
+import { fail, failure, notRunning, quoted, success, type Outcome } from '../shared/outcome.ts';
 import { choice, string } from '../shared/parameters.ts';
 import { childrenOf } from '../shared/proc.ts';
 import { readState, removeState, writeState } from '../shared/state-file.ts';
@@ -33,6 +33,7 @@ const parameters = {
     default: (env) => `${env.rscTmp}/haproxy-${env.instance}.pid`,
     unique: true,
   }),
+  logfile: logfileParameter('haproxy'),
   vip: string({
     shortdesc: 'Addresses that must be usable here',
     longdesc: 'The addresses HAProxy binds that must be usable on this node before it starts (space- or comma-separated IPv4 or IPv6 addresses), usually the virtual IP. Empty: the addresses of the configuration\'s bind lines; wildcards (*, 0.0.0.0, ::) need nothing.',
@@ -56,7 +57,7 @@ type Context = ActionContext<typeof parameters>;
 
 function daemonOf({ params }: Context): Daemon {
   // SIGUSR1 is HAProxy's soft stop: listeners close, connections in progress finish.
-  return { name: 'haproxy', binary: params.binary, pidfile: params.pid, stopSignal: 'SIGUSR1' };
+  return { name: 'haproxy', binary: params.binary, pidfile: params.pid, logFile: params.logfile, stopSignal: 'SIGUSR1' };
 }
 
 /** haproxy -c's own verdict on the configuration; undefined when it is valid, otherwise its first error. */
@@ -80,7 +81,7 @@ async function validate(context: Context) {
   requireFile(params.config, env, 'config');
   for (const address of requiredAddresses(params.vip)) {
     if (!isWildcard(address) && addressFamily(unbracket(address)) === undefined) {
-      fail(OCF.ERR_CONFIGURED, `parameter vip: "${address}" is not an IPv4 or IPv6 address`);
+      fail(OCF.ERR_CONFIGURED, `parameter vip: ${quoted(address)} is not an IPv4 or IPv6 address`);
     }
   }
   const extra = splitArguments(params.additional_parameters);

@@ -3,11 +3,11 @@
 import { defineAgent, type ActionContext } from '../shared/agent.ts';
 import { isAddressOrHostname } from '../shared/address.ts';
 import { requireBinary } from '../shared/binary.ts';
-import { daemonStatus, notRunningReason, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { daemonStatus, logfileParameter, notRunningReason, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { connectAddress, isListening, tcpExchange } from '../shared/net.ts';
-import { fail, failure, notRunning, success } from '../shared/outcome.ts';
+import { fail, failure, notRunning, quoted, success } from '../shared/outcome.ts';
 import { choice, integer, string } from '../shared/parameters.ts';
 import { firstExistingUser, lookupUser } from '../shared/users.ts';
 
@@ -48,6 +48,7 @@ const parameters = {
     default: (env) => `${env.rscTmp}/memcached-${env.instance}.pid`,
     unique: true,
   }),
+  logfile: logfileParameter('memcached'),
   additional_parameters: string({
     shortdesc: 'Additional memcached options',
     longdesc: 'More options for memcached, split into words like a shell would (quotes honoured) but never evaluated by one.',
@@ -62,7 +63,7 @@ const parameters = {
 type Context = ActionContext<typeof parameters>;
 
 function daemonOf({ params }: Context): Daemon {
-  return { name: 'memcached', binary: params.binary, pidfile: params.pid };
+  return { name: 'memcached', binary: params.binary, pidfile: params.pid, logFile: params.logfile };
 }
 
 /** A memcached "version" round trip; undefined when it answers, otherwise why not. */
@@ -83,7 +84,7 @@ async function validate(context: Context) {
   const program = requireBinary(params.binary, env);
   const account = await lookupUser(params.user);
   if (!account) fail(OCF.ERR_INSTALLED, `user ${params.user} (parameter user) does not exist on this node`);
-  if (!isAddressOrHostname(params.listen)) fail(OCF.ERR_CONFIGURED, `parameter listen: "${params.listen}" is not an address`);
+  if (!isAddressOrHostname(params.listen)) fail(OCF.ERR_CONFIGURED, `parameter listen: ${quoted(params.listen)} is not an address`);
   const extra = splitArguments(params.additional_parameters);
   if ('error' in extra) fail(OCF.ERR_CONFIGURED, `parameter additional_parameters: ${extra.error}`);
   return { program, account, extra };

@@ -18,6 +18,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const packagingDir = join(root, 'packaging');
 const PROGRAM_PATH = 'usr/libexec/ocf-openstack/ocf-openstack';
 const AGENT_DIR = 'usr/lib/ocf/resource.d/openstack';
+/** One logrotate rule for both packages (/etc/logrotate.d/ocf-openstack). */
+const LOGROTATE = 'ocf-openstack.logrotate';
 // xz is what every dpkg and rpm reads; level 6 (their default) costs about a minute more than 2
 // for 110 MB and saves only about 10 % on this kind of file.
 const DEB_COMPRESSION = ['-Zxz', '-z2'];
@@ -123,6 +125,7 @@ function buildDeb(build: Build, out: string): string {
   writeFileSync(join(source, 'debian', 'changelog'), debianChangelog(build.entries));
   const links = [`${PROGRAM_PATH} usr/bin/ocf-openstack`, ...agentNames.map((agent) => `${PROGRAM_PATH} ${AGENT_DIR}/${agent}`)];
   writeFileSync(join(source, 'debian', 'ocf-openstack.links'), `${links.join('\n')}\n`);
+  copyFileSync(join(packagingDir, LOGROTATE), join(source, 'debian', LOGROTATE)); // dh_installlogrotate
   copyFileSync(build.binary, join(source, 'ocf-openstack'));
   cpSync(build.manDir, join(source, 'man'), { recursive: true });
   run('dpkg-buildpackage', ['--build=binary', '--no-sign'], {
@@ -141,6 +144,7 @@ function buildRpm(build: Build, out: string): string {
   mkdirSync(sources, { recursive: true });
   copyFileSync(build.binary, join(sources, 'ocf-openstack'));
   copyFileSync(join(root, 'LICENSE'), join(sources, 'LICENSE'));
+  copyFileSync(join(packagingDir, LOGROTATE), join(sources, LOGROTATE));
   writeFileSync(join(sources, 'agents'), `${agentNames.join('\n')}\n`);
   cpSync(build.manDir, join(sources, 'man'), { recursive: true });
   const spec = readFileSync(join(packagingDir, 'rpm', 'ocf-openstack.spec'), 'utf8')

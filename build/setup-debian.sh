@@ -12,7 +12,7 @@ packages=(
   keystone uwsgi-core uwsgi-plugin-python3 python3-openstackclient
   ceilometer-polling ceilometer-agent-central python3-tooz python3-redis
   # what the agents and tests call
-  procps iproute2 util-linux time hyperfine ca-certificates curl python3
+  procps iproute2 util-linux time hyperfine ca-certificates curl python3 logrotate
   # packaging
   dpkg-dev debhelper fakeroot lintian rpm rpmlint man-db groff-base
 )

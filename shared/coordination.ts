@@ -3,6 +3,7 @@
 // natively from the backend (Redis RESP, memcached text protocol) with the key layout of tooz's
 // redis and memcached drivers.
 import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { shownQuery, urlWithoutUserinfo } from './credentials.ts';
 import { tcpExchange } from './net.ts';
 import { redisCommands, RedisError, watchCommands, type RedisTarget } from './redis.ts';
 
@@ -52,20 +53,27 @@ function membershipTimeoutMs(options: URLSearchParams): number {
   return Math.round((seconds(options, 'membership_timeout') ?? timeout) * 1000);
 }
 
-/** Parse `[coordination] backend_url` as tooz does; throws with the reason when it is not a URL tooz takes. */
+/**
+ * Parse `[coordination] backend_url` as tooz does; throws with the reason when it is not a URL tooz
+ * takes. Neither `shown` nor a reason ever holds the password: register urlPasswords(url) with the
+ * logger as well, for whatever else may quote the URL.
+ */
 export function parseBackendUrl(url: string): Backend {
   const match = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url.trim());
-  if (!match) throw new Error(`"${url}" is not a URL (expected e.g. redis://HOST:6379)`);
+  if (!match) throw new Error(`"${urlWithoutUserinfo(url)}" is not a URL (expected e.g. redis://HOST:6379)`);
   const scheme = match[1]!.toLowerCase();
   let parsed: URL;
   try {
-    // The WHATWG parser knows no ports for these schemes; give it http and keep the scheme aside.
-    parsed = new URL(`http://${url.trim().slice(match[0].length)}`);
+    // As a non-special scheme, as urllib (tooz) reads it: no default port, a backslash inside a password.
+    parsed = new URL(`${scheme}://${url.trim().slice(match[0].length)}`);
   } catch {
-    throw new Error(`"${url}" is not a valid URL`);
+    throw new Error(`"${urlWithoutUserinfo(url)}" is not a valid URL`);
   }
-  if (!/^[a-z0-9.[\]:-]*$/i.test(parsed.hostname)) throw new Error(`"${url}" has an invalid host`);
-  const shown = parsed.password ? url.replace(`:${parsed.password}@`, ':****@') : url;
+  // Shown from the parsed parts: a password the parser percent-encoded cannot slip through.
+  const userinfo = parsed.username || parsed.password ? `${parsed.username}${parsed.password ? ':****' : ''}@` : '';
+  const path = parsed.pathname === '/' ? '' : parsed.pathname;
+  const shown = `${scheme}://${userinfo}${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${path}${shownQuery(parsed.searchParams)}`;
+  if (!/^[a-z0-9.[\]:-]*$/i.test(parsed.hostname)) throw new Error(`"${shown}" has an invalid host`);
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = parsed.port === '' ? undefined : Number(parsed.port);
   const options = parsed.searchParams;
@@ -84,7 +92,7 @@ export function parseBackendUrl(url: string): Backend {
       return { kind: 'redis', shown, target, namespace: options.get('namespace') ?? '_tooz', membershipTimeoutMs: membershipTimeoutMs(options) };
     }
     case 'memcached':
-      if (host === '') throw new Error(`"${url}" names no memcached host`);
+      if (host === '') throw new Error(`"${shown}" names no memcached host`);
       return { kind: 'memcached', shown, host, port: port ?? 11211, membershipTimeoutMs: membershipTimeoutMs(options) };
     default:
       return { kind: 'other', shown, why: `the ${scheme} driver` };

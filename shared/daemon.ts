@@ -6,7 +6,7 @@ import { findBinary } from './binary.ts';
 import type { OcfEnvironment } from './environment.ts';
 import { OCF } from './exit-codes.ts';
 import { failure, success, type Outcome } from './outcome.ts';
-import type { ParameterSpecs } from './parameters.ts';
+import { string, type ParameterSpec, type ParameterSpecs } from './parameters.ts';
 import { pidStatus, removePidfile, type PidStatus } from './pidfile.ts';
 import { childrenOf, isAlive, type ProgramIdentity } from './proc.ts';
 import { sleep } from './deadline.ts';
@@ -19,6 +19,8 @@ export interface Daemon {
   /** The binary parameter as configured (a name searched in PATH, or a path). */
   readonly binary: string;
   readonly pidfile: string;
+  /** Where its output is appended (the logfile parameter). */
+  readonly logFile: string;
   /** The daemon's own "stop now" signal. */
   readonly stopSignal?: NodeJS.Signals;
 }
@@ -31,8 +33,18 @@ export function daemonIdentity(env: OcfEnvironment, daemon: Daemon): ProgramIden
   return { binary: findBinary(daemon.binary, env) ?? daemon.binary, marker: resourceMarker(env) };
 }
 
-export function daemonLogFile(env: OcfEnvironment): string {
-  return `${env.rscTmp}/${env.agent}-${basename(env.instance)}.log`;
+/**
+ * The `logfile` parameter of an agent that runs a daemon: where the daemon's stdout and stderr are
+ * appended. By default in the service's own log directory, where operators look and where the
+ * distributions' logrotate rules (copytruncate) or the suite's own (/etc/logrotate.d/ocf-openstack)
+ * keep it bounded; never in HA_RSCTMP, which is RAM and never rotated.
+ */
+export function logfileParameter(service: string): ParameterSpec<string> {
+  return string({
+    shortdesc: 'Daemon output file',
+    longdesc: `Where the daemon's standard output and error are appended. Default: /var/log/${service}/${service}-RESOURCE_ID.log, rotated by logrotate (the distribution's rules for /var/log/${service}/ or the package's /etc/logrotate.d/ocf-openstack, with copytruncate: the file is never reopened). A file elsewhere must be rotated with copytruncate too.`,
+    default: (env) => `/var/log/${service}/${service}-${basename(env.instance)}.log`,
+  });
 }
 
 export function daemonStatus(env: OcfEnvironment, daemon: Daemon): PidStatus {
@@ -80,7 +92,7 @@ export interface StartRequest {
 /** Launch the daemon detached and wait until it is ready, within the start timeout. */
 export async function startDaemon<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, request: StartRequest): Promise<Outcome> {
   const { env, log, deadline } = context;
-  const logFile = daemonLogFile(env);
+  const { logFile } = daemon;
   removePidfile(daemon.pidfile);
   const launch: DaemonLaunch = {
     program: request.program,
@@ -139,7 +151,7 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
   let missing: string | undefined = 'no new worker yet';
   while (!deadline.expired()) {
     if (!isAlive(pid)) {
-      const why = lastLogLine(daemonLogFile(env));
+      const why = lastLogLine(daemon.logFile);
       return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) exited during reload${why ? `: ${why}` : ''}`);
     }
     const fresh = childrenOf(pid).filter((child) => !before.has(child));
@@ -150,6 +162,6 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
     }
     await sleep(Math.min(200, deadline.remaining()));
   }
-  const why = lastLogLine(daemonLogFile(env));
+  const why = lastLogLine(daemon.logFile);
   return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) did not reload in time: ${missing}${why ? `; its log says: ${why}` : ''}`);
 }

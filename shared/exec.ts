@@ -10,12 +10,11 @@ export interface ProgramResult {
   readonly failedToRun?: string;
 }
 
+/** No uid or gid here: a program run as a service user needs its supplementary groups too (supervise.ts asUser). */
 export interface RunOptions {
   readonly timeoutMs: number;
   readonly input?: string;
   readonly env?: Readonly<Record<string, string>>;
-  readonly uid?: number;
-  readonly gid?: number;
 }
 
 /** Run a program to completion; never rejects: the caller decides what a failure means. */
@@ -29,8 +28,6 @@ export async function runProgram(file: string, args: readonly string[], options:
     stripFinalNewline: true,
     ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
     ...(options.env ? { env: options.env, extendEnv: false } : {}),
-    ...(options.uid === undefined ? {} : { uid: options.uid }),
-    ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
   const failedToRun = result.failed && result.exitCode === undefined && !result.timedOut && !result.isTerminated
     ? (result.cause instanceof Error ? result.cause.message : result.shortMessage)

@@ -3,12 +3,15 @@
 // files given with --config-file and --config-dir (files in a directory in name order).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { quoted } from './outcome.ts';
 
 export interface OsloConfig {
   /** The value an option ends with, or undefined when no file sets it. */
   get(section: string, option: string): string | undefined;
   /** The files that were read, in order. */
   readonly files: readonly string[];
+  /** Every option with the value it ends with, any section (to find the credentials among them). */
+  options(): Iterable<readonly [option: string, value: string]>;
 }
 
 /** Where the service reads its configuration from: files and directories in command-line order. */
@@ -38,7 +41,7 @@ export function parseOsloIni(text: string, sections: Sections = new Map(), name 
     }
     if (line.startsWith('[')) {
       const match = /^\[([^\]]+)\]$/.exec(line);
-      if (!match) throw new Error(`${name} line ${index + 1}: invalid section header "${line}"`);
+      if (!match) throw new Error(`${name} line ${index + 1}: invalid section header ${quoted(line)}`);
       const title = match[1]!.trim();
       section = sections.get(title) ?? new Map();
       sections.set(title, section);
@@ -46,7 +49,7 @@ export function parseOsloIni(text: string, sections: Sections = new Map(), name 
       continue;
     }
     const separator = line.search(/[=:]/);
-    if (separator <= 0) throw new Error(`${name} line ${index + 1}: expected "option = value", found "${line}"`);
+    if (separator <= 0) throw new Error(`${name} line ${index + 1}: expected "option = value", found ${quoted(line)}`);
     if (!section) throw new Error(`${name} line ${index + 1}: option outside of any section`);
     const key = line.slice(0, separator).trim();
     section.set(key, unquote(line.slice(separator + 1).trim()));
@@ -86,6 +89,7 @@ export function readOsloConfig(sources: readonly ConfigSource[]): OsloConfig {
   return {
     files,
     get: (section, option) => sections.get(section)?.get(option),
+    options: () => [...sections.values()].flatMap((options) => [...options]),
   };
 }
 

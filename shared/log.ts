@@ -67,7 +67,10 @@ export class Logger {
 
   /** A value that must never be written anywhere (a password); blanked out of every line. */
   addSecret(value: string | undefined): void {
-    if (value) this.secrets.push(value);
+    if (!value || this.secrets.includes(value)) return;
+    this.secrets.push(value);
+    // Longest first: a secret that contains another is blanked whole, not around the shorter one.
+    this.secrets.sort((a, b) => b.length - a.length);
   }
 
   redact(text: string): string {
@@ -103,8 +106,16 @@ export class Logger {
     }
   }
 
-  /** Wait for syslog writes still under way; the runner calls this before the process exits. */
-  async flush(): Promise<void> {
-    await Promise.all(this.pending.splice(0));
+  /**
+   * Wait for syslog writes still under way, at most `timeoutMs`: the runner calls this before the
+   * process exits, and Pacemaker kills an action that outlives its timeout.
+   */
+  async flush(timeoutMs: number): Promise<void> {
+    const pending = this.pending.splice(0);
+    if (pending.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs))));
+    await Promise.race([Promise.all(pending), expired]);
+    clearTimeout(timer);
   }
 }

@@ -35,6 +35,19 @@ export class OcfError extends Error {
   }
 }
 
+/** Longest part of a value a reason quotes: Pacemaker shows only the start of a reason. */
+const QUOTED_MAX = 40;
+
+/**
+ * A value as a reason quotes it: in double quotes, and shortened when long (a 100 kB parameter
+ * would otherwise make a 100 kB reason and log line, of which crm_mon shows the first part).
+ */
+export function quoted(value: string): string {
+  const characters = [...value];
+  if (characters.length <= QUOTED_MAX) return `"${value}"`;
+  return `"${characters.slice(0, QUOTED_MAX).join('')}..." (${characters.length} characters)`;
+}
+
 export function fail(code: OcfCode, reason: string): never {
   throw new OcfError(code, reason);
 }

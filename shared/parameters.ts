@@ -1,7 +1,8 @@
 // Parameters are declared once; typed values, defaults, validation and meta-data derive from that.
+import { urlPasswords } from './credentials.ts';
 import type { OcfEnvironment } from './environment.ts';
 import { OCF } from './exit-codes.ts';
-import { fail } from './outcome.ts';
+import { fail, quoted } from './outcome.ts';
 import { parseDuration } from './deadline.ts';
 
 export type ParameterType = 'string' | 'integer' | 'boolean' | 'time';
@@ -54,7 +55,7 @@ export function choice<const C extends readonly string[]>(
     type: 'string',
     choices,
     parse: (raw, name) =>
-      choices.includes(raw) ? raw : configured(name, `"${raw}" is not one of ${choices.join(', ')}`),
+      choices.includes(raw) ? raw : configured(name, `${quoted(raw)} is not one of ${choices.join(', ')}`),
     unset: spec.default as C[number],
   };
 }
@@ -67,7 +68,7 @@ export function integer(
     ...spec,
     type: 'integer',
     parse: (raw, name) => {
-      if (!/^[+-]?\d+$/.test(raw.trim())) configured(name, `"${raw}" is not an integer`);
+      if (!/^[+-]?\d+$/.test(raw.trim())) configured(name, `${quoted(raw)} is not an integer`);
       const value = Number.parseInt(raw, 10);
       if (value < min || value > max) configured(name, `${value} is out of range ${min}-${max}`);
       return value;
@@ -87,7 +88,7 @@ export function boolean(spec: Description & { default: Default<boolean> }): Para
       const word = raw.trim().toLowerCase();
       if (TRUE.has(word)) return true;
       if (FALSE.has(word)) return false;
-      return configured(name, `"${raw}" is not a boolean (use true or false)`);
+      return configured(name, `${quoted(raw)} is not a boolean (use true or false)`);
     },
     unset: false,
   };
@@ -95,7 +96,7 @@ export function boolean(spec: Description & { default: Default<boolean> }): Para
 
 /** A duration like "30s" or "2min", read as milliseconds. */
 export function time(spec: Description & { default: string }): ParameterSpec<number> {
-  const parse = (raw: string, name: string) => parseDuration(raw) ?? configured(name, `"${raw}" is not a duration`);
+  const parse = (raw: string, name: string) => parseDuration(raw) ?? configured(name, `${quoted(raw)} is not a duration`);
   return { ...spec, type: 'time', default: parse(spec.default, 'default'), shownDefault: spec.default, parse, unset: 0 };
 }
 
@@ -136,10 +137,14 @@ export function checkParameters<P extends ParameterSpecs>(specs: P, values: Para
   for (const name of Object.keys(specs)) void values[name];
 }
 
-/** The values of secret parameters as given, so that the logger can blank them out anywhere. */
+/**
+ * What the logger must blank out of every line: the values of secret parameters as given, and the
+ * passwords in any parameter that holds a URL (user:password@host).
+ */
 export function secretValues(specs: ParameterSpecs, env: OcfEnvironment): string[] {
-  return Object.entries(specs)
-    .filter(([, spec]) => spec.secret)
-    .map(([name]) => rawValue(env, name))
-    .filter((value): value is string => value !== undefined);
+  return Object.entries(specs).flatMap(([name, spec]) => {
+    const value = rawValue(env, name);
+    if (value === undefined) return [];
+    return spec.secret ? [value, ...urlPasswords(value)] : urlPasswords(value);
+  });
 }

@@ -16,6 +16,11 @@ export interface Output {
   stderr(text: string): void;
 }
 
+/** Pacemaker's default operation timeout, for an action the agent does not declare. */
+const DEFAULT_TIMEOUT_S = 20;
+/** Kept free before Pacemaker's timeout for the process to exit. */
+const EXIT_RESERVE_MS = 300;
+
 export const processOutput: Output = { stdout: writeStdout, stderr: writeStderr };
 
 export function usage(agent: AnyAgent): string {
@@ -35,6 +40,11 @@ export async function runAgent(agent: AnyAgent, action: string | undefined, vari
   const env = readEnvironment(agent.name, action ?? '', variables);
   const log = new Logger(env.log);
   const declared = action === undefined ? undefined : (agent.actions as Record<string, ActionDeclaration<ParameterSpecs> | MonitorDeclaration<ParameterSpecs>>)[action];
+  // Without Pacemaker's timeout, the declared one (a monitor's: its deepest depth's, the longest).
+  const declaredTimeoutS = declared === undefined ? DEFAULT_TIMEOUT_S
+    : 'timeout' in declared ? declared.timeout : Math.max(...declared.depths.map((depth) => depth.timeout));
+  // The last log lines may use the action's margin, not more: Pacemaker kills the action at its timeout.
+  const reportBy = Deadline.after((env.timeoutMs ?? declaredTimeoutS * 1000) - EXIT_RESERVE_MS);
   let outcome: Outcome;
   if (action === undefined) {
     output.stderr(usage(agent));
@@ -75,7 +85,7 @@ export async function runAgent(agent: AnyAgent, action: string | undefined, vari
     log.log(expected ? 'info' : outcome.code === OCF.DEGRADED ? 'warn' : 'err', `${action}: ${reason}`);
   }
   log.debug(`${action} exits with ${ocfCodeName(outcome.code)}`);
-  await log.flush();
+  await log.flush(reportBy.remaining());
   return outcome.code;
 }
 

@@ -34,9 +34,35 @@ export interface LaunchedDaemon {
   exit(): string | undefined;
 }
 
+/**
+ * The log lives in the service's directory, which the service user may write: a symlink planted
+ * there is not followed, a FIFO does not block the start (O_NONBLOCK), only a regular file is used.
+ */
 function openLog(path: string): number {
   mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  return openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o640);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o640);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ELOOP' ? 'is a symbolic link' : code === 'ENXIO' ? 'is not a regular file' : (error as Error).message;
+    throw new Error(`cannot use ${path} (parameter logfile): ${why}`);
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new Error(`cannot use ${path} (parameter logfile): is not a regular file`);
+  }
+  return fd;
+}
+
+/**
+ * The command that runs `program` as the account with its supplementary groups, as login would
+ * (initgroups(3)): node's spawn sets only uid and gid, and a service user's groups are how it
+ * reaches libvirt's socket or key files. setpriv (util-linux) execs the program in place, so the
+ * pid, the environment (the resource marker) and /proc/PID/exe are the program's own.
+ */
+export function asUser(account: Account, program: string, args: readonly string[]): [string, string[]] {
+  return ['setpriv', ['--reuid', String(account.uid), '--regid', String(account.gid), '--init-groups', '--', program, ...args]];
 }
 
 /**
@@ -55,14 +81,14 @@ export async function launchDaemon(launch: DaemonLaunch): Promise<LaunchedDaemon
     [RESOURCE_MARKER]: launch.marker,
   };
   const { spawn } = await import('node:child_process'); // start only: kept off the monitor path
+  const [file, args] = account ? asUser(account, launch.program, launch.args) : [launch.program, [...launch.args]];
   let ended: string | undefined;
-  const child = spawn(launch.program, [...launch.args], {
+  const child = spawn(file, args, {
     shell: false,
     detached: true,
     stdio: ['ignore', logFd, logFd],
     cwd: '/',
     env,
-    ...(account ? { uid: account.uid, gid: account.gid } : {}),
   });
   child.on('exit', (code, signal) => {
     ended = signal ? `killed by ${signal}` : `exit code ${code}`;

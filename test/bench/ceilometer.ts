@@ -20,7 +20,7 @@ export const ceilometer: Scenario = {
     writeFileSync(polling, '---\nsources: []\n', { mode: 0o644 });
     const config = join(rscTmp, 'ceilometer.conf');
     writeFileSync(config, `[coordination]\nbackend_url = redis://127.0.0.1:${port}\n[polling]\npartitioning_group_prefix = bench\ncfg_file = ${polling}\n`, { mode: 0o644 });
-    const options = { instance: 'bench-cm', rscTmp, params: { config }, env: { OCF_RESKEY_CRM_meta_clone_max: '2' }, timeoutMs: 60_000 };
+    const options = { instance: 'bench-cm', rscTmp, params: { config, logfile: join(rscTmp, 'ceilometer.log') }, env: { OCF_RESKEY_CRM_meta_clone_max: '2' }, timeoutMs: 60_000 };
     const started = await callAgent('ceilometer', 'start', options);
     if (started.code !== 0) throw new Error(`ceilometer did not start: ${started.stderr}`);
     const pidfile = join(rscTmp, 'ceilometer-bench-cm.pid');

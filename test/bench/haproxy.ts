@@ -31,7 +31,7 @@ export const haproxy: Scenario = {
       '    http-request return status 200 content-type text/plain string ok',
       '',
     ].join('\n'));
-    const options = { instance: 'bench-hap', rscTmp, params: { config, stats_socket: socket } };
+    const options = { instance: 'bench-hap', rscTmp, params: { config, stats_socket: socket, logfile: join(rscTmp, 'haproxy.log') } };
     const started = await callAgent('haproxy', 'start', options);
     if (started.code !== 0) throw new Error(`haproxy did not start: ${started.stderr}`);
     const anythingPidfile = join(rscTmp, 'anything.pid');

@@ -23,7 +23,7 @@ export const keystone: Scenario = {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/v3`;
     const params = {
-      config: fixture.config, listen: '127.0.0.1', port: String(port), processes: '1', threads: '1',
+      config: fixture.config, listen: '127.0.0.1', port: String(port), processes: '1', threads: '1', logfile: join(rscTmp, 'keystone.log'),
       os_auth_url: url, os_username: 'admin', os_password: PASSWORD, os_project_name: 'admin',
     };
     const options = { instance: 'bench-keystone', rscTmp, timeoutMs: 60_000, params };

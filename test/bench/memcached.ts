@@ -11,7 +11,7 @@ export const memcached: Scenario = {
   async setUp() {
     const rscTmp = mkdtempSync(join(tmpdir(), 'ocf-bench-'));
     const port = await freePort();
-    const options = { instance: 'bench-mc', rscTmp, params: { port: String(port) } };
+    const options = { instance: 'bench-mc', rscTmp, params: { port: String(port), logfile: join(rscTmp, 'memcached.log') } };
     const started = await callAgent('memcached', 'start', options);
     if (started.code !== 0) throw new Error(`memcached did not start: ${started.stderr}`);
     const pidfile = join(rscTmp, 'memcached-bench-mc.pid');

@@ -1,6 +1,6 @@
 // The agents where they live: a real Pacemaker runs the seed's controller layout, and recovers it.
 import anyTest, { type TestFn } from 'ava';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../helpers/agent.ts';
@@ -50,8 +50,16 @@ test.before(async (t) => {
   t.context.files = files;
 });
 
+/** The layout's daemons write their output to the default logfile, /var/log/AGENT/AGENT-RESOURCE.log. */
+const DAEMON_LOG_DIRS = ['haproxy', 'memcached', 'keystone', 'ceilometer'].map((agent) => ({ agent, dir: `/var/log/${agent}` }));
+const logDirsBefore = new Set(DAEMON_LOG_DIRS.filter(({ dir }) => existsSync(dir)).map(({ dir }) => dir));
+
 test.after.always(async (t) => {
   await t.context.cluster?.stop();
+  for (const { agent, dir } of DAEMON_LOG_DIRS) {
+    if (!logDirsBefore.has(dir)) rmSync(dir, { recursive: true, force: true });
+    else rmSync(join(dir, `${agent}-p_${agent}.log`), { force: true });
+  }
   removeKeystone(t.context.keystone);
   if (t.context.scratch) rmSync(t.context.scratch, { recursive: true, force: true });
 });

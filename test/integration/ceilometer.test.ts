@@ -3,6 +3,7 @@ import test, { type ExecutionContext } from 'ava';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
+import { groupsOf, memberGroups, scratchGroup } from '../helpers/groups.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
 import { isAlive, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 import { redisCli, REDIS_SERVER, startRedis } from '../helpers/redis.ts';
@@ -41,7 +42,7 @@ function resource(t: ExecutionContext, name: string, config: string, params: Rec
   const pidfile = join(rscTmp, `ceilometer-${name}.pid`);
   killAtEnd(t, pidfile);
   const env: Record<string, string> = clone ? { OCF_RESKEY_CRM_meta_clone_max: '2' } : {};
-  return { pidfile, options: { instance: name, rscTmp, params: { config, ...params }, env, timeoutMs: 60_000 } };
+  return { pidfile, options: { instance: name, rscTmp, params: { config, logfile: join(rscTmp, `ceilometer-${name}.log`), ...params }, env, timeoutMs: 60_000 } };
 }
 
 const call = (r: Resource, action: string, extra: Partial<CallOptions> = {}) => callAgent('ceilometer', action, { ...r.options, ...extra });
@@ -75,7 +76,7 @@ test('ocf-tester passes with a Redis coordination backend', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'tester' } });
   const r = resource(t, 'cm-tester', config, {}, false);
-  const result = await ocfTester('ceilometer', 'cm-tester', { config, coordination_check: 'true' }, { HA_RSCTMP: r.options.rscTmp });
+  const result = await ocfTester('ceilometer', 'cm-tester', { config, coordination_check: 'true', logfile: r.options.params!.logfile! }, { HA_RSCTMP: r.options.rscTmp });
   t.is(result.code, 0, result.output);
   t.regex(result.output, /passed all tests/);
 });
@@ -85,8 +86,13 @@ test('two instances with the same group prefix are both live members in Redis; m
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'pair' } });
   const a = resource(t, 'cm-a', config);
   const b = resource(t, 'cm-b', config);
+  const scratchGid = await scratchGroup(t, 'ceilometer');
   const started = await Promise.all([call(a, 'start'), call(b, 'start')]);
   for (const s of started) t.is(s.code, OCF_SUCCESS, s.stderr);
+  // The user's supplementary groups (Debian puts ceilometer in libvirt and nova), as login gives them.
+  for (const pid of processTree(pidFromFile(a.pidfile)!)) {
+    for (const gid of [scratchGid, ...memberGroups('ceilometer')]) t.true(groupsOf(pid).includes(gid), `pid ${pid} lacks group ${gid}`);
+  }
   const members = (await redisCli(redis.port, 'HKEYS', '_tooz_group:central-pair-global')).split('\n').filter((m) => m !== '__created__');
   const ours = [memberOf(a), memberOf(b)];
   t.is(new Set(ours).size, 2, 'each instance learnt its own member id');
@@ -228,6 +234,45 @@ test('configuration rules: compute without workload partitioning, bad URL, memca
   writeFileSync(override, '[coordination]\nbackend_url =\n');
   const overridden = await call(resource(t, 'cm-override', partitioned, { additional_parameters: `--config-file ${override}` }), 'validate-all');
   t.is(overridden.code, OCF_ERR_CONFIGURED);
+});
+
+/** A `logger` on PATH that records its arguments (syslog is not running here): what syslog would receive. */
+function recordingLogger(t: ExecutionContext): { env: Record<string, string>; argv: () => string } {
+  const dir = scratchDir(t, 'ocf-logger-');
+  const record = join(dir, 'argv');
+  writeFileSync(join(dir, 'logger'), `#!/bin/sh\nprintf '%s\\n' "$@" >> '${record}'\n`, { mode: 0o755 });
+  return {
+    env: { PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}`, HA_LOGFACILITY: 'daemon' },
+    argv: () => readFileSync(record, 'utf8'),
+  };
+}
+
+test('passwords in backend_url and transport_url never reach the reason, HA_LOGFILE or syslog', async (t) => {
+  const logger = recordingLogger(t);
+  const logFile = join(scratchDir(t), 'ha.log');
+  const env = { ...logger.env, HA_LOGFILE: logFile, OCF_RESKEY_CRM_meta_clone_max: '2' };
+  const transport = { transport_url: 'rabbit://openstack:Tr;an=sp0rt@192.0.2.1:5672,openstack:Tr%7Bsec%7D@192.0.2.2:5672/' };
+  const cases: { url: string; params: Record<string, string>; reason: RegExp; secrets: string[] }[] = [
+    // A host the URL parser accepts and this agent refuses: the old reason quoted the URL whole.
+    { url: 'redis://:S3cret@redis_1.internal:6379', params: {}, reason: /invalid host/, secrets: ['S3cret'] },
+    // Characters the parser percent-encodes, so that masking ":PASSWORD@" in the raw text missed them.
+    { url: 'zookeeper://:Zq;8x=Lm@192.0.2.9:2181', params: { coordination_check: 'true' }, reason: /zookeeper:\/\/:\*\*\*\*@192\.0\.2\.9:2181/, secrets: ['Zq;8x=Lm', 'Zq%3B8x%3DLm'] },
+    { url: 'zookeeper://tooz:p^|{}[]\\x b@192.0.2.9:2181', params: { coordination_check: 'true' }, reason: /tooz:\*\*\*\*@/, secrets: ['p^|{}[]\\x b', 'p%5E%7C'] },
+    // A URL the parser refuses.
+    { url: 'redis://:Zq;8x=Lm@192.0.2.9:port', params: {}, reason: /not a valid URL/, secrets: ['Zq;8x=Lm'] },
+  ];
+  for (const [index, { url, params, reason, secrets }] of cases.entries()) {
+    const config = configFile(t, { DEFAULT: transport, coordination: { backend_url: url } });
+    const result = await call(resource(t, `cm-secret-${index}`, config, params), 'validate-all', { env });
+    t.is(result.code, OCF_ERR_CONFIGURED, url);
+    t.regex(result.reason ?? '', reason, url);
+    const logged = readFileSync(logFile, 'utf8');
+    t.true(logged.includes('validate-all: '), 'the reason was logged');
+    for (const text of [result.stderr, logged, logger.argv()]) {
+      for (const secret of [...secrets, 'Tr;an=sp0rt', 'Tr{sec}', 'Tr%7Bsec%7D']) t.false(text.includes(secret), `${secret} leaked (${url})`);
+    }
+  }
+  t.regex(logger.argv(), /daemon\.err/, 'syslog got the reasons');
 });
 
 test('kill -9 of the polling process: not running, no worker left, stop and start recover', async (t) => {

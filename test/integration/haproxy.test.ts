@@ -77,7 +77,7 @@ async function resource(t: ExecutionContext, name: string, site: Partial<Site> =
   writeFileSync(config, haproxyConfig(full));
   const pidfile = join(rscTmp, `haproxy-${name}.pid`);
   killAtEnd(t, pidfile);
-  const options = { instance: name, rscTmp, params: { config, stats_socket: full.socket, ...params } };
+  const options = { instance: name, rscTmp, params: { config, stats_socket: full.socket, logfile: join(rscTmp, `haproxy-${name}.log`), ...params } };
   return { options, pidfile, config, site: full, rscTmp };
 }
 
@@ -99,7 +99,7 @@ test('ocf-tester passes with the VIP on this node (namespace)', async (t) => {
   await addAddress(ns, `${VIP}/32`);
   const r = await resource(t, 'hap-tester', { frontend: VIP, port: 8080 });
   const env = ocfEnvironment('haproxy', r.options);
-  const result = await runIn(ns, '/usr/sbin/ocf-tester', ['-v', '-n', 'hap-tester', '-o', `config=${r.config}`, '-o', `stats_socket=${r.site.socket}`, agentPath('haproxy')], {
+  const result = await runIn(ns, '/usr/sbin/ocf-tester', ['-v', '-n', 'hap-tester', '-o', `config=${r.config}`, '-o', `stats_socket=${r.site.socket}`, '-o', `logfile=${join(r.rscTmp, 'haproxy-hap-tester.log')}`, agentPath('haproxy')], {
     ...process.env, HA_RSCTMP: env.HA_RSCTMP,
   });
   t.is(result.code, 0, result.output);

@@ -1,9 +1,12 @@
 // ocf:openstack:memcached against a real memcached, through the compiled binary.
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
-import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
+import { logfileParameter } from '../../shared/daemon.ts';
+import type { OcfEnvironment } from '../../shared/environment.ts';
+import { callAgent, freePort, ocfTester, projectRoot, runProgram, scratchDir, type CallOptions } from '../helpers/agent.ts';
+import { groupsOf, scratchGroup } from '../helpers/groups.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
 import { commandLine, deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram } from '../helpers/processes.ts';
 
@@ -26,7 +29,7 @@ async function resource(t: ExecutionContext, name: string, params: Record<string
   const rscTmp = scratchDir(t);
   const port = await freePort();
   const pidfile = join(rscTmp, `memcached-${name}.pid`);
-  const options = { instance: name, rscTmp, params: { port: String(port), ...params } };
+  const options = { instance: name, rscTmp, params: { port: String(port), logfile: join(rscTmp, `memcached-${name}.log`), ...params } };
   killAtEnd(t, pidfile);
   return { options, pidfile, port };
 }
@@ -37,7 +40,7 @@ test('ocf-tester passes for two instances on different ports at the same time', 
   requireProgram(t, '/usr/sbin/ocf-tester');
   const [a, b] = await Promise.all([resource(t, 'mc1'), resource(t, 'mc2')]);
   const results = await Promise.all(
-    [a, b].map((r) => ocfTester('memcached', r.options.instance, { port: String(r.port) }, { HA_RSCTMP: r.options.rscTmp })),
+    [a, b].map((r) => ocfTester('memcached', r.options.instance, { port: String(r.port), logfile: r.options.params!.logfile! }, { HA_RSCTMP: r.options.rscTmp })),
   );
   t.is(results.length, 2);
   for (const result of results) {
@@ -83,6 +86,98 @@ test('OCF_CHECK_LEVEL picks the depth: 0 the process, 10 the protocol, whatever 
   t.is(bad.reason, 'OCF_CHECK_LEVEL "deep" is not a number (levels: 0, 10)');
   kill(pid, 'SIGCONT');
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('memcached runs as its user with the supplementary groups of that user, its marker and its own executable', async (t) => {
+  const gid = await scratchGroup(t, 'memcache');
+  const r = await resource(t, 'mc-groups');
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const pid = pidFromFile(r.pidfile)!;
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const memcache = readFileSync('/etc/passwd', 'utf8').split('\n').find((line) => line.startsWith('memcache:'))!.split(':');
+  t.regex(status, new RegExp(`^Uid:\\s+${memcache[2]}\\s`, 'm'));
+  t.regex(status, new RegExp(`^Gid:\\s+${memcache[3]}\\s`, 'm'));
+  t.true(groupsOf(pid).includes(gid), `Groups: ${groupsOf(pid).join(' ')} lacks ${gid}`);
+  t.is(readlinkSync(`/proc/${pid}/exe`), '/usr/bin/memcached');
+  t.true(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes('OCF_OPENSTACK_RESOURCE=memcached:mc-groups'));
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('by default the daemon\'s output goes to /var/log/memcached/memcached-RESOURCE.log, not to HA_RSCTMP', async (t) => {
+  const dir = '/var/log/memcached';
+  const existed = existsSync(dir);
+  const name = `mc-logdefault-${process.pid}`;
+  const file = join(dir, `memcached-${name}.log`);
+  t.teardown(() => rmSync(existed ? file : dir, { recursive: true, force: true }));
+  const r = await resource(t, name);
+  const { logfile: _unused, ...params } = r.options.params!;
+  const start = await call(r, 'start', { params, env: { HA_debug: '1' } });
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  t.regex(start.stderr, new RegExp(`output in ${file}`));
+  const pid = pidFromFile(r.pidfile)!;
+  for (const fd of [1, 2]) t.is(readlinkSync(`/proc/${pid}/fd/${fd}`), file, `fd ${fd}`);
+  t.deepEqual(readdirSync(r.options.rscTmp).filter((entry) => entry.endsWith('.log')), [], 'nothing in HA_RSCTMP');
+  t.is((await call(r, 'stop', { params })).code, OCF_SUCCESS);
+});
+
+/** One request on the memcached text protocol (memcached -vv logs it to its stderr). */
+function askVersion(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write('version\r\n'));
+    socket.setTimeout(2000, () => socket.destroy(new Error('no answer')));
+    socket.once('data', () => socket.end());
+    socket.once('close', () => resolve());
+    socket.once('error', reject);
+  });
+}
+
+test('the package\'s logrotate rule matches the default logfiles and bounds them: copytruncate, and the daemon writes on at the start', async (t) => {
+  requireProgram(t, '/usr/sbin/logrotate');
+  const rule = readFileSync(join(projectRoot, 'packaging', 'ocf-openstack.logrotate'), 'utf8');
+  const patterns = /^(\/\S+(?: \/\S+)*) \{$/m.exec(rule)![1]!.split(' ');
+  for (const service of ['haproxy', 'memcached']) {
+    const fallback = logfileParameter(service).default as (env: OcfEnvironment) => string;
+    const path = fallback({ instance: 'p_x' } as OcfEnvironment);
+    t.true(patterns.some((pattern) => path.startsWith(pattern.slice(0, pattern.indexOf('*')))), `${path} is rotated`);
+  }
+  // The same rule, on this resource's file: rotate it under the running daemon.
+  const r = await resource(t, 'mc-rotate', { additional_parameters: '-vv' });
+  const logfile = r.options.params!.logfile!;
+  const config = join(r.options.rscTmp, 'logrotate.conf');
+  writeFileSync(config, rule.replace(patterns.join(' '), logfile), { mode: 0o644 });
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  for (let i = 0; i < 20; i++) await askVersion(r.port);
+  const before = statSync(logfile).size;
+  t.true(before > 200, `memcached -vv wrote ${before} bytes`);
+  const rotated = await runProgram('/usr/sbin/logrotate', ['-f', '-s', join(r.options.rscTmp, 'logrotate.state'), config]);
+  t.is(rotated.code, 0, rotated.output);
+  t.true(statSync(`${logfile}.1`).size >= before, 'the old output is in the rotated copy');
+  await askVersion(r.port);
+  const after = readFileSync(logfile);
+  t.true(after.length > 0 && after.length < before, `${after.length} bytes after rotation`);
+  t.false(after.includes(0), 'no hole of NUL bytes: the daemon writes at the new end (O_APPEND)');
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('a FIFO or a symlink planted at the logfile path (the service user may write its log directory) fails start at once', async (t) => {
+  const r = await resource(t, 'mc-logtrap');
+  const logfile = r.options.params!.logfile!;
+  const made = await runProgram('mkfifo', [logfile]);
+  t.is(made.code, 0, made.output);
+  const fifo = await call(r, 'start', { timeoutMs: 10_000 });
+  t.is(fifo.code, OCF_ERR_GENERIC);
+  t.regex(fifo.reason ?? '', /is not a regular file/);
+  t.true(fifo.elapsedMs < 5000, `${fifo.elapsedMs} ms`);
+  rmSync(logfile);
+  const target = join(r.options.rscTmp, 'precious');
+  writeFileSync(target, 'keep\n');
+  symlinkSync(target, logfile);
+  const symlink = await call(r, 'start');
+  t.is(symlink.code, OCF_ERR_GENERIC);
+  t.regex(symlink.reason ?? '', /\(parameter logfile\): is a symbolic link/);
+  t.is(readFileSync(target, 'utf8'), 'keep\n', 'nothing written through the symlink');
+  t.is(pidFromFile(r.pidfile), undefined);
 });
 
 test('stale and foreign pidfiles: not running, stop never signals a stranger; start works after', async (t) => {
@@ -139,6 +234,33 @@ test('a non-integer port is a configuration error naming the parameter', async (
     t.regex(result.reason ?? '', /parameter port: "11211x" is not an integer/);
   }
   t.is((await call(r, 'stop')).code, OCF_SUCCESS, 'stop needs only the pidfile');
+});
+
+test('a 100 kB parameter value is quoted shortened in the reason and the log', async (t) => {
+  const logFile = join(scratchDir(t), 'ha.log');
+  const huge = `1${'x'.repeat(100_000)}`;
+  const r = await resource(t, 'mc-hugeport', { port: huge });
+  const result = await call(r, 'validate-all', { env: { HA_LOGFILE: logFile } });
+  t.is(result.code, OCF_ERR_CONFIGURED);
+  t.regex(result.reason ?? '', /^parameter port: "1x{39}\.\.\." \(100001 characters\) is not an integer$/);
+  t.true(result.stderr.length < 1000, `stderr is ${result.stderr.length} characters`);
+  t.true(readFileSync(logFile, 'utf8').length < 1000, 'the logged reason is short too');
+});
+
+test('the wait for syslog at exit never outlasts the action timeout', async (t) => {
+  // A fake logger that hangs (syslog stuck): the agent must still exit before Pacemaker's timeout.
+  const dir = scratchDir(t, 'ocf-logger-');
+  const pids = join(dir, 'pids');
+  writeFileSync(join(dir, 'logger'), `#!/bin/sh\necho $$ >> '${pids}'\nexec sleep 8\n`, { mode: 0o755 });
+  t.teardown(() => {
+    for (const pid of existsSync(pids) ? readFileSync(pids, 'utf8').split('\n').filter(Boolean) : []) kill(Number(pid));
+  });
+  const r = await resource(t, 'mc-slowlog', { port: 'eleven' });
+  const env = { PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}`, HA_LOGFACILITY: 'daemon' };
+  const result = await call(r, 'validate-all', { env, timeoutMs: 2500 });
+  t.is(result.code, OCF_ERR_CONFIGURED);
+  t.true(existsSync(pids), 'logger was called');
+  t.true(result.elapsedMs < 2500, `the agent took ${result.elapsedMs} ms with a 2500 ms timeout`);
 });
 
 test('a missing binary: not running at a probe, not installed at start', async (t) => {

@@ -109,8 +109,12 @@ test('the .deb: the program once, a link per agent, man pages, license and chang
   const field = async (name: string) => (await runProgram('dpkg-deb', ['--field', debPath, name])).output.trim();
   t.regex(await field('Depends'), /^libc6 \(>= [\d.]+\)$/, 'the program needs only the C library; logger and getent are Essential');
   t.notRegex(await field('Depends'), /node|bun/i);
-  t.deepEqual((await field('Recommends')).split(/,\s*/).sort(), ['pacemaker', 'resource-agents']);
+  t.deepEqual((await field('Recommends')).split(/,\s*/).sort(), ['pacemaker (>= 2.1~)', 'resource-agents']);
+  t.is(await field('Breaks'), 'pacemaker (<< 2.1~)', 'older Pacemaker turns parameter changes into reloads');
   t.is(await field('Conflicts'), 'openstack-resource-agents');
+  t.true(files.includes('/etc/logrotate.d/ocf-openstack'), 'the logrotate rule for the daemons\' output');
+  const conffiles = await runProgram('dpkg-deb', ['--info', debPath, 'conffiles']);
+  t.deepEqual(lines(conffiles.output), ['/etc/logrotate.d/ocf-openstack'], 'a conffile: operators may tune it');
   t.is(await field('Replaces'), 'openstack-resource-agents');
   t.is(await field('Architecture'), 'amd64');
 });
@@ -125,9 +129,11 @@ test('the .rpm: rpm -qlp lists the expected paths; weak deps on the cluster stac
   for (const path of [...expectedPaths, `/usr/share/licenses/ocf-openstack-${version}/LICENSE`]) t.true(listed.includes(path), `${path} in rpm -qlp`);
   t.deepEqual(listed.filter((path) => path.startsWith(`${INSTALLED_AGENTS}/`)).sort(), agentNames.map((agent) => `${INSTALLED_AGENTS}/${agent}`).sort());
   const requires = await query('--requires');
-  t.true(requires.includes('/usr/bin/logger') && requires.includes('/usr/bin/getent'));
+  for (const program of ['/usr/bin/logger', '/usr/bin/getent', '/usr/bin/setpriv', 'logrotate']) t.true(requires.includes(program), program);
   t.deepEqual(requires.filter((dependency) => /node|bun/i.test(dependency)), []);
-  t.deepEqual((await query('--recommends')).sort(), ['pacemaker', 'resource-agents']);
+  t.deepEqual((await query('--recommends')).sort(), ['pacemaker >= 2.1', 'resource-agents']);
+  t.deepEqual(await query('--conflicts'), ['pacemaker < 2.1'], 'older Pacemaker turns parameter changes into reloads');
+  t.true((await query('--configfiles')).includes('/etc/logrotate.d/ocf-openstack'), 'the logrotate rule, a configuration file');
   t.deepEqual(await query('--obsoletes'), ['openstack-resource-agents']);
   t.deepEqual(await query('--queryformat', '%{ARCH} %{VERSION}\\n'), [`x86_64 ${version}`]);
 });
@@ -212,7 +218,7 @@ test.serial('dpkg -i: Pacemaker finds the agents, ocf-tester passes on the insta
   const instance = 'pkg-memcached';
   const pidfile = join(rscTmp, `memcached-${instance}.pid`);
   killAtEnd(t, pidfile);
-  const tester = await runProgram('/usr/sbin/ocf-tester', ['-v', '-n', instance, '-o', `port=${port}`, `${INSTALLED_AGENTS}/memcached`], { ...process.env, HA_RSCTMP: rscTmp });
+  const tester = await runProgram('/usr/sbin/ocf-tester', ['-v', '-n', instance, '-o', `port=${port}`, '-o', `logfile=${join(rscTmp, 'memcached.log')}`, `${INSTALLED_AGENTS}/memcached`], { ...process.env, HA_RSCTMP: rscTmp });
   t.is(tester.code, 0, tester.output);
   t.regex(tester.output, /passed all tests/);
 
@@ -228,6 +234,6 @@ test.serial('dpkg -i: Pacemaker finds the agents, ocf-tester passes on the insta
   const purge = await dpkg(['--purge', 'ocf-openstack']);
   t.is(purge.code, 0, purge.output);
   t.false(await isInstalled());
-  for (const path of [INSTALLED_AGENTS, '/usr/bin/ocf-openstack', '/usr/libexec/ocf-openstack', '/usr/share/man/man7/ocf_openstack_memcached.7.gz']) t.false(existsSync(path), `${path} after purge`);
+  for (const path of [INSTALLED_AGENTS, '/etc/logrotate.d/ocf-openstack', '/usr/bin/ocf-openstack', '/usr/libexec/ocf-openstack', '/usr/share/man/man7/ocf_openstack_memcached.7.gz']) t.false(existsSync(path), `${path} after purge`);
   t.true(await waitFor(() => !existsSync(pidfile) || !isAlive(Number.parseInt(readFileSync(pidfile, 'utf8'), 10)), 1000), 'ocf-tester stopped its memcached');
 });

@@ -60,3 +60,30 @@ test('/proc/net/tcp rows decode; our own test connection is found', async (t) =>
   t.is(mine.length, 1);
   t.like(mine[0], { state: 'ESTABLISHED', localPort: client.localPort, pid: process.pid });
 });
+
+test('a backend URL is shown without its password, whatever characters the password has', (t) => {
+  for (const password of ['Zq;8x=Lm', 'a b', 'p^|{}[]\\x', 'pässwörd', 'S3cret']) {
+    const url = `redis://:${password}@192.0.2.7:6379?db=1`;
+    const backend = parseBackendUrl(url);
+    t.is(backend.shown, 'redis://:****@192.0.2.7:6379?db=1', password);
+    t.false(backend.shown.includes(encodeURIComponent(password)), password);
+    if (backend.kind === 'redis') t.is(backend.target.password, password);
+  }
+  t.is(parseBackendUrl('redis://tooz:Zq;8x=Lm@192.0.2.7?password=other').shown, 'redis://tooz:****@192.0.2.7?password=****');
+});
+
+test('a backend URL the parser refuses or whose host is invalid never puts its password in the reason', (t) => {
+  const invalidHost = t.throws(() => parseBackendUrl('redis://:S3cret@redis_1.internal:6379'));
+  t.regex(invalidHost.message, /invalid host/);
+  t.false(invalidHost.message.includes('S3cret'));
+  const refused = t.throws(() => parseBackendUrl('redis://:Zq;8x=Lm@h:port'));
+  t.regex(refused.message, /not a valid URL/);
+  t.false(refused.message.includes('Zq;8x=Lm'));
+  t.true(refused.message.includes('h:port'), 'the rest of the URL is still shown');
+  const noScheme = t.throws(() => parseBackendUrl(':S3cret@h:6379'));
+  t.false(noScheme.message.includes('S3cret'));
+});
+
+test('a backend URL keeps a port that http would call its default', (t) => {
+  t.like(parseBackendUrl('memcached://192.0.2.7:80'), { kind: 'memcached', port: 80 });
+});

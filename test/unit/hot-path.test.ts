@@ -17,7 +17,7 @@ function trace(agent: string, env: Record<string, string>) {
 test('memcached monitor of a running daemon (protocol check) and meta-data load neither yargs nor execa', async (t) => {
   const rscTmp = scratchDir(t);
   const port = String(await freePort());
-  const options = { instance: 'mc-hot', rscTmp, params: { port } };
+  const options = { instance: 'mc-hot', rscTmp, params: { port, logfile: join(rscTmp, 'memcached.log') } };
   killAtEnd(t, join(rscTmp, 'memcached-mc-hot.pid'));
   t.is((await callAgent('memcached', 'start', options)).code, 0);
   const { codes, resolved } = trace('memcached', {

@@ -26,7 +26,7 @@ test('HA_LOGFACILITY goes through logger with the tag and facility.level; HA_LOG
   const { lines, sinks } = recorder();
   const log = new Logger({ ...base, facility: 'daemon', file: '/var/log/x' }, sinks, false);
   log.error('broken');
-  await log.flush();
+  await log.flush(1000);
   t.deepEqual(lines, [
     { sink: 'syslog', target: 'memcached(mc1)[42] daemon.err', line: 'ERROR: broken' },
     { sink: 'file', target: '/var/log/x', line: ' memcached(mc1)[42]:    ERROR: broken' },
@@ -60,4 +60,24 @@ test('HA_DATEFMT conversions', (t) => {
   const date = new Date(2026, 10, 2, 3, 4, 5);
   t.is(formatDate('%b %d %T ', date), 'Nov 02 03:04:05 ');
   t.is(formatDate('%Y/%m/%d_%H:%M:%S %%', date), '2026/11/02_03:04:05 %');
+});
+
+test('a secret that contains another is blanked whole', (t) => {
+  const { lines, sinks } = recorder();
+  const log = new Logger(base, sinks, false);
+  log.addSecret('ab');
+  log.addSecret('xxab@yy');
+  log.addSecret('ab');
+  log.error('pw xxab@yy and ab');
+  t.is(lines[0]?.line, 'ERROR: pw **** and ****');
+});
+
+test('the wait for syslog at exit is bounded', async (t) => {
+  const sinks: LogSinks = { writeStderr: () => undefined, appendFile: () => undefined, syslog: () => new Promise(() => undefined) };
+  const log = new Logger({ ...base, facility: 'daemon' }, sinks, false);
+  log.error('logger hangs');
+  const started = Date.now();
+  await log.flush(150);
+  const waited = Date.now() - started;
+  t.true(waited >= 140 && waited < 1000, `waited ${waited} ms`);
 });
