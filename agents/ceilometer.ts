@@ -10,12 +10,12 @@ import {
   forgetMember, learnMember, membershipOf, parseBackendUrl, partitioningGroup, recallMember, rememberMember, clientKey, unreachable,
   type Backend, type Checkable, type LearnedMember,
 } from '../shared/coordination.ts';
-import { daemonStatus, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { daemonStatus, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { Deadline } from '../shared/deadline.ts';
 import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { configSourcesIn, isOsloTrue, readOsloConfig } from '../shared/ini.ts';
-import { fail, failure, notRunning, success, type Outcome } from '../shared/outcome.ts';
+import { fail, failure, success, type Outcome } from '../shared/outcome.ts';
 import { choice, integer, string } from '../shared/parameters.ts';
 import { processTree } from '../shared/proc.ts';
 import { establishedTo } from '../shared/tcp-connections.ts';
@@ -233,8 +233,8 @@ async function runningOutcome(context: Context, settings: Settings, pid: number)
 
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
-  const status = daemonStatus(context.env, daemon);
-  if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
+  const status = daemonStatus(context, daemon);
+  if (status.state !== 'running') return notRunningOutcome(daemon, status);
   const settings = readSettings(context, context.params.binary);
   return runningOutcome(context, settings, status.pid);
 }
@@ -297,10 +297,9 @@ function reportOnce(context: Context, settings: Settings): (why: string) => void
 }
 
 async function start(context: Context) {
-  const { env } = context;
   const settings = await validate(context);
   const daemon = daemonOf(context);
-  const status = daemonStatus(env, daemon);
+  const status = daemonStatus(context, daemon);
   if (status.state === 'running') return runningOutcome(context, settings, status.pid);
   forgetMember(memberFile(context));
   const legacy = basename(settings.program) !== 'ceilometer-polling';
@@ -311,7 +310,7 @@ async function start(context: Context) {
   ];
   const unreachable = reportOnce(context, settings);
   const runningPid = () => {
-    const launched = daemonStatus(env, daemon);
+    const launched = daemonStatus(context, daemon);
     return launched.state === 'running' ? launched.pid : undefined;
   };
   const firstBeat = watchFirstBeat(context, settings, runningPid);

@@ -5,12 +5,12 @@
 import { addressFamily, isWildcard, unbracket } from '../shared/address.ts';
 import { defineAgent, type ActionContext } from '../shared/agent.ts';
 import { requireBinary, requireFile } from '../shared/binary.ts';
-import { daemonStatus, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { daemonStatus, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { runProgram, splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { readBindAddresses } from '../shared/haproxy-config.ts';
 import { unixExchange } from '../shared/net.ts';
-import { fail, failure, notRunning, success, type Outcome } from '../shared/outcome.ts';
+import { fail, failure, success, type Outcome } from '../shared/outcome.ts';
 import { choice, string } from '../shared/parameters.ts';
 import { childrenOf } from '../shared/proc.ts';
 import { vipProblem } from '../shared/vip.ts';
@@ -135,8 +135,8 @@ function workerProblem(masterPid: number): string | undefined {
 
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
-  const status = daemonStatus(context.env, daemon);
-  if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
+  const status = daemonStatus(context, daemon);
+  if (status.state !== 'running') return notRunningOutcome(daemon, status);
   const problem = workerProblem(status.pid) ?? (await statsProblem(context));
   return problem ? failure(OCF.ERR_GENERIC, `haproxy (pid ${status.pid}) is running but ${problem}`) : success;
 }
@@ -144,7 +144,7 @@ async function monitor(context: Context) {
 async function start(context: Context) {
   const { program, extra } = await validate(context);
   const daemon = daemonOf(context);
-  const status = daemonStatus(context.env, daemon);
+  const status = daemonStatus(context, daemon);
   if (status.state === 'running') {
     const problem = workerProblem(status.pid) ?? (await statsProblem(context));
     return problem ? failure(OCF.ERR_GENERIC, `haproxy is already running but ${problem}`) : success;
@@ -158,7 +158,7 @@ async function start(context: Context) {
     program,
     args,
     ready: async () => {
-      const pid = daemonStatus(context.env, daemon);
+      const pid = daemonStatus(context, daemon);
       if (pid.state !== 'running') return 'the master process is not running';
       return workerProblem(pid.pid) ?? (await statsProblem(context));
     },

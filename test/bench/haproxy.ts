@@ -1,10 +1,10 @@
 // haproxy: our monitor (master, worker, and "show info" on the stats socket; or processes only)
 // against the shell `anything` monitor (kill -0 on the pidfile's pid) of the same running HAProxy.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentPath, callAgent, freePort, ocfEnvironment } from '../helpers/agent.ts';
-import { anythingMonitor, type Scenario } from './scenario.ts';
+import { anythingMonitor, onlyPid, type Scenario } from './scenario.ts';
 
 export const haproxy: Scenario = {
   name: 'haproxy',
@@ -35,7 +35,7 @@ export const haproxy: Scenario = {
     const started = await callAgent('haproxy', 'start', options);
     if (started.code !== 0) throw new Error(`haproxy did not start: ${started.stderr}`);
     const anythingPidfile = join(rscTmp, 'anything.pid');
-    writeFileSync(anythingPidfile, readFileSync(join(rscTmp, 'haproxy-bench-hap.pid'), 'utf8'));
+    writeFileSync(anythingPidfile, onlyPid(join(rscTmp, 'haproxy-bench-hap.pid')));
     const ours = (params: Record<string, string>) => ({
       argv: [agentPath('haproxy'), 'monitor'],
       env: ocfEnvironment('haproxy', { ...options, params }),

@@ -1,4 +1,5 @@
 // A benchmark scenario: bring up a real daemon, offer pairs of commands to measure, tear down.
+import { readFileSync } from 'node:fs';
 import type { Pair } from './measure.ts';
 
 export interface Prepared {
@@ -28,4 +29,9 @@ export function anythingMonitor(instance: string, binfile: string, pidfile: stri
       OCF_RESKEY_pidfile: pidfile,
     },
   };
+}
+
+/** The pid line of our pidfile, as the reference's pidfile: anything runs `kill -0 $(cat pidfile)`. */
+export function onlyPid(pidfile: string): string {
+  return `${readFileSync(pidfile, 'utf8').split('\n')[0]}\n`;
 }

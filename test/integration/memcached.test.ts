@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
-import { commandLine, deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram } from '../helpers/processes.ts';
+import { commandLine, deadPid, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
@@ -28,6 +28,7 @@ async function resource(t: ExecutionContext, name: string, params: Record<string
   const pidfile = join(rscTmp, `memcached-${name}.pid`);
   const options = { instance: name, rscTmp, params: { port: String(port), ...params } };
   killAtEnd(t, pidfile);
+  killMarkedAtEnd(t, `memcached:${name}`);
   return { options, pidfile, port };
 }
 
@@ -83,6 +84,51 @@ test("a pidfile naming another resource's memcached is not ours either", async (
   t.true(isAlive(otherPid));
   t.is((await call(other, 'monitor')).code, OCF_SUCCESS);
   t.is((await call(other, 'stop')).code, OCF_SUCCESS);
+});
+
+test('a pidfile that cannot be written fails start and leaves no memcached running', async (t) => {
+  const r = await resource(t, 'mc-nopidfile', { pid: '/proc/x.pid' });
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_ERR_GENERIC);
+  t.regex(start.reason ?? '', /cannot write the pidfile \/proc\/x\.pid/);
+  t.deepEqual(markedProcesses('memcached:mc-nopidfile'), [], 'no memcached of this resource runs');
+  t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('a memcached that daemonizes itself (-d) fails start, says why, and is stopped', async (t) => {
+  const r = await resource(t, 'mc-daemonize', { additional_parameters: '-d' });
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_ERR_GENERIC);
+  t.regex(start.reason ?? '', /^memcached daemonized itself \(pid \d+ exited, pid \d+ stopped\): it must run in the foreground$/);
+  t.true(await waitFor(() => markedProcesses('memcached:mc-daemonize').length === 0, 1000), 'nothing of this resource runs');
+  t.false(existsSync(r.pidfile));
+  t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);
+});
+
+test('two resources given one pidfile: neither stop nor start takes the other\'s daemon or pidfile', async (t) => {
+  const a = await resource(t, 'mc-owner');
+  const shared = { ...a.options.params, pid: a.pidfile };
+  const b = await resource(t, 'mc-intruder');
+  const intruder = { ...b, options: { ...b.options, params: { ...b.options.params, pid: a.pidfile } } };
+  t.is((await call(a, 'start')).code, OCF_SUCCESS);
+  const owner = pidFromFile(a.pidfile)!;
+  const stop = await call(intruder, 'stop');
+  t.is(stop.code, OCF_SUCCESS, 'nothing of the intruder runs');
+  t.true(isAlive(owner));
+  t.is(pidFromFile(a.pidfile), owner, "the owner's pidfile is left");
+  const monitor = await call(intruder, 'monitor');
+  t.is(monitor.code, OCF_NOT_RUNNING);
+  t.regex(monitor.reason ?? '', /not this resource's memcached \(it is resource memcached:mc-owner's\)/);
+  const start = await call(intruder, 'start');
+  t.is(start.code, OCF_ERR_CONFIGURED);
+  t.regex(start.reason ?? '', /every resource needs its own pidfile/);
+  t.deepEqual(markedProcesses('memcached:mc-intruder'), [], 'the intruder started nothing');
+  t.is(pidFromFile(a.pidfile), owner);
+  t.is((await call(a, 'monitor', { params: shared })).code, OCF_SUCCESS);
+  t.is((await call(a, 'stop')).code, OCF_SUCCESS);
+  t.false(isAlive(owner), "the owner's stop stopped its daemon");
+  t.false(existsSync(a.pidfile));
 });
 
 test('a daemon that ignores SIGTERM is killed before the stop timeout', async (t) => {
