@@ -16,21 +16,21 @@ function statFields(pid: number): string[] | undefined {
   return stat === undefined ? undefined : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
-/** Alive and not a zombie: a killed daemon nobody has reaped yet is not running. */
-export function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 1) return false;
-  const state = statFields(pid)?.[0];
-  return state !== undefined && state !== 'Z' && state !== 'X';
-}
-
 /**
  * When a live process started, in clock ticks since boot (/proc/PID/stat field 22): with the pid
  * and the boot, it names one process for good. execve keeps it (a daemon re-executing itself on
  * reload, a launcher exec'ing in place); renaming (setproctitle, uwsgi's procname) cannot touch it.
+ * undefined for a zombie: a killed daemon nobody has reaped yet is not running.
  */
 export function startTime(pid: number): string | undefined {
-  if (!isAlive(pid)) return undefined;
-  return statFields(pid)?.[19];
+  if (!Number.isInteger(pid) || pid <= 1) return undefined;
+  const fields = statFields(pid);
+  return fields === undefined || fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
+}
+
+/** Alive and not a zombie. */
+export function isAlive(pid: number): boolean {
+  return startTime(pid) !== undefined;
 }
 
 /** This boot's id: start times count from boot, so they name a process within one boot only. */

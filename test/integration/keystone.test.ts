@@ -161,6 +161,25 @@ test.serial('kill -9 of uwsgi: not running (7), then a clean restart', async (t)
   t.true(await waitFor(() => !isAlive(restarted), 3000), 'the restarted uwsgi is gone after stop');
 });
 
+// Debian 12's uwsgi (2.0.21) overwrites argv only, measured; uwsgi_set_processname may reach into
+// the environment elsewhere, which the pidfile's start time does not depend on either (unit tests).
+test.serial('uwsgi renaming its processes (procname): monitor and stop still know them', async (t) => {
+  const r = await resource(t, 'ks-renamed', { monitor_check: 'api', additional_parameters: '--procname-master ks-renamed-master --auto-procname' });
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  const master = pidFromFile(r.pidfile)!;
+  const workers = childrenOf(master);
+  t.true(workers.length > 0, 'uwsgi has a worker');
+  t.deepEqual(commandLine(master).slice(0, 2).map((word) => word.trim()), ['ks-renamed-master', ''], 'the master renamed itself: its argv no longer names uwsgi');
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_SUCCESS, monitor.reason);
+  const stop = await call(r, 'stop');
+  t.is(stop.code, OCF_SUCCESS, stop.stderr);
+  t.true(await waitFor(() => [master, ...workers].every((pid) => !isAlive(pid)), 3000), 'the master and its workers are gone');
+  t.false(existsSync(r.pidfile));
+  t.is((await call(r, 'monitor')).code, OCF_NOT_RUNNING);
+});
+
 test.serial('the distribution\'s uwsgi ini file (uwsgi_ini) with die-on-term: start, api monitor, stop', async (t) => {
   const ini = '/etc/keystone/keystone-uwsgi.ini';
   requireProgram(t, ini);

@@ -1,11 +1,11 @@
 // ocf:openstack:memcached against a real memcached, through the compiled binary.
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
+import { callAgent, freePort, ocfTester, projectRoot, scratchDir, type CallOptions } from '../helpers/agent.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
-import { commandLine, deadPid, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
+import { commandLine, deadPid, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, markerOf, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
@@ -129,6 +129,29 @@ test('two resources given one pidfile: neither stop nor start takes the other\'s
   t.is((await call(a, 'stop')).code, OCF_SUCCESS);
   t.false(isAlive(owner), "the owner's stop stopped its daemon");
   t.false(existsSync(a.pidfile));
+});
+
+test('a daemon that overwrites its argv and environment (setproctitle) is still known by monitor and stop', async (t) => {
+  requireProgram(t, '/usr/bin/python3');
+  // A fault real memcached cannot show: the stand-in erases its marker; the pidfile's start time names it.
+  const dir = scratchDir(t);
+  chmodSync(dir, 0o755); // the service user runs it
+  const binary = join(dir, 'renaming-daemon');
+  copyFileSync(join(projectRoot, 'test', 'helpers', 'renaming-daemon.py'), binary);
+  chmodSync(binary, 0o755);
+  const r = await resource(t, 'mc-renamed', { binary });
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  const pid = pidFromFile(r.pidfile)!;
+  t.teardown(() => kill(pid, 'SIGKILL'));
+  t.is(commandLine(pid)[0], 'renamed-daemon: serving', 'its argv is overwritten');
+  t.is(markerOf(pid), undefined, 'and so is its environment, with the marker');
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_SUCCESS, monitor.reason);
+  const stop = await call(r, 'stop');
+  t.is(stop.code, OCF_SUCCESS, stop.stderr);
+  t.false(isAlive(pid), 'stop stopped it');
+  t.false(existsSync(r.pidfile));
 });
 
 test('a daemon that ignores SIGTERM is killed before the stop timeout', async (t) => {
