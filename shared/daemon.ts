@@ -154,9 +154,10 @@ export async function startDaemon<P extends ParameterSpecs>(context: ActionConte
   const { env, log, deadline } = context;
   const status = pidStatus(daemon.pidfile, daemonIdentity(env, daemon));
   if (status.state === 'foreign') {
+    // Pacemaker keeps about 128 characters of a reason: the remedy first.
     return status.owner
-      ? failure(OCF.ERR_CONFIGURED, `${foreignReason(daemon, status)}, which is running: every resource needs its own pidfile`)
-      : failure(OCF.ERR_GENERIC, `${foreignReason(daemon, status)} but a live process: remove the pidfile if it is stale`);
+      ? failure(OCF.ERR_CONFIGURED, `every resource needs its own pidfile: ${daemon.pidfile} is resource ${status.owner}'s (pid ${status.pid}, running)`)
+      : failure(OCF.ERR_GENERIC, `remove ${daemon.pidfile} if it is stale: pid ${status.pid} in it is a live process, not this resource's ${daemon.name}`);
   }
   const cleanup = deadline.leaving(Math.min(2000, deadline.remaining() / 10));
   const leftovers = await stopOurs({ env, log, deadline: cleanup }, daemon);

@@ -35,7 +35,8 @@ export async function checkPidfileContract(
   t.is(pidFromFile(pidfile), pid, "stop left the pidfile naming a live process that is not ours");
   const start = await call('start');
   t.is(start.code, OCF_ERR_GENERIC, 'start refuses a pidfile naming a live stranger');
-  t.regex(start.reason ?? '', /remove the pidfile if it is stale/);
+  t.true(start.reason?.startsWith(`remove ${pidfile} if it is stale: pid ${pid} in it is a live process`), start.reason);
+  t.regex(start.reason ?? '', new RegExp(`not this resource's ${daemonName}$`));
   t.true(isAlive(pid), 'the stranger was not signalled by start');
   t.is(pidFromFile(pidfile), pid);
   rmSync(pidfile);

@@ -122,7 +122,7 @@ test('two resources given one pidfile: neither stop nor start takes the other\'s
   t.regex(monitor.reason ?? '', /not this resource's memcached \(it is resource memcached:mc-owner's\)/);
   const start = await call(intruder, 'start');
   t.is(start.code, OCF_ERR_CONFIGURED);
-  t.regex(start.reason ?? '', /every resource needs its own pidfile/);
+  t.is(start.reason, `every resource needs its own pidfile: ${a.pidfile} is resource memcached:mc-owner's (pid ${owner}, running)`);
   t.deepEqual(markedProcesses('memcached:mc-intruder'), [], 'the intruder started nothing');
   t.is(pidFromFile(a.pidfile), owner);
   t.is((await call(a, 'monitor', { params: shared })).code, OCF_SUCCESS);
