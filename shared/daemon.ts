@@ -190,14 +190,16 @@ export async function startDaemon<P extends ParameterSpecs>(context: ActionConte
 
 /**
  * After a failed start: stop whatever it left (the launched process, while it has not exited, is
- * our child and its pid cannot have been reused), say so, and remove the pidfile.
+ * our child and its pid cannot have been reused), say so, and remove the pidfile once nothing lives.
  */
 async function abandonStart<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, failed: Outcome, launched?: LaunchedDaemon): Promise<Outcome> {
   const child = () => (launched && launched.exit() === undefined && isAlive(launched.pid) ? [launched.pid] : []);
   const exited = launched !== undefined && child().length === 0;
   const left = [...new Set([...child(), ...ourProcesses(context.env, daemon)])];
   const stopped = await stopOurs(context, daemon, child);
-  removePidfile(daemon.pidfile);
+  // Kept while a process of ours survives, for stop; never removed when it names another's.
+  const kept = stopped.code !== OCF.SUCCESS || pidStatus(daemon.pidfile, daemonIdentity(context.env, daemon)).state === 'foreign';
+  if (!kept) removePidfile(daemon.pidfile);
   const after = stopped.code === OCF.SUCCESS ? '' : `; ${stopped.reason ?? 'what it left could not be stopped'}`;
   if (exited && left.length) {
     // Pacemaker keeps about 128 characters of a reason: the cause first.
