@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
 import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/keystone.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
-import { childrenOf, commandLine, isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
+import { childrenOf, commandLine, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
@@ -178,6 +178,17 @@ test.serial('uwsgi renaming its processes (procname): monitor and stop still kno
   t.true(await waitFor(() => [master, ...workers].every((pid) => !isAlive(pid)), 3000), 'the master and its workers are gone');
   t.false(existsSync(r.pidfile));
   t.is((await call(r, 'monitor')).code, OCF_NOT_RUNNING);
+});
+
+test.serial('a uwsgi that daemonizes itself fails start, says why, and leaves nothing running', async (t) => {
+  const r = await resource(t, 'ks-daemonize', { monitor_check: 'api', additional_parameters: '--daemonize /dev/null' });
+  killMarkedAtEnd(t, 'keystone:ks-daemonize');
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_ERR_GENERIC);
+  t.regex(start.reason ?? '', /^keystone \(uwsgi\) daemonized itself \(pid \d+ exited, pid [\d, ]+ stopped\): it must run in the foreground$/);
+  t.true(await waitFor(() => markedProcesses('keystone:ks-daemonize').length === 0, 3000), 'nothing of this resource runs');
+  t.false(existsSync(r.pidfile));
+  t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);
 });
 
 test.serial('the distribution\'s uwsgi ini file (uwsgi_ini) with die-on-term: start, api monitor, stop', async (t) => {
