@@ -173,7 +173,7 @@ function tracker(find: () => readonly number[]): () => number[] {
   const seen = new Map<number, string>();
   return () => {
     for (const pid of find()) {
-      const start = seen.has(pid) ? undefined : startTime(pid);
+      const start = startTime(pid); // found now, so ours now: a reused pid takes the new start
       if (start !== undefined) seen.set(pid, start);
     }
     return [...seen].filter(([pid, start]) => startTime(pid) === start).map(([pid]) => pid);
