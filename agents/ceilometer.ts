@@ -11,12 +11,12 @@ import {
   type Backend, type Checkable, type LearnedMember,
 } from '../shared/coordination.ts';
 import { configCredentials, urlPasswords } from '../shared/credentials.ts';
-import { daemonStatus, logfileParameter, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { Deadline } from '../shared/deadline.ts';
 import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { configSourcesIn, isOsloTrue, readOsloConfig } from '../shared/ini.ts';
-import { degraded, fail, failure, notRunning, OcfError, quoted, success, type Outcome } from '../shared/outcome.ts';
+import { degraded, fail, failure, OcfError, quoted, success, type Outcome } from '../shared/outcome.ts';
 import { choice, integer, string } from '../shared/parameters.ts';
 import { processTree } from '../shared/proc.ts';
 import { readState, removeState, writeState } from '../shared/state-file.ts';
@@ -301,8 +301,8 @@ async function runningOutcome(context: Context, settings: Coordination, pid: num
 
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
-  const status = daemonStatus(context.env, daemon);
-  if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
+  const status = daemonStatus(context, daemon);
+  if (status.state !== 'running') return notRunningOutcome(daemon, status);
   if (context.depth.name === 'process') return success;
   const settings = recallCoordination(context) ?? currentCoordination(context);
   return runningOutcome(context, settings, status.pid, (why) => degraded(unreachableReason(settings, why)));
@@ -366,10 +366,9 @@ function reportOnce(context: Context, settings: Settings): (why: string) => void
 }
 
 async function start(context: Context) {
-  const { env } = context;
   const settings = await validate(context);
   const daemon = daemonOf(context);
-  const status = daemonStatus(env, daemon);
+  const status = daemonStatus(context, daemon);
   if (status.state === 'running') return runningOutcome(context, settings, status.pid, (why) => warnUnreachable(context, settings, why));
   forgetMember(memberFile(context));
   rememberCoordination(context, settings);
@@ -381,7 +380,7 @@ async function start(context: Context) {
   ];
   const unreachable = reportOnce(context, settings);
   const runningPid = () => {
-    const launched = daemonStatus(env, daemon);
+    const launched = daemonStatus(context, daemon);
     return launched.state === 'running' ? launched.pid : undefined;
   };
   const firstBeat = watchFirstBeat(context, settings, runningPid);

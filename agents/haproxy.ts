@@ -5,12 +5,12 @@
 import { addressFamily, isWildcard, unbracket } from '../shared/address.ts';
 import { defineAgent, type ActionContext } from '../shared/agent.ts';
 import { requireBinary, requireFile } from '../shared/binary.ts';
-import { daemonStatus, logfileParameter, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { runProgram, splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { readBindAddresses, type BindAddress } from '../shared/haproxy-config.ts';
 import { connectAddress, isListening, unixExchange } from '../shared/net.ts';
-import { fail, failure, notRunning, quoted, success, type Outcome } from '../shared/outcome.ts';
+import { fail, failure, quoted, success, type Outcome } from '../shared/outcome.ts';
 import { choice, string } from '../shared/parameters.ts';
 import { childrenOf } from '../shared/proc.ts';
 import { readState, removeState, writeState } from '../shared/state-file.ts';
@@ -176,8 +176,8 @@ function workerProblem(masterPid: number): string | undefined {
 
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
-  const status = daemonStatus(context.env, daemon);
-  if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
+  const status = daemonStatus(context, daemon);
+  if (status.state !== 'running') return notRunningOutcome(daemon, status);
   const problem = workerProblem(status.pid) ?? (await deepProblem(context));
   return problem ? failure(OCF.ERR_GENERIC, `haproxy (pid ${status.pid}) is running but ${problem}`) : success;
 }
@@ -185,7 +185,7 @@ async function monitor(context: Context) {
 async function start(context: Context) {
   const { program, extra } = await validate(context);
   const daemon = daemonOf(context);
-  const status = daemonStatus(context.env, daemon);
+  const status = daemonStatus(context, daemon);
   if (status.state === 'running') {
     const problem = workerProblem(status.pid) ?? (await statsProblem(context));
     return problem ? failure(OCF.ERR_GENERIC, `haproxy is already running but ${problem}`) : success;
@@ -200,7 +200,7 @@ async function start(context: Context) {
     program,
     args,
     ready: async () => {
-      const pid = daemonStatus(context.env, daemon);
+      const pid = daemonStatus(context, daemon);
       if (pid.state !== 'running') return 'the master process is not running';
       return workerProblem(pid.pid) ?? (await statsProblem(context));
     },

@@ -7,14 +7,14 @@ import { basename } from 'node:path';
 import { defineAgent, type ActionContext } from '../shared/agent.ts';
 import { isAddressOrHostname } from '../shared/address.ts';
 import { requireBinary, requireFile } from '../shared/binary.ts';
-import { daemonStatus, logfileParameter, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { sleep } from '../shared/deadline.ts';
 import type { OcfEnvironment } from '../shared/environment.ts';
 import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { getJson, jsonBody, postJson } from '../shared/http.ts';
 import { connectAddress, isListening } from '../shared/net.ts';
-import { degraded, fail, failure, notRunning, quoted, success } from '../shared/outcome.ts';
+import { degraded, fail, failure, quoted, success } from '../shared/outcome.ts';
 import { choice, integer, rawValue, string } from '../shared/parameters.ts';
 import { lookupGroupId, lookupUser } from '../shared/users.ts';
 import { vipProblem } from '../shared/vip.ts';
@@ -318,8 +318,8 @@ function uwsgiArguments({ params }: Context, extra: readonly string[]): string[]
  */
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
-  const status = daemonStatus(context.env, daemon);
-  if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
+  const status = daemonStatus(context, daemon);
+  if (status.state !== 'running') return notRunningOutcome(daemon, status);
   if (context.depth.name === 'process') return success;
   const api = await apiProblem(context);
   if (api) return failure(OCF.ERR_GENERIC, `keystone (pid ${status.pid}) is running but ${api}`);
@@ -341,10 +341,10 @@ async function portInUse(context: Context): Promise<boolean> {
 }
 
 async function start(context: Context) {
-  const { params, env } = context;
+  const { params } = context;
   const { program, account, extra, uwsgi } = await validate(context);
   const daemon = daemonOf(context);
-  if (daemonStatus(env, daemon).state === 'running') {
+  if (daemonStatus(context, daemon).state === 'running') {
     const problem = await apiProblem(context);
     if (problem) return failure(OCF.ERR_GENERIC, `keystone is already running but ${problem}`);
     await reportToken(context, 'keystone is already running');

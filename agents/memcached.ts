@@ -3,11 +3,11 @@
 import { defineAgent, type ActionContext } from '../shared/agent.ts';
 import { isAddressOrHostname } from '../shared/address.ts';
 import { requireBinary } from '../shared/binary.ts';
-import { daemonStatus, logfileParameter, notRunningReason, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
+import { daemonStatus, logfileParameter, notRunningOutcome, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { connectAddress, isListening, tcpExchange } from '../shared/net.ts';
-import { fail, failure, notRunning, quoted, success } from '../shared/outcome.ts';
+import { fail, failure, quoted, success } from '../shared/outcome.ts';
 import { choice, integer, string } from '../shared/parameters.ts';
 import { firstExistingUser, lookupUser } from '../shared/users.ts';
 
@@ -92,18 +92,18 @@ async function validate(context: Context) {
 
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
-  const status = daemonStatus(context.env, daemon);
-  if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
+  const status = daemonStatus(context, daemon);
+  if (status.state !== 'running') return notRunningOutcome(daemon, status);
   if (context.depth.name === 'process') return success;
   const problem = await versionProblem(context);
   return problem ? failure(OCF.ERR_GENERIC, `memcached (pid ${status.pid}) is running but ${problem}`) : success;
 }
 
 async function start(context: Context) {
-  const { params, env } = context;
+  const { params } = context;
   const { program, account, extra } = await validate(context);
   const daemon = daemonOf(context);
-  if (daemonStatus(env, daemon).state === 'running') {
+  if (daemonStatus(context, daemon).state === 'running') {
     const problem = await versionProblem(context);
     return problem ? failure(OCF.ERR_GENERIC, `memcached is already running but ${problem}`) : success;
   }

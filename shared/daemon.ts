@@ -3,14 +3,16 @@
 import { basename } from 'node:path';
 import type { ActionContext } from './agent.ts';
 import { findBinary } from './binary.ts';
+import type { Deadline } from './deadline.ts';
 import type { OcfEnvironment } from './environment.ts';
 import { OCF } from './exit-codes.ts';
-import { failure, success, type Outcome } from './outcome.ts';
+import type { Logger } from './log.ts';
+import { failure, notRunning, success, type Outcome } from './outcome.ts';
 import { string, type ParameterSpec, type ParameterSpecs } from './parameters.ts';
-import { pidStatus, removePidfile, type PidStatus } from './pidfile.ts';
-import { childrenOf, isAlive, type ProgramIdentity } from './proc.ts';
+import { pidStatus, recordOf, removePidfile, writePidfile, type PidStatus } from './pidfile.ts';
+import { childrenOf, isAlive, markedProcesses, processTree, startTime, topmost, type ProgramIdentity } from './proc.ts';
 import { sleep } from './deadline.ts';
-import { lastLogLine, launchDaemon, stopWithEscalation, waitUntilReady, type DaemonLaunch } from './supervise.ts';
+import { lastLogLine, launchDaemon, stopProcesses, waitUntilReady, type DaemonLaunch, type LaunchedDaemon } from './supervise.ts';
 import type { Account } from './users.ts';
 
 export interface Daemon {
@@ -23,6 +25,12 @@ export interface Daemon {
   readonly logFile: string;
   /** The daemon's own "stop now" signal. */
   readonly stopSignal?: NodeJS.Signals;
+}
+
+/** What an action needs to look at the daemon: the OCF environment, and a log for what it repairs. */
+export interface DaemonView {
+  readonly env: OcfEnvironment;
+  readonly log: Logger;
 }
 
 export function resourceMarker(env: OcfEnvironment): string {
@@ -47,33 +55,92 @@ export function logfileParameter(service: string): ParameterSpec<string> {
   });
 }
 
-export function daemonStatus(env: OcfEnvironment, daemon: Daemon): PidStatus {
-  return pidStatus(daemon.pidfile, daemonIdentity(env, daemon));
+export type DaemonStatus =
+  | PidStatus
+  /** The pidfile's process is gone, but processes carrying this resource's marker live (orphaned workers). */
+  | { readonly state: 'remnants'; readonly pid: number; readonly pids: readonly number[] };
+
+function oldestFirst(pids: readonly number[]): number[] {
+  return [...pids].sort((a, b) => Number(startTime(a) ?? 0) - Number(startTime(b) ?? 0) || a - b);
+}
+
+/**
+ * The daemon as the pidfile shows it; when the pidfile does not name our live daemon (absent,
+ * stale, someone else's), the processes carrying this resource's marker are looked for in /proc.
+ * Our daemon found without a pidfile is running (and the pidfile is written again); processes of
+ * ours left by a daemon that died are remnants, a failure for stop to end, never "not running".
+ * A healthy monitor reads the pidfile and /proc/PID/stat only.
+ */
+export function daemonStatus({ env, log }: DaemonView, daemon: Daemon): DaemonStatus {
+  const status = pidStatus(daemon.pidfile, daemonIdentity(env, daemon));
+  if (status.state === 'running') return status;
+  const marked = markedProcesses(resourceMarker(env));
+  if (!marked.length) return status;
+  if (status.state === 'stale') return { state: 'remnants', pid: status.pid, pids: marked };
+  const [pid, ...others] = oldestFirst(topmost(marked));
+  if (others.length) log.warn(`several ${daemon.name} processes carry this resource's marker: ${[pid, ...others].join(', ')}; pid ${pid} is taken as the daemon, stop ends them all`);
+  if (status.state === 'absent') {
+    try {
+      writePidfile(daemon.pidfile, recordOf(pid!, resourceMarker(env)) ?? pid!);
+      log.warn(`${daemon.name} (pid ${pid}) was running without its pidfile; ${daemon.pidfile} written again`);
+    } catch (error) {
+      log.warn(`${daemon.name} (pid ${pid}) is running without its pidfile, which cannot be written: ${(error as Error).message}`);
+    }
+  } else {
+    log.warn(`${daemon.name} (pid ${pid}) is running, but ${daemon.pidfile} names pid ${status.pid}, which is not this resource's: it is left as it is`);
+  }
+  return { state: 'running', pid: pid! };
+}
+
+function foreignReason(daemon: Daemon, status: { pid: number; owner?: string }): string {
+  const whose = status.owner ? ` (it is resource ${status.owner}'s)` : '';
+  return `pid ${status.pid} in ${daemon.pidfile} is not this resource's ${daemon.name}${whose}`;
 }
 
 /** Why monitor says "not running", for the exit reason (nothing to say when it never ran). */
-export function notRunningReason(daemon: Daemon, status: PidStatus): string | undefined {
+export function notRunningReason(daemon: Daemon, status: DaemonStatus): string | undefined {
   switch (status.state) {
     case 'stale': return `${daemon.name} (pid ${status.pid} from ${daemon.pidfile}) is not running`;
-    case 'foreign': return `pid ${status.pid} in ${daemon.pidfile} is not this resource's ${daemon.name}`;
+    case 'foreign': return foreignReason(daemon, status);
+    case 'remnants': return `${daemon.name} (pid ${status.pid} from ${daemon.pidfile}) is not running, but processes it left are (pid ${status.pids.join(', ')})`;
     default: return undefined;
   }
 }
 
-/** Stop is idempotent: a stale or foreign pidfile is removed, a stranger is never signalled. */
-export async function stopDaemon<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon): Promise<Outcome> {
+/**
+ * What monitor answers for a daemon that is not running: 7 when nothing of this resource lives, a
+ * failure (1, so that Pacemaker runs stop here) when processes it left do.
+ */
+export function notRunningOutcome(daemon: Daemon, status: Exclude<DaemonStatus, { state: 'running' }>): Outcome {
+  const reason = notRunningReason(daemon, status);
+  return status.state === 'remnants' ? failure(OCF.ERR_GENERIC, reason!) : notRunning(reason);
+}
+
+/** This resource's processes now: the daemon its pidfile names, every process carrying its marker, and their descendants. */
+function ourProcesses(env: OcfEnvironment, daemon: Daemon): number[] {
+  const status = pidStatus(daemon.pidfile, daemonIdentity(env, daemon));
+  const found = [...(status.state === 'running' ? [status.pid] : []), ...markedProcesses(resourceMarker(env))];
+  return [...new Set(found.flatMap(processTree))];
+}
+
+function stopOurs(context: DaemonView & { readonly deadline: Deadline }, daemon: Daemon, also: () => readonly number[] = () => []): Promise<Outcome> {
   const { env, log, deadline } = context;
+  const find = () => [...new Set([...ourProcesses(env, daemon), ...also().flatMap(processTree)])];
+  return stopProcesses({ name: daemon.name, find, deadline, log, ...(daemon.stopSignal ? { signal: daemon.stopSignal } : {}) });
+}
+
+/**
+ * Stop ends every process of this resource, found through the pidfile or by its marker, and is
+ * idempotent. A pidfile naming a live process that is not ours is left alone, as is that process.
+ */
+export async function stopDaemon<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon): Promise<Outcome> {
+  const { env, log } = context;
   const identity = daemonIdentity(env, daemon);
-  const status = pidStatus(daemon.pidfile, identity);
-  if (status.state === 'foreign') log.warn(`${notRunningReason(daemon, status)}; leaving it alone`);
-  if (status.state === 'running') {
-    const stopped = await stopWithEscalation({
-      name: daemon.name, pid: status.pid, identity, deadline, log, ...(daemon.stopSignal ? { signal: daemon.stopSignal } : {}),
-    });
-    if (stopped.code !== OCF.SUCCESS) return stopped;
-    log.info(`${daemon.name} (pid ${status.pid}) stopped`);
-  }
-  removePidfile(daemon.pidfile);
+  const before = pidStatus(daemon.pidfile, identity);
+  if (before.state === 'foreign') log.warn(`${foreignReason(daemon, before)}; leaving it and its pidfile alone`);
+  const stopped = await stopOurs(context, daemon);
+  if (stopped.code !== OCF.SUCCESS) return stopped;
+  if (pidStatus(daemon.pidfile, identity).state !== 'foreign') removePidfile(daemon.pidfile);
   return success;
 }
 
@@ -89,9 +156,24 @@ export interface StartRequest {
   readonly daemonWritesPidfile?: boolean;
 }
 
-/** Launch the daemon detached and wait until it is ready, within the start timeout. */
+/**
+ * Launch the daemon detached and wait until it is ready, within the start timeout. A pidfile naming
+ * a live process that is not ours is refused (two resources given one pidfile); remnants of an
+ * earlier daemon are stopped first. A failed start leaves nothing of this resource running: part of
+ * the time is kept for stopping what it launched.
+ */
 export async function startDaemon<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, request: StartRequest): Promise<Outcome> {
   const { env, log, deadline } = context;
+  const status = pidStatus(daemon.pidfile, daemonIdentity(env, daemon));
+  if (status.state === 'foreign') {
+    // Pacemaker keeps about 128 characters of a reason: the remedy first.
+    return status.owner
+      ? failure(OCF.ERR_CONFIGURED, `every resource needs its own pidfile: ${daemon.pidfile} is resource ${status.owner}'s (pid ${status.pid}, running)`)
+      : failure(OCF.ERR_GENERIC, `remove ${daemon.pidfile} if it is stale: pid ${status.pid} in it is a live process, not this resource's ${daemon.name}`);
+  }
+  const cleanup = deadline.leaving(Math.min(2000, deadline.remaining() / 10));
+  const leftovers = await stopOurs({ env, log, deadline: cleanup }, daemon);
+  if (leftovers.code !== OCF.SUCCESS) return leftovers;
   const { logFile } = daemon;
   removePidfile(daemon.pidfile);
   const launch: DaemonLaunch = {
@@ -107,12 +189,36 @@ export async function startDaemon<P extends ParameterSpecs>(context: ActionConte
   try {
     launched = await launchDaemon(launch);
   } catch (error) {
-    return failure(OCF.ERR_GENERIC, (error as Error).message);
+    return abandonStart(context, daemon, failure(OCF.ERR_GENERIC, (error as Error).message));
   }
   log.info(`${daemon.name} launched (pid ${launched.pid}), output in ${logFile}`);
-  const ready = await waitUntilReady({ name: daemon.name, daemon: launched, logFile, deadline, check: request.ready });
-  if (ready.code === OCF.SUCCESS) log.info(`${daemon.name} (pid ${launched.pid}) is ready`);
-  return ready;
+  const ready = await waitUntilReady({ name: daemon.name, daemon: launched, logFile, deadline: cleanup, check: request.ready });
+  if (ready.code === OCF.SUCCESS) {
+    log.info(`${daemon.name} (pid ${launched.pid}) is ready`);
+    return ready;
+  }
+  return abandonStart(context, daemon, ready, launched);
+}
+
+/**
+ * After a failed start: stop whatever it left (the launched process, while it has not exited, is
+ * our child and its pid cannot have been reused), say so, and remove the pidfile once nothing lives.
+ */
+async function abandonStart<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, failed: Outcome, launched?: LaunchedDaemon): Promise<Outcome> {
+  const child = () => (launched && launched.exit() === undefined && isAlive(launched.pid) ? [launched.pid] : []);
+  const exited = launched !== undefined && child().length === 0;
+  const left = [...new Set([...child(), ...ourProcesses(context.env, daemon)])];
+  const stopped = await stopOurs(context, daemon, child);
+  // Kept while a process of ours survives, for stop; never removed when it names another's.
+  const kept = stopped.code !== OCF.SUCCESS || pidStatus(daemon.pidfile, daemonIdentity(context.env, daemon)).state === 'foreign';
+  if (!kept) removePidfile(daemon.pidfile);
+  const after = stopped.code === OCF.SUCCESS ? '' : `; ${stopped.reason ?? 'what it left could not be stopped'}`;
+  if (exited && left.length) {
+    // Pacemaker keeps about 128 characters of a reason: the cause first.
+    return failure(failed.code, `${daemon.name} daemonized itself (pid ${launched!.pid} exited, pid ${left.join(', ')} stopped): it must run in the foreground${after}`);
+  }
+  const which = stopped.code === OCF.SUCCESS && left.length ? ` (pid ${left.join(', ')} stopped)` : '';
+  return failure(failed.code, `${failed.reason ?? `${daemon.name} did not start`}${which}${after}`);
 }
 
 export interface ReloadRequest {
@@ -131,8 +237,8 @@ export interface ReloadRequest {
  * live on.
  */
 export async function reloadInPlace<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, request: ReloadRequest): Promise<Outcome> {
-  const { env, log, deadline } = context;
-  const status = daemonStatus(env, daemon);
+  const { log, deadline } = context;
+  const status = daemonStatus(context, daemon);
   if (status.state !== 'running') {
     log.info(`${daemon.name} is not running: nothing to reload, the next start reads the configuration`);
     return success;

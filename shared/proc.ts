@@ -10,13 +10,41 @@ function readProc(pid: number, file: string): string | undefined {
   }
 }
 
-/** Alive and not a zombie: a killed daemon nobody has reaped yet is not running. */
-export function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 1) return false;
+/** The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses). */
+function statFields(pid: number): string[] | undefined {
   const stat = readProc(pid, 'stat');
-  if (stat === undefined) return false;
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  return state !== 'Z' && state !== 'X';
+  return stat === undefined ? undefined : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/**
+ * When a live process started, in clock ticks since boot (/proc/PID/stat field 22): with the pid
+ * and the boot, it names one process for good. execve keeps it (a daemon re-executing itself on
+ * reload, a launcher exec'ing in place); renaming (setproctitle, uwsgi's procname) cannot touch it.
+ * undefined for a zombie: a killed daemon nobody has reaped yet is not running.
+ */
+export function startTime(pid: number): string | undefined {
+  if (!Number.isInteger(pid) || pid <= 1) return undefined;
+  const fields = statFields(pid);
+  return fields === undefined || fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
+}
+
+/** Alive and not a zombie. */
+export function isAlive(pid: number): boolean {
+  return startTime(pid) !== undefined;
+}
+
+/** This boot's id: start times count from boot, so they name a process within one boot only. */
+export function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** The parent pid (0 when unknown). */
+export function parentOf(pid: number): number {
+  return Number(statFields(pid)?.[1] ?? 0);
 }
 
 function commandLine(pid: number): string[] {
@@ -74,6 +102,11 @@ function environmentValue(pid: number, name: string): string | undefined {
   return entry?.slice(name.length + 1);
 }
 
+/** The resource marker a process carries: whose daemon it is (undefined: nobody's we know). */
+export function markerOf(pid: number): string | undefined {
+  return environmentValue(pid, RESOURCE_MARKER);
+}
+
 /**
  * Is `pid` the program we expect? The executable must be the binary, or, for interpreted
  * daemons (a python console script), the binary must be the first or second word of its
@@ -95,7 +128,31 @@ export function isExpectedProcess(pid: number, identity: ProgramIdentity): boole
 
 /** The process group id, from /proc/PID/stat. */
 export function processGroup(pid: number): number | undefined {
-  const stat = readProc(pid, 'stat');
-  if (stat === undefined) return undefined;
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  const pgrp = statFields(pid)?.[2];
+  return pgrp === undefined ? undefined : Number(pgrp);
+}
+
+/**
+ * Every live process carrying `marker` in its environment, found by reading all of /proc: for
+ * probes and after failures (no pidfile, a stale one), never on a healthy monitor. A process that
+ * overwrote its environment (uwsgi's procname) is not found here; its pidfile's start time names it.
+ */
+export function markedProcesses(marker: string): number[] {
+  const wanted = `${RESOURCE_MARKER}=${marker}`;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => pid !== process.pid && (readProc(pid, 'environ') ?? '').split('\0').includes(wanted) && isAlive(pid));
+}
+
+/** Those of `pids` whose parent is not among them: the masters, and any orphaned worker. */
+export function topmost(pids: readonly number[]): number[] {
+  const set = new Set(pids);
+  return pids.filter((pid) => !set.has(parentOf(pid)));
 }

@@ -7,8 +7,8 @@ import { sleep } from './deadline.ts';
 import { OCF } from './exit-codes.ts';
 import type { Logger } from './log.ts';
 import { failure, success, type Outcome } from './outcome.ts';
-import { writePidfile } from './pidfile.ts';
-import { isAlive, isExpectedProcess, processGroup, RESOURCE_MARKER, type ProgramIdentity } from './proc.ts';
+import { recordOf, writePidfile } from './pidfile.ts';
+import { isAlive, processGroup, RESOURCE_MARKER, startTime, topmost } from './proc.ts';
 import type { Account } from './users.ts';
 
 export const DAEMON_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -20,7 +20,10 @@ export interface DaemonLaunch {
   readonly account?: Account;
   /** Where the daemon's stdout and stderr go (appended). */
   readonly logFile: string;
-  /** Written with the daemon's pid; leave undefined when the daemon writes its own. */
+  /**
+   * Written with the daemon's pid and start time; leave undefined when the daemon writes its own.
+   * When it cannot be written, the daemon is killed: nothing may run that stop could not find.
+   */
   readonly pidfile?: string;
   /** Added to a minimal environment: the agent's own OCF_RESKEY_* (passwords) never reach a daemon. */
   readonly env?: Readonly<Record<string, string>>;
@@ -105,7 +108,16 @@ export async function launchDaemon(launch: DaemonLaunch): Promise<LaunchedDaemon
   }
   const pid = child.pid!;
   child.unref();
-  if (launch.pidfile) writePidfile(launch.pidfile, pid);
+  if (launch.pidfile) {
+    try {
+      writePidfile(launch.pidfile, recordOf(pid, launch.marker) ?? { pid, resource: launch.marker });
+    } catch (error) {
+      // Its own session leader: the group holds it and anything it forked meanwhile.
+      signalProcess(pid, 'SIGKILL', true);
+      signalProcess(pid, 'SIGKILL', false);
+      throw new Error(`cannot write the pidfile ${launch.pidfile} (${(error as Error).message}); ${launch.program} (pid ${pid}) was killed`);
+    }
+  }
   return { pid, exit: () => ended };
 }
 
@@ -160,8 +172,11 @@ export async function waitUntilReady(readiness: Readiness): Promise<Outcome> {
 
 export interface StopRequest {
   readonly name: string;
-  readonly pid: number;
-  readonly identity: ProgramIdentity;
+  /**
+   * This resource's processes as they are now: the daemon, its workers, whatever it left or forked.
+   * Asked again while waiting, so a process found late is stopped too.
+   */
+  readonly find: () => readonly number[];
   readonly deadline: Deadline;
   readonly log: Logger;
   /** The daemon's own "stop now" signal (uwsgi reloads on SIGTERM). */
@@ -176,8 +191,23 @@ function signalProcess(pid: number, signal: NodeJS.Signals, wholeGroup: boolean)
   }
 }
 
-async function waitForExit(pid: number, identity: ProgramIdentity, deadline: Deadline): Promise<boolean> {
-  while (isExpectedProcess(pid, identity)) {
+/**
+ * The processes found so far, each by pid and start time: one that has exited stays gone even when
+ * its pid is reused, and a worker that lost its master (and with it the way it was found) is kept.
+ */
+function tracker(find: () => readonly number[]): () => number[] {
+  const seen = new Map<number, string>();
+  return () => {
+    for (const pid of find()) {
+      const start = startTime(pid); // found now, so ours now: a reused pid takes the new start
+      if (start !== undefined) seen.set(pid, start);
+    }
+    return [...seen].filter(([pid, start]) => startTime(pid) === start).map(([pid]) => pid);
+  };
+}
+
+async function waitForNone(living: () => number[], deadline: Deadline): Promise<boolean> {
+  while (living().length) {
     if (deadline.expired()) return false;
     await sleep(Math.min(100, deadline.remaining()));
   }
@@ -185,21 +215,26 @@ async function waitForExit(pid: number, identity: ProgramIdentity, deadline: Dea
 }
 
 /**
- * Ask the daemon to stop with its stop signal, and kill it (with its process group, when it leads
- * one: its workers go too) if it has not stopped while a quarter of the time (at most 5 s) is
- * still left.
+ * Stop every process of the resource: its stop signal to the topmost ones (a master stops its own
+ * workers), then, while a quarter of the time (at most 5 s) is still left, SIGKILL to every one
+ * still alive (with its process group, when it leads one). Success only once none lives.
  */
-export async function stopWithEscalation(request: StopRequest): Promise<Outcome> {
-  const { name, pid, identity, deadline, log, signal = 'SIGTERM' } = request;
-  const leadsGroup = processGroup(pid) === pid;
-  log.info(`stopping ${name} (pid ${pid}) with ${signal}`);
-  signalProcess(pid, signal, false);
+export async function stopProcesses(request: StopRequest): Promise<Outcome> {
+  const { name, deadline, log, signal = 'SIGTERM' } = request;
+  const living = tracker(request.find);
+  const found = living();
+  if (!found.length) return success;
+  const roots = topmost(found);
+  log.info(`stopping ${name} (pid ${roots.join(', ')}) with ${signal}`);
+  for (const pid of roots) signalProcess(pid, signal, false);
   const graceful = deadline.leaving(Math.min(5000, deadline.remaining() / 4));
-  if (await waitForExit(pid, identity, graceful)) return success;
-  log.warn(`${name} (pid ${pid}) ignored ${signal}; killing it with SIGKILL`);
-  signalProcess(pid, 'SIGKILL', leadsGroup);
-  signalProcess(pid, 'SIGKILL', false);
-  if (await waitForExit(pid, identity, deadline)) return success;
-  return failure(OCF.ERR_GENERIC, `${name} (pid ${pid}) is still running after SIGKILL`);
+  if (await waitForNone(living, graceful)) return success;
+  const stubborn = living();
+  log.warn(`${name} (pid ${stubborn.join(', ')}) ignored ${signal}; killing it with SIGKILL`);
+  for (const pid of stubborn) {
+    if (processGroup(pid) === pid) signalProcess(pid, 'SIGKILL', true);
+    signalProcess(pid, 'SIGKILL', false);
+  }
+  if (await waitForNone(living, deadline)) return success;
+  return failure(OCF.ERR_GENERIC, `${name} (pid ${living().join(', ')}) is still running after SIGKILL`);
 }
-

@@ -2,11 +2,11 @@
 // group membership of this node's member) against the shell `anything` monitor (kill -0 on the
 // pidfile's pid) of the same running ceilometer-polling.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callAgent, freePort } from '../helpers/agent.ts';
-import { anythingMonitor, depthPairs, type Scenario } from './scenario.ts';
+import { anythingMonitor, depthPairs, onlyPid, type Scenario } from './scenario.ts';
 
 export const ceilometer: Scenario = {
   name: 'ceilometer',
@@ -25,7 +25,7 @@ export const ceilometer: Scenario = {
     if (started.code !== 0) throw new Error(`ceilometer did not start: ${started.stderr}`);
     const pidfile = join(rscTmp, 'ceilometer-bench-cm.pid');
     const anythingPidfile = join(rscTmp, 'anything.pid');
-    writeFileSync(anythingPidfile, readFileSync(pidfile, 'utf8'));
+    writeFileSync(anythingPidfile, onlyPid(pidfile));
     // The master renames itself; anything's binfile is only used at start, kill -0 is its monitor.
     const reference = anythingMonitor('bench-anything', '/usr/bin/ceilometer-polling', anythingPidfile);
     return {

@@ -1,10 +1,10 @@
 // haproxy: our monitor at each depth (master and worker; "show info" on the stats socket; every bind address)
 // against the shell `anything` monitor (kill -0 on the pidfile's pid) of the same running HAProxy.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callAgent, freePort } from '../helpers/agent.ts';
-import { anythingMonitor, depthPairs, type Scenario } from './scenario.ts';
+import { anythingMonitor, depthPairs, onlyPid, type Scenario } from './scenario.ts';
 
 export const haproxy: Scenario = {
   name: 'haproxy',
@@ -35,7 +35,7 @@ export const haproxy: Scenario = {
     const started = await callAgent('haproxy', 'start', options);
     if (started.code !== 0) throw new Error(`haproxy did not start: ${started.stderr}`);
     const anythingPidfile = join(rscTmp, 'anything.pid');
-    writeFileSync(anythingPidfile, readFileSync(join(rscTmp, 'haproxy-bench-hap.pid'), 'utf8'));
+    writeFileSync(anythingPidfile, onlyPid(join(rscTmp, 'haproxy-bench-hap.pid')));
     const reference = anythingMonitor('bench-anything', '/usr/sbin/haproxy', anythingPidfile);
     return {
       pairs: await depthPairs('haproxy', options, () => ({ command: reference, name: 'ocf:heartbeat:anything monitor' })),

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callAgent, freePort } from '../helpers/agent.ts';
-import { anythingMonitor, depthPairs, type Scenario } from './scenario.ts';
+import { anythingMonitor, depthPairs, onlyPid, type Scenario } from './scenario.ts';
 
 export const memcached: Scenario = {
   name: 'memcached',
@@ -16,7 +16,7 @@ export const memcached: Scenario = {
     if (started.code !== 0) throw new Error(`memcached did not start: ${started.stderr}`);
     const pidfile = join(rscTmp, 'memcached-bench-mc.pid');
     const anythingPidfile = join(rscTmp, 'anything.pid');
-    writeFileSync(anythingPidfile, `${(await import('node:fs')).readFileSync(pidfile, 'utf8')}`);
+    writeFileSync(anythingPidfile, onlyPid(pidfile));
     const reference = anythingMonitor('bench-anything', '/usr/bin/memcached', anythingPidfile);
     return {
       pairs: await depthPairs('memcached', options, () => ({ command: reference, name: 'ocf:heartbeat:anything monitor' })),

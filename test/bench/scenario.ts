@@ -1,4 +1,5 @@
 // A benchmark scenario: bring up a real daemon, offer pairs of commands to measure, tear down.
+import { readFileSync } from 'node:fs';
 import { loadAgent } from '../../agents/index.ts';
 import type { MonitorDepth } from '../../shared/agent.ts';
 import { agentPath, ocfEnvironment, type CallOptions } from '../helpers/agent.ts';
@@ -52,4 +53,9 @@ export async function depthPairs(
       referenceName: reference.name,
     };
   });
+}
+
+/** The pid line of our pidfile, as the reference's pidfile: anything runs `kill -0 $(cat pidfile)`. */
+export function onlyPid(pidfile: string): string {
+  return `${readFileSync(pidfile, 'utf8').split('\n')[0]}\n`;
 }

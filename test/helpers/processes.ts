@@ -1,6 +1,6 @@
 // Processes a test starts or finds, and always ends.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
 
 export function isAlive(pid: number): boolean {
@@ -79,4 +79,29 @@ export function childrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+const MARKER = 'OCF_OPENSTACK_RESOURCE';
+
+/** The resource marker in a process's environment, as the agent set it at launch. */
+export function markerOf(pid: number): string | undefined {
+  try {
+    const entry = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((item) => item.startsWith(`${MARKER}=`));
+    return entry?.slice(MARKER.length + 1);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every live process carrying a resource's marker: what a resource has running, pidfile or not. */
+export function markedProcesses(marker: string): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => isAlive(pid) && markerOf(pid) === marker);
+}
+
+/** Whatever carries the marker when the test ends is killed: for daemons no pidfile names. */
+export function killMarkedAtEnd(t: ExecutionContext, marker: string): void {
+  t.teardown(async () => {
+    for (const pid of markedProcesses(marker)) kill(pid, 'SIGKILL');
+    await waitFor(() => markedProcesses(marker).length === 0, 5000);
+  });
 }

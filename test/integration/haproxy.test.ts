@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { agentPath, callAgent, freePort, ocfEnvironment, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
 import { addAddress, callAgentIn, clientLoop, networkNamespace, removeAddress, runIn, setSysctl, type Namespace } from '../helpers/netns.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
-import { deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram, stranger, waitFor } from '../helpers/processes.ts';
+import { deadPid, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, pidFromFile, requireProgram, stranger, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
@@ -227,6 +227,28 @@ test('validate-all: haproxy -c reports the first error; a missing config is not 
 test('kill -9 of the master: monitor says not running, stop and start recover', async (t) => {
   const r = await resource(t, 'hap-kill');
   await checkKillRecovery(t, (action) => call(r, action), r.pidfile);
+});
+
+test('a worker its dead master left behind: monitor and probe fail (1) so that Pacemaker stops it; stop ends it', async (t) => {
+  const r = await resource(t, 'hap-orphan');
+  killMarkedAtEnd(t, 'haproxy:hap-orphan');
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const master = pidFromFile(r.pidfile)!;
+  const worker = Number(readFileSync(`/proc/${master}/task/${master}/children`, 'utf8').trim().split(/\s+/)[0]);
+  kill(worker, 'SIGSTOP'); // a stopped worker cannot notice its master's death and exit
+  t.teardown(() => kill(worker, 'SIGKILL'));
+  kill(master, 'SIGKILL');
+  t.true(await waitFor(() => !isAlive(master), 5000));
+  for (const intervalMs of [10_000, 0]) {
+    const monitor = await call(r, 'monitor', { intervalMs });
+    t.is(monitor.code, OCF_ERR_GENERIC, `interval ${intervalMs}: never "not running" while a process of ours lives`);
+    t.regex(monitor.reason ?? '', new RegExp(`pid ${master} .*not running, but processes it left are \\(pid ${worker}\\)`));
+  }
+  const stop = await call(r, 'stop', { timeoutMs: 6000 });
+  t.is(stop.code, OCF_SUCCESS, stop.stderr);
+  t.false(isAlive(worker), 'stop ended the orphaned worker');
+  t.deepEqual(markedProcesses('haproxy:hap-orphan'), []);
+  t.is((await call(r, 'monitor')).code, OCF_NOT_RUNNING);
 });
 
 test('a running HAProxy whose stats socket does not answer is a failure (1), not "not running"', async (t) => {

@@ -8,7 +8,7 @@ import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOp
 import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/keystone.ts';
 import { groupsOf, scratchGroup } from '../helpers/groups.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
-import { childrenOf, commandLine, isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
+import { childrenOf, commandLine, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
@@ -191,6 +191,36 @@ test.serial('kill -9 of uwsgi: not running (7), then a clean restart', async (t)
   const r = await resource(t, 'ks-kill');
   const restarted = await checkKillRecovery(t, (action) => call(r, action), r.pidfile);
   t.true(await waitFor(() => !isAlive(restarted), 3000), 'the restarted uwsgi is gone after stop');
+});
+
+// Debian 12's uwsgi (2.0.21) overwrites argv only, measured; uwsgi_set_processname may reach into
+// the environment elsewhere, which the pidfile's start time does not depend on either (unit tests).
+test.serial('uwsgi renaming its processes (procname): monitor and stop still know them', async (t) => {
+  const r = await resource(t, 'ks-renamed', { monitor_check: 'api', additional_parameters: '--procname-master ks-renamed-master --auto-procname' });
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  const master = pidFromFile(r.pidfile)!;
+  const workers = childrenOf(master);
+  t.true(workers.length > 0, 'uwsgi has a worker');
+  t.deepEqual(commandLine(master).slice(0, 2).map((word) => word.trim()), ['ks-renamed-master', ''], 'the master renamed itself: its argv no longer names uwsgi');
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_SUCCESS, monitor.reason);
+  const stop = await call(r, 'stop');
+  t.is(stop.code, OCF_SUCCESS, stop.stderr);
+  t.true(await waitFor(() => [master, ...workers].every((pid) => !isAlive(pid)), 3000), 'the master and its workers are gone');
+  t.false(existsSync(r.pidfile));
+  t.is((await call(r, 'monitor')).code, OCF_NOT_RUNNING);
+});
+
+test.serial('a uwsgi that daemonizes itself fails start, says why, and leaves nothing running', async (t) => {
+  const r = await resource(t, 'ks-daemonize', { monitor_check: 'api', additional_parameters: '--daemonize /dev/null' });
+  killMarkedAtEnd(t, 'keystone:ks-daemonize');
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_ERR_GENERIC);
+  t.regex(start.reason ?? '', /^keystone \(uwsgi\) daemonized itself \(pid \d+ exited, pid [\d, ]+ stopped\): it must run in the foreground$/);
+  t.true(await waitFor(() => markedProcesses('keystone:ks-daemonize').length === 0, 3000), 'nothing of this resource runs');
+  t.false(existsSync(r.pidfile));
+  t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);
 });
 
 test.serial('the distribution\'s uwsgi ini file (uwsgi_ini) with die-on-term: start, api monitor, stop', async (t) => {

@@ -1,6 +1,6 @@
 // ocf:openstack:memcached against a real memcached, through the compiled binary.
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { logfileParameter } from '../../shared/daemon.ts';
@@ -8,7 +8,7 @@ import type { OcfEnvironment } from '../../shared/environment.ts';
 import { callAgent, freePort, ocfTester, projectRoot, runProgram, scratchDir, type CallOptions } from '../helpers/agent.ts';
 import { groupsOf, scratchGroup } from '../helpers/groups.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
-import { commandLine, deadPid, isAlive, kill, killAtEnd, pidFromFile, requireProgram } from '../helpers/processes.ts';
+import { commandLine, deadPid, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, markerOf, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
@@ -31,6 +31,7 @@ async function resource(t: ExecutionContext, name: string, params: Record<string
   const pidfile = join(rscTmp, `memcached-${name}.pid`);
   const options = { instance: name, rscTmp, params: { port: String(port), logfile: join(rscTmp, `memcached-${name}.log`), ...params } };
   killAtEnd(t, pidfile);
+  killMarkedAtEnd(t, `memcached:${name}`);
   return { options, pidfile, port };
 }
 
@@ -200,6 +201,74 @@ test("a pidfile naming another resource's memcached is not ours either", async (
   t.true(isAlive(otherPid));
   t.is((await call(other, 'monitor')).code, OCF_SUCCESS);
   t.is((await call(other, 'stop')).code, OCF_SUCCESS);
+});
+
+test('a pidfile that cannot be written fails start and leaves no memcached running', async (t) => {
+  const r = await resource(t, 'mc-nopidfile', { pid: '/proc/x.pid' });
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_ERR_GENERIC);
+  t.regex(start.reason ?? '', /cannot write the pidfile \/proc\/x\.pid/);
+  t.deepEqual(markedProcesses('memcached:mc-nopidfile'), [], 'no memcached of this resource runs');
+  t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('a memcached that daemonizes itself (-d) fails start, says why, and is stopped', async (t) => {
+  const r = await resource(t, 'mc-daemonize', { additional_parameters: '-d' });
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_ERR_GENERIC);
+  t.regex(start.reason ?? '', /^memcached daemonized itself \(pid \d+ exited, pid \d+ stopped\): it must run in the foreground$/);
+  t.true(await waitFor(() => markedProcesses('memcached:mc-daemonize').length === 0, 1000), 'nothing of this resource runs');
+  t.false(existsSync(r.pidfile));
+  t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);
+});
+
+test('two resources given one pidfile: neither stop nor start takes the other\'s daemon or pidfile', async (t) => {
+  const a = await resource(t, 'mc-owner');
+  const shared = { ...a.options.params, pid: a.pidfile };
+  const b = await resource(t, 'mc-intruder');
+  const intruder = { ...b, options: { ...b.options, params: { ...b.options.params, pid: a.pidfile } } };
+  t.is((await call(a, 'start')).code, OCF_SUCCESS);
+  const owner = pidFromFile(a.pidfile)!;
+  const stop = await call(intruder, 'stop');
+  t.is(stop.code, OCF_SUCCESS, 'nothing of the intruder runs');
+  t.true(isAlive(owner));
+  t.is(pidFromFile(a.pidfile), owner, "the owner's pidfile is left");
+  const monitor = await call(intruder, 'monitor');
+  t.is(monitor.code, OCF_NOT_RUNNING);
+  t.regex(monitor.reason ?? '', /not this resource's memcached \(it is resource memcached:mc-owner's\)/);
+  const start = await call(intruder, 'start');
+  t.is(start.code, OCF_ERR_CONFIGURED);
+  t.is(start.reason, `every resource needs its own pidfile: ${a.pidfile} is resource memcached:mc-owner's (pid ${owner}, running)`);
+  t.deepEqual(markedProcesses('memcached:mc-intruder'), [], 'the intruder started nothing');
+  t.is(pidFromFile(a.pidfile), owner);
+  t.is((await call(a, 'monitor', { params: shared })).code, OCF_SUCCESS);
+  t.is((await call(a, 'stop')).code, OCF_SUCCESS);
+  t.false(isAlive(owner), "the owner's stop stopped its daemon");
+  t.false(existsSync(a.pidfile));
+});
+
+test('a daemon that overwrites its argv and environment (setproctitle) is still known by monitor and stop', async (t) => {
+  requireProgram(t, '/usr/bin/python3');
+  // A fault real memcached cannot show: the stand-in erases its marker; the pidfile's start time names it.
+  const dir = scratchDir(t);
+  chmodSync(dir, 0o755); // the service user runs it
+  const binary = join(dir, 'renaming-daemon');
+  copyFileSync(join(projectRoot, 'test', 'helpers', 'renaming-daemon.py'), binary);
+  chmodSync(binary, 0o755);
+  const r = await resource(t, 'mc-renamed', { binary });
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  const pid = pidFromFile(r.pidfile)!;
+  t.teardown(() => kill(pid, 'SIGKILL'));
+  t.is(commandLine(pid)[0], 'renamed-daemon: serving', 'its argv is overwritten');
+  t.is(markerOf(pid), undefined, 'and so is its environment, with the marker');
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_SUCCESS, monitor.reason);
+  const stop = await call(r, 'stop');
+  t.is(stop.code, OCF_SUCCESS, stop.stderr);
+  t.false(isAlive(pid), 'stop stopped it');
+  t.false(existsSync(r.pidfile));
 });
 
 test('a daemon that ignores SIGTERM is killed before the stop timeout', async (t) => {
