@@ -18,8 +18,6 @@ export interface Output {
 
 /** Pacemaker's default operation timeout, for an action the agent does not declare. */
 const DEFAULT_TIMEOUT_S = 20;
-/** Kept free before Pacemaker's timeout for the process to exit. */
-const EXIT_RESERVE_MS = 300;
 
 export const processOutput: Output = { stdout: writeStdout, stderr: writeStderr };
 
@@ -43,8 +41,9 @@ export async function runAgent(agent: AnyAgent, action: string | undefined, vari
   // Without Pacemaker's timeout, the declared one (a monitor's: its deepest depth's, the longest).
   const declaredTimeoutS = declared === undefined ? DEFAULT_TIMEOUT_S
     : 'timeout' in declared ? declared.timeout : Math.max(...declared.depths.map((depth) => depth.timeout));
-  // The last log lines may use the action's margin, not more: Pacemaker kills the action at its timeout.
-  const reportBy = Deadline.after((env.timeoutMs ?? declaredTimeoutS * 1000) - EXIT_RESERVE_MS);
+  // The syslog writes at exit are bounded by the action's own deadline, which keeps its margin
+  // before Pacemaker's timeout (Deadline.forAction): a stuck logger never turns an outcome into a timeout.
+  const reportBy = Deadline.forAction(env.timeoutMs ?? declaredTimeoutS * 1000);
   let outcome: Outcome;
   if (action === undefined) {
     output.stderr(usage(agent));
