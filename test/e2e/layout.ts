@@ -6,6 +6,8 @@
 export const VIP = '127.0.0.200';
 export const KEYSTONE_PORT = 5001;
 export const FRONTEND_PORT = 5000;
+/** The interval of Keystone's token monitor (OCF_CHECK_LEVEL=20); its API monitor runs every 5 s. */
+export const KEYSTONE_TOKEN_INTERVAL_S = 7;
 
 export interface LayoutFiles {
   readonly haproxyConfig: string;
@@ -75,9 +77,13 @@ export function layout(files: LayoutFiles): LayoutStep[] {
     { kind: 'order', id: 'vip-before-haproxy', first: 'vip', then: 'cl_haproxy' },
     { kind: 'primitive', id: 'p_memcached', agent: 'ocf:openstack:memcached', params: ['listen=127.0.0.1'], ops: [['monitor', 'interval=2s', 'timeout=20s']] },
     { kind: 'primitive', id: 'p_keystone', agent: 'ocf:openstack:keystone', params: [`config=${files.keystoneConfig}`, 'listen=127.0.0.1', `port=${KEYSTONE_PORT}`,
-      'os_username=admin', 'os_tenant_name=admin', `os_password_file=${files.passwordFile}`, `os_auth_url=http://127.0.0.1:${KEYSTONE_PORT}/v2.0/`],
-      ops: [['start', 'timeout=90s'], ['monitor', 'interval=5s', 'timeout=30s']], clone: { id: 'cl_keystone', meta: ['interleave=true'] } },
-    { kind: 'primitive', id: 'p_ceilometer', agent: 'ocf:openstack:ceilometer', params: [`config=${files.ceilometerConfig}`],
+      'os_username=admin', 'os_tenant_name=admin', `os_password_file=${files.passwordFile}`, `os_auth_url=http://127.0.0.1:${KEYSTONE_PORT}/v2.0/`, 'processes=1'],
+      // Two depths: the API (level 10) often, a token (level 20, the database, the credentials) too.
+      ops: [['start', 'timeout=90s'], ['monitor', 'interval=5s', 'timeout=20s', 'OCF_CHECK_LEVEL=10'], ['monitor', `interval=${KEYSTONE_TOKEN_INTERVAL_S}s`, 'timeout=30s', 'OCF_CHECK_LEVEL=20']],
+      clone: { id: 'cl_keystone', meta: ['interleave=true'] } },
+    // coordination_check=true: "auto" checks the group only for a clone of more than one instance,
+    // and this one-node cluster's clone has one.
+    { kind: 'primitive', id: 'p_ceilometer', agent: 'ocf:openstack:ceilometer', params: [`config=${files.ceilometerConfig}`, 'coordination_check=true'],
       ops: [['monitor', 'interval=5s', 'timeout=30s']], clone: { id: 'cl_ceilometer', meta: ['interleave=true'] } },
   ];
 }

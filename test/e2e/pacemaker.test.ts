@@ -9,7 +9,8 @@ import { Cluster, type ClusterStatus } from '../helpers/cluster.ts';
 import { prepareKeystone, removeKeystone, type KeystoneFixture } from '../helpers/keystone.ts';
 import { requireProgram, waitFor } from '../helpers/processes.ts';
 import { childText, descendants, parseXml } from '../helpers/xml.ts';
-import { ceilometerConfig, crmCommands, FRONTEND_PORT, haproxyConfig, layoutPrimitives, PARTITIONING_PREFIX, pcsCommands, REDIS_PORT, VIP, type LayoutFiles } from './layout.ts';
+import { loadAgent, type AgentName } from '../../agents/index.ts';
+import { ceilometerConfig, crmCommands, FRONTEND_PORT, haproxyConfig, KEYSTONE_TOKEN_INTERVAL_S, layoutPrimitives, PARTITIONING_PREFIX, pcsCommands, REDIS_PORT, VIP, type LayoutFiles } from './layout.ts';
 
 interface Context {
   cluster: Cluster;
@@ -20,7 +21,7 @@ interface Context {
 
 const test = anyTest as TestFn<Context>;
 const ADMIN_PASSWORD = 'e2e-admin-secret';
-const AGENTS = ['memcached', 'haproxy', 'keystone', 'ceilometer'];
+const AGENTS: AgentName[] = ['memcached', 'haproxy', 'keystone', 'ceilometer'];
 /** HAProxy refuses this configuration: line 6 has a keyword it does not know. */
 const BROKEN_HAPROXY_CONFIG = 'global\n    maxconn 100\n\nfrontend f\n    bind 127.0.0.1:5999\n    no-such-keyword here\n';
 
@@ -50,7 +51,7 @@ test.before(async (t) => {
   // The coordination backend ceilometer's clone partitions through, inside the cluster's network.
   const redisDir = join(scratch, 'redis');
   mkdirSync(redisDir);
-  cluster.background('/usr/bin/redis-server', ['--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir]);
+  cluster.background('/usr/bin/redis-server', redisArguments(redisDir));
   writeFileSync(files.passwordFile, `${ADMIN_PASSWORD}\n`, { mode: 0o600 });
   t.context.files = files;
 });
@@ -60,6 +61,11 @@ test.after.always(async (t) => {
   removeKeystone(t.context.keystone);
   if (t.context.scratch) rmSync(t.context.scratch, { recursive: true, force: true });
 });
+
+/** Redis for ceilometer's coordination: no automatic saves; a shutdown with SAVE keeps its data in `dir`. */
+function redisArguments(dir: string): string[] {
+  return ['--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+}
 
 function started(status: ClusterStatus, id: string): boolean {
   const instances = status.resources.filter((r) => r.id === id || r.id.startsWith(`${id.replace(/^cl_/, 'p_')}`));
@@ -315,8 +321,31 @@ for (const agent of AGENTS) {
     }
     const operations = info.output.slice(info.output.indexOf("Operations' defaults"));
     for (const action of metadata.actions.filter((a) => !['meta-data', 'validate-all'].includes(a.name!))) {
-      t.regex(operations, new RegExp(`^\\s+${action.name}\\s+timeout=${action.timeout}( |$)`, 'm'), action.name);
+      t.regex(operations, new RegExp(`^\\s+${action.name}\\s+${['timeout', 'interval', 'depth'].filter((k) => action[k] !== undefined).map((k) => `${k}=${action[k]}`).join(' ')}$`, 'm'), action.name);
     }
+  });
+
+  test.serial(`6. ${agent}: pcs resource create without operations makes the recommended ones: every monitor depth, distinct intervals, OCF_CHECK_LEVEL above 0`, async (t) => {
+    const { cluster } = t.context;
+    const id = `p_defaults_${agent}`;
+    const created = await cluster.pcs('resource', 'create', id, `ocf:openstack:${agent}`, '--disabled');
+    t.is(created.code, 0, created.output);
+    t.teardown(() => cluster.pcs('resource', 'delete', id));
+    // What we recommend, from the agent's declaration: one operation per monitor depth, the others
+    // with their timeout.
+    const declared = await loadAgent(agent);
+    const recommended = Object.entries(declared.actions).flatMap(([name, action]) => {
+      if ('depths' in action) return action.depths.map((d) => operationLine(id, { name, interval: `${d.interval}s`, timeout: `${d.timeout}s` }, d.level === 0 ? undefined : String(d.level)));
+      return name === 'validate-all' ? [] : [operationLine(id, { name, interval: '0s', timeout: `${action.timeout}s` })];
+    });
+    const made = (await configuration(cluster)).filter((line) => line.startsWith(`op ${id} `));
+    t.deepEqual(made, recommended.sort());
+    const intervals = made.filter((line) => line.startsWith(`op ${id} monitor `)).map((line) => /interval=(\S+)/.exec(line)![1]);
+    t.true(intervals.length >= 2, 'more than one depth');
+    t.is(new Set(intervals).size, intervals.length, `distinct monitor intervals: ${intervals.join(', ')}`);
+    const verify = await cluster.exec('crm_verify', ['-L', '-V']);
+    t.is(verify.code, 0, verify.output);
+    t.notRegex(verify.output, /error|warning/i, verify.output);
   });
 }
 
@@ -378,6 +407,83 @@ test.serial('8. pcs resource debug-monitor, debug-start and debug-stop run our a
   t.false(status.resources.find((r) => r.id === 'p_debug')?.active ?? true);
   t.deepEqual(status.failures.filter((f) => f.id === 'p_debug'), []);
   t.true(allStarted(status));
+});
+
+/** A failed operation crm_mon lists, by its key (`p_keystone_monitor_7000`), with every attribute crm_mon gives. */
+function failedOperation(status: ClusterStatus, opKey: string): Record<string, string> | undefined {
+  return descendants(parseXml(status.xml), 'failure').map((f) => f.attributes).find((a) => a.op_key === opKey);
+}
+
+/** The last result Pacemaker recorded for a resource's operation (`p_keystone_monitor_7000`), from the CIB's status. */
+async function lastResult(cluster: Cluster, opId: string): Promise<string | undefined> {
+  const result = await cluster.exec('cibadmin', ['--query', '--scope', 'status']);
+  return descendants(parseXml(result.output), 'lrm_rsc_op').find((op) => op.attributes.id === opId)?.attributes['rc-code'];
+}
+
+const OCF_DEGRADED = '190';
+
+test.serial('9. the password file changed: the token monitor (level 20) shows OCF_DEGRADED with our reason in crm_mon, the API monitor stays green, nothing restarts; repaired, all passes again with no cleanup', async (t) => {
+  const { cluster, files } = t.context;
+  await cluster.waitForStatus('every resource Started', allStarted, 120_000);
+  const deep = `p_keystone_monitor_${KEYSTONE_TOKEN_INTERVAL_S * 1000}`;
+  const shallow = 'p_keystone_monitor_5000';
+  t.is(await lastResult(cluster, deep), '0', 'the token check passes before the fault');
+  const pid = daemonPid('keystone:p_keystone');
+  const failures = await cluster.failCount('p_keystone');
+  writeFileSync(files.passwordFile, 'no-longer-the-password\n');
+  t.teardown(() => writeFileSync(files.passwordFile, `${ADMIN_PASSWORD}\n`));
+  const status = await cluster.waitForStatus('the token monitor to report degraded', (s) => failedOperation(s, deep)?.exitcode === OCF_DEGRADED, 60_000);
+  const failure = failedOperation(status, deep)!;
+  t.log(`crm_mon: ${failure.op_key} returned '${failure.exitstatus}' (${failure.exitreason})`);
+  t.is(failure.exitreason, 'token check: the credentials of user admin are rejected (authentication failed), shared by every node');
+  t.is(await lastResult(cluster, shallow), '0', 'the API monitor stays green');
+  t.is(failedOperation(status, shallow), undefined);
+  t.true(started(status, 'p_keystone'), 'Keystone stays Started');
+  t.is(await cluster.failCount('p_keystone'), failures, 'no fail count');
+  t.is(daemonPid('keystone:p_keystone'), pid, 'nothing restarted');
+  t.is(await throughVip(cluster), '200', 'Keystone keeps serving');
+
+  writeFileSync(files.passwordFile, `${ADMIN_PASSWORD}\n`);
+  await until('the token monitor to pass again', async () => (await lastResult(cluster, deep)) === '0', 60_000);
+  const repaired = await cluster.status();
+  t.true(allStarted(repaired));
+  t.is(await cluster.failCount('p_keystone'), failures);
+  t.is(daemonPid('keystone:p_keystone'), pid, 'still the same Keystone, no cleanup needed');
+  t.is(await throughVip(cluster), '200');
+});
+
+test.serial('10. Redis stopped under ceilometer: its monitor shows OCF_DEGRADED with our reason in crm_mon, nothing restarts; Redis back, the monitor passes again with no cleanup', async (t) => {
+  const { cluster, scratch } = t.context;
+  await cluster.waitForStatus('every resource Started', allStarted, 120_000);
+  const monitor = 'p_ceilometer_monitor_5000';
+  t.is(await lastResult(cluster, monitor), '0');
+  const pid = daemonPid('ceilometer:p_ceilometer');
+  const failures = await cluster.failCount('p_ceilometer');
+  const [member] = await liveMembers(cluster);
+  t.truthy(member, 'a live member before the outage');
+  // Stopped with its data saved, as a Redis with persistence stops: it comes back with the group.
+  await cluster.exec('redis-cli', ['-p', String(REDIS_PORT), 'SHUTDOWN', 'SAVE']);
+  let restarted = false;
+  const startRedis = () => {
+    cluster.background('/usr/bin/redis-server', redisArguments(join(scratch, 'redis')));
+    restarted = true;
+  };
+  t.teardown(() => (restarted ? undefined : startRedis()));
+  const status = await cluster.waitForStatus('ceilometer\'s monitor to report degraded', (s) => failedOperation(s, monitor)?.exitcode === OCF_DEGRADED, 60_000);
+  const failure = failedOperation(status, monitor)!;
+  t.log(`crm_mon: ${failure.op_key} returned '${failure.exitstatus}' (${failure.exitreason})`);
+  t.regex(failure.exitreason ?? '', new RegExp(`^coordination backend redis://127\\.0\\.0\\.1:${REDIS_PORT} unreachable \\(connection refused\\), shared by every node`));
+  t.true(started(status, 'p_ceilometer'), 'ceilometer stays Started');
+  t.is(await cluster.failCount('p_ceilometer'), failures, 'no fail count');
+  t.is(daemonPid('ceilometer:p_ceilometer'), pid, 'nothing restarted');
+
+  startRedis();
+  await until('ceilometer\'s monitor to pass again', async () => (await lastResult(cluster, monitor)) === '0', 60_000);
+  t.true(allStarted(await cluster.status()));
+  t.is(await cluster.failCount('p_ceilometer'), failures);
+  t.is(daemonPid('ceilometer:p_ceilometer'), pid, 'still the same agent, no cleanup needed');
+  await until('the same member to heartbeat in its group', async () => (await liveMembers(cluster)).join() === member, 30_000);
+  t.deepEqual(await liveMembers(cluster), [member]);
 });
 
 test.serial('the harness refuses to start a second cluster beside a running one', async (t) => {
