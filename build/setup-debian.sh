@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   # OCF tooling and the cluster stack
-  resource-agents pacemaker pacemaker-cli-utils corosync crmsh libxml2-utils
+  resource-agents pacemaker pacemaker-cli-utils corosync crmsh libxml2-utils pcs
   # the daemons the agents manage
   memcached haproxy redis-server
   keystone uwsgi-core uwsgi-plugin-python3 python3-openstackclient

@@ -1,4 +1,4 @@
-// The seed's controller layout as an operator writes it with crmsh: a VIP, HAProxy cloned and
+// The seed's controller layout as an operator writes it with crmsh or pcs: a VIP, HAProxy cloned and
 // colocated with and ordered after it, balancing to Keystone (cloned), memcached, and the
 // ceilometer central agent cloned with Redis coordination. docs/pacemaker.md shows these same
 // commands; test/e2e/pacemaker.test.ts checks that it does.
@@ -6,6 +6,8 @@
 export const VIP = '127.0.0.200';
 export const KEYSTONE_PORT = 5001;
 export const FRONTEND_PORT = 5000;
+/** The interval of Keystone's token monitor (OCF_CHECK_LEVEL=20); its API monitor runs every 5 s. */
+export const KEYSTONE_TOKEN_INTERVAL_S = 7;
 
 export interface LayoutFiles {
   readonly haproxyConfig: string;
@@ -50,22 +52,77 @@ listen keystone_public_internal_cluster
 `;
 }
 
+/** One primitive of the layout, cloned or not, as both clients take it. */
+export interface LayoutPrimitive {
+  readonly id: string;
+  readonly agent: string;
+  readonly params: readonly string[];
+  /** Operations as `[name, ...options]`, e.g. `['monitor', 'interval=2s', 'timeout=20s']`. */
+  readonly ops: readonly (readonly string[])[];
+  readonly clone?: { readonly id: string; readonly meta: readonly string[] };
+}
+
+export type LayoutStep =
+  | ({ readonly kind: 'primitive' } & LayoutPrimitive)
+  | { readonly kind: 'colocation'; readonly id: string; readonly rsc: string; readonly withRsc: string }
+  | { readonly kind: 'order'; readonly id: string; readonly first: string; readonly then: string };
+
+/** The layout once, as data; crmCommands and pcsCommands write it in each client's syntax. */
+export function layout(files: LayoutFiles): LayoutStep[] {
+  return [
+    { kind: 'primitive', id: 'vip', agent: 'ocf:heartbeat:IPaddr2', params: [`ip=${VIP}`, 'cidr_netmask=32', 'nic=lo'], ops: [['monitor', 'interval=2s']] },
+    { kind: 'primitive', id: 'p_haproxy', agent: 'ocf:openstack:haproxy', params: [`config=${files.haproxyConfig}`, `stats_socket=${files.haproxySocket}`],
+      ops: [['monitor', 'interval=2s', 'timeout=20s']], clone: { id: 'cl_haproxy', meta: [] } },
+    { kind: 'colocation', id: 'haproxy-with-vip', rsc: 'cl_haproxy', withRsc: 'vip' },
+    { kind: 'order', id: 'vip-before-haproxy', first: 'vip', then: 'cl_haproxy' },
+    { kind: 'primitive', id: 'p_memcached', agent: 'ocf:openstack:memcached', params: ['listen=127.0.0.1'], ops: [['monitor', 'interval=2s', 'timeout=20s']] },
+    { kind: 'primitive', id: 'p_keystone', agent: 'ocf:openstack:keystone', params: [`config=${files.keystoneConfig}`, 'listen=127.0.0.1', `port=${KEYSTONE_PORT}`,
+      'os_username=admin', 'os_tenant_name=admin', `os_password_file=${files.passwordFile}`, `os_auth_url=http://127.0.0.1:${KEYSTONE_PORT}/v2.0/`, 'processes=1'],
+      // Two depths: the API (level 10) often, a token (level 20, the database, the credentials) too.
+      ops: [['start', 'timeout=90s'], ['monitor', 'interval=5s', 'timeout=20s', 'OCF_CHECK_LEVEL=10'], ['monitor', `interval=${KEYSTONE_TOKEN_INTERVAL_S}s`, 'timeout=30s', 'OCF_CHECK_LEVEL=20']],
+      clone: { id: 'cl_keystone', meta: ['interleave=true'] } },
+    // coordination_check=true: "auto" checks the group only for a clone of more than one instance,
+    // and this one-node cluster's clone has one.
+    { kind: 'primitive', id: 'p_ceilometer', agent: 'ocf:openstack:ceilometer', params: [`config=${files.ceilometerConfig}`, 'coordination_check=true'],
+      ops: [['monitor', 'interval=5s', 'timeout=30s']], clone: { id: 'cl_ceilometer', meta: ['interleave=true'] } },
+  ];
+}
+
+export function layoutPrimitives(files: LayoutFiles): LayoutPrimitive[] {
+  return layout(files).flatMap((step) => (step.kind === 'primitive' ? [step] : []));
+}
+
 /** Each entry is one `crm configure ...` command line, split into words. */
 export function crmCommands(files: LayoutFiles): string[][] {
-  return [
-    ['primitive', 'vip', 'ocf:heartbeat:IPaddr2', 'params', `ip=${VIP}`, 'cidr_netmask=32', 'nic=lo', 'op', 'monitor', 'interval=2s'],
-    ['primitive', 'p_haproxy', 'ocf:openstack:haproxy', 'params', `config=${files.haproxyConfig}`, `stats_socket=${files.haproxySocket}`,
-      'op', 'monitor', 'interval=2s', 'timeout=20s'],
-    ['clone', 'cl_haproxy', 'p_haproxy'],
-    ['colocation', 'haproxy-with-vip', 'inf:', 'cl_haproxy', 'vip'],
-    ['order', 'vip-before-haproxy', 'Mandatory:', 'vip', 'cl_haproxy'],
-    ['primitive', 'p_memcached', 'ocf:openstack:memcached', 'params', 'listen=127.0.0.1', 'op', 'monitor', 'interval=2s', 'timeout=20s'],
-    ['primitive', 'p_keystone', 'ocf:openstack:keystone', 'params', `config=${files.keystoneConfig}`, 'listen=127.0.0.1', `port=${KEYSTONE_PORT}`,
-      'os_username=admin', 'os_tenant_name=admin', `os_password_file=${files.passwordFile}`, `os_auth_url=http://127.0.0.1:${KEYSTONE_PORT}/v2.0/`,
-      'op', 'start', 'timeout=90s', 'op', 'monitor', 'interval=5s', 'timeout=30s'],
-    ['clone', 'cl_keystone', 'p_keystone', 'meta', 'interleave=true'],
-    ['primitive', 'p_ceilometer', 'ocf:openstack:ceilometer', 'params', `config=${files.ceilometerConfig}`,
-      'op', 'monitor', 'interval=5s', 'timeout=30s'],
-    ['clone', 'cl_ceilometer', 'p_ceilometer', 'meta', 'interleave=true'],
-  ];
+  return layout(files).flatMap((step): string[][] => {
+    switch (step.kind) {
+      case 'primitive': {
+        const primitive = ['primitive', step.id, step.agent, 'params', ...step.params, ...step.ops.flatMap((op) => ['op', ...op])];
+        if (!step.clone) return [primitive];
+        return [primitive, ['clone', step.clone.id, step.id, ...(step.clone.meta.length ? ['meta', ...step.clone.meta] : [])]];
+      }
+      case 'colocation':
+        return [['colocation', step.id, 'inf:', step.rsc, step.withRsc]];
+      case 'order':
+        return [['order', step.id, 'Mandatory:', step.first, step.then]];
+    }
+  });
+}
+
+/**
+ * Each entry is one `pcs ...` command line, split into words. pcs 0.11 writes `clone ID`, where
+ * older pcs (and the seed) wrote `--clone`; the constraints get crmsh's ids so both CIBs name them alike.
+ */
+export function pcsCommands(files: LayoutFiles): string[][] {
+  return layout(files).map((step): string[] => {
+    switch (step.kind) {
+      case 'primitive':
+        return ['resource', 'create', step.id, step.agent, ...step.params, ...(step.ops.length ? ['op', ...step.ops.flat()] : []),
+          ...(step.clone ? ['clone', step.clone.id, ...step.clone.meta] : [])];
+      case 'colocation':
+        return ['constraint', 'colocation', 'add', step.rsc, 'with', step.withRsc, 'INFINITY', `id=${step.id}`];
+      case 'order':
+        return ['constraint', 'order', 'start', step.first, 'then', step.then, `id=${step.id}`];
+    }
+  });
 }

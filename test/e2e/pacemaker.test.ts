@@ -3,11 +3,14 @@ import anyTest, { type TestFn } from 'ava';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot } from '../helpers/agent.ts';
+import { agentPath, projectRoot, runProgram } from '../helpers/agent.ts';
+import { configurationLines, operationLine, pcsDefaultOperations } from '../helpers/cib.ts';
 import { Cluster, type ClusterStatus } from '../helpers/cluster.ts';
 import { prepareKeystone, removeKeystone, type KeystoneFixture } from '../helpers/keystone.ts';
 import { requireProgram, waitFor } from '../helpers/processes.ts';
-import { ceilometerConfig, crmCommands, FRONTEND_PORT, haproxyConfig, PARTITIONING_PREFIX, REDIS_PORT, VIP, type LayoutFiles } from './layout.ts';
+import { childText, descendants, parseXml } from '../helpers/xml.ts';
+import { loadAgent, type AgentName } from '../../agents/index.ts';
+import { ceilometerConfig, crmCommands, FRONTEND_PORT, haproxyConfig, KEYSTONE_TOKEN_INTERVAL_S, layoutPrimitives, PARTITIONING_PREFIX, pcsCommands, REDIS_PORT, VIP, type LayoutFiles } from './layout.ts';
 
 interface Context {
   cluster: Cluster;
@@ -18,16 +21,19 @@ interface Context {
 
 const test = anyTest as TestFn<Context>;
 const ADMIN_PASSWORD = 'e2e-admin-secret';
+const AGENTS: AgentName[] = ['memcached', 'haproxy', 'keystone', 'ceilometer'];
+/** HAProxy refuses this configuration: line 6 has a keyword it does not know. */
+const BROKEN_HAPROXY_CONFIG = 'global\n    maxconn 100\n\nfrontend f\n    bind 127.0.0.1:5999\n    no-such-keyword here\n';
 
 test.before(async (t) => {
-  for (const program of ['/usr/sbin/corosync', '/usr/sbin/pacemakerd', '/usr/sbin/crm', '/usr/sbin/haproxy', '/usr/bin/memcached', '/usr/bin/uwsgi', '/usr/bin/curl', '/usr/bin/redis-server', '/usr/bin/ceilometer-polling']) {
+  for (const program of ['/usr/sbin/corosync', '/usr/sbin/pacemakerd', '/usr/sbin/crm', '/usr/sbin/pcs', '/usr/sbin/haproxy', '/usr/bin/memcached', '/usr/bin/uwsgi', '/usr/bin/curl', '/usr/bin/redis-server', '/usr/bin/ceilometer-polling']) {
     requireProgram(t, program);
   }
   const scratch = mkdtempSync(join(tmpdir(), 'ocf-e2e-'));
   chmodSync(scratch, 0o755);
   t.context.scratch = scratch;
   const [cluster, keystone] = await Promise.all([
-    Cluster.start(['memcached', 'haproxy', 'keystone', 'ceilometer']),
+    Cluster.start(AGENTS),
     prepareKeystone(ADMIN_PASSWORD),
   ]);
   t.context.cluster = cluster;
@@ -45,7 +51,7 @@ test.before(async (t) => {
   // The coordination backend ceilometer's clone partitions through, inside the cluster's network.
   const redisDir = join(scratch, 'redis');
   mkdirSync(redisDir);
-  cluster.background('/usr/bin/redis-server', ['--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir]);
+  cluster.background('/usr/bin/redis-server', redisArguments(redisDir));
   writeFileSync(files.passwordFile, `${ADMIN_PASSWORD}\n`, { mode: 0o600 });
   t.context.files = files;
 });
@@ -63,6 +69,11 @@ test.after.always(async (t) => {
   removeKeystone(t.context.keystone);
   if (t.context.scratch) rmSync(t.context.scratch, { recursive: true, force: true });
 });
+
+/** Redis for ceilometer's coordination: no automatic saves; a shutdown with SAVE keeps its data in `dir`. */
+function redisArguments(dir: string): string[] {
+  return ['--port', String(REDIS_PORT), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir];
+}
 
 function started(status: ClusterStatus, id: string): boolean {
   const instances = status.resources.filter((r) => r.id === id || r.id.startsWith(`${id.replace(/^cl_/, 'p_')}`));
@@ -126,6 +137,56 @@ test.serial('1. the seed layout, configured with crm, reaches Started and a requ
   t.is(await throughVip(cluster), '200');
   t.true(await memcachedAnswers(cluster));
   t.is((await liveMembers(cluster)).length, 1, 'this node\'s ceilometer is a live member of its partitioning group');
+  crmConfiguration = await configuration(cluster);
+});
+
+/** The CIB's configuration as crmsh made it (test 1), for the pcs run (1b) to match. */
+let crmConfiguration: string[] | undefined;
+
+/** The CIB's configuration section as comparable lines (ids each client invents left out). */
+async function configuration(cluster: Cluster): Promise<string[]> {
+  const result = await cluster.exec('cibadmin', ['--query', '--scope', 'configuration']);
+  if (result.code !== 0) throw new Error(`cibadmin --query: ${result.output}`);
+  return configurationLines(result.output);
+}
+
+/** Stop every resource through its agent, then remove the resources, constraints and their history. */
+async function eraseLayout(cluster: Cluster): Promise<void> {
+  const stopAll = (...args: string[]) => cluster.exec('crm_attribute', ['--type', 'crm_config', '--name', 'stop-all-resources', ...args]);
+  await stopAll('--update', 'true');
+  await cluster.waitForStatus('every resource stopped', (s) => s.resources.every((r) => !r.active), 120_000);
+  for (const scope of ['constraints', 'resources']) {
+    const result = await cluster.exec('cibadmin', ['--replace', '--scope', scope, '--xml-text', `<${scope}/>`]);
+    if (result.code !== 0) throw new Error(`cibadmin --replace --scope ${scope}: ${result.output}`);
+  }
+  await stopAll('--delete');
+  await cluster.exec('crm_resource', ['--cleanup']);
+  await cluster.waitForStatus('no resources left', (s) => s.resources.length === 0 && s.failures.length === 0, 60_000);
+}
+
+test.serial('1b. the same layout configured with pcs: the same CIB plus the operations pcs takes from the agents\' meta-data, and the same service', async (t) => {
+  const { cluster, files } = t.context;
+  if (!crmConfiguration) throw new Error('test 1 did not record the layout crmsh made');
+  await eraseLayout(cluster);
+  for (const command of pcsCommands(files)) {
+    const result = await cluster.pcs(...command);
+    t.is(result.code, 0, `pcs ${command.join(' ')}: ${result.output}`);
+  }
+  // crmsh writes only the operations its command names; pcs adds one per other action the agent's
+  // meta-data lists, with the advertised timeout.
+  const fromMetadata: string[] = [];
+  for (const primitive of layoutPrimitives(files)) {
+    const metadata = await cluster.exec('crm_resource', ['--show-metadata', primitive.agent]);
+    t.is(metadata.code, 0, metadata.output);
+    fromMetadata.push(...pcsDefaultOperations(primitive.id, metadata.output, primitive.ops.map((op) => op[0]!)));
+  }
+  t.deepEqual(await configuration(cluster), [...crmConfiguration, ...fromMetadata].sort());
+  const status = await cluster.waitForStatus('every resource Started', allStarted, 180_000);
+  t.deepEqual(status.failures, []);
+  await until('Keystone through the VIP', async () => (await throughVip(cluster)) === '200', 30_000);
+  t.is(await throughVip(cluster), '200');
+  t.true(await memcachedAnswers(cluster));
+  await until('one live member in ceilometer\'s group', async () => (await liveMembers(cluster)).length === 1, 30_000);
 });
 
 const victims = [
@@ -165,7 +226,7 @@ for (const victim of victims) {
 test.serial('3. a broken haproxy config: crm_mon shows our exit reason and the resource stays stopped', async (t) => {
   const { cluster, scratch } = t.context;
   const broken = join(scratch, 'broken.cfg');
-  writeFileSync(broken, 'global\n    maxconn 100\n\nfrontend f\n    bind 127.0.0.1:5999\n    no-such-keyword here\n');
+  writeFileSync(broken, BROKEN_HAPROXY_CONFIG);
   const configured = await cluster.crm('configure', 'primitive', 'p_broken', 'ocf:openstack:haproxy',
     'params', `config=${broken}`, 'op', 'monitor', 'interval=5s');
   t.is(configured.code, 0, configured.output);
@@ -207,12 +268,239 @@ test.serial('5. crm_verify -L is clean for the whole configuration', async (t) =
   t.notRegex(result.output, /error|warning/i, result.output);
 });
 
+/** The agent's meta-data as the binary prints it: what pcs and crmsh read through crm_resource. */
+async function metadataOf(agent: string) {
+  const result = await runProgram(agentPath(agent), ['meta-data']);
+  if (result.code !== 0) throw new Error(`${agent} meta-data: ${result.output}`);
+  const root = parseXml(result.output);
+  return {
+    xml: result.output,
+    shortdesc: childText(root, 'shortdesc'),
+    parameters: descendants(root, 'parameter').map((parameter) => {
+      const content = descendants(parameter, 'content')[0]!.attributes;
+      return { name: parameter.attributes.name!, type: content.type!, default: content.default, shortdesc: childText(parameter, 'shortdesc') };
+    }),
+    actions: descendants(root, 'action').map((action) => action.attributes),
+  };
+}
+
+/** `pcs resource describe`'s "Default operations" section, as cib.ts writes operations. */
+function describedOperations(resource: string, output: string): string[] {
+  const section = output.slice(output.indexOf('Default operations:')).split('\n').slice(1);
+  const operations: string[] = [];
+  let current: Record<string, string> | undefined;
+  const flush = () => {
+    if (!current) return;
+    const { OCF_CHECK_LEVEL: level, ...op } = current;
+    operations.push(operationLine(resource, op, level));
+  };
+  for (const line of section) {
+    const name = /^ {2}(\S+):$/.exec(line)?.[1];
+    const option = /^ {4}([\w-]+)=(.*)$/.exec(line);
+    if (name) {
+      flush();
+      current = { name };
+    } else if (option && current) {
+      current[option[1]!] = option[2]!;
+    } else if (line.trim() === '' && operations.length + (current ? 1 : 0) > 0) {
+      break;
+    }
+  }
+  flush();
+  return operations.sort();
+}
+
+for (const agent of AGENTS) {
+  test.serial(`6. ${agent}: pcs resource describe and crm ra info show the agent's meta-data`, async (t) => {
+    const { cluster } = t.context;
+    const metadata = await metadataOf(agent);
+    const described = await cluster.pcs('resource', 'describe', `ocf:openstack:${agent}`);
+    t.is(described.code, 0, described.output);
+    t.true(described.output.startsWith(`ocf:openstack:${agent} - ${metadata.shortdesc}\n`), described.output);
+    for (const parameter of metadata.parameters) t.regex(described.output, new RegExp(`^ {2}${parameter.name}: `, 'm'), parameter.name);
+    // What pcs would write into the CIB by default is what the meta-data recommends.
+    t.deepEqual(describedOperations('R', described.output), pcsDefaultOperations('R', metadata.xml).sort());
+
+    const info = await cluster.crm('ra', 'info', `ocf:openstack:${agent}`);
+    t.is(info.code, 0, info.output);
+    t.true(info.output.startsWith(`${metadata.shortdesc} (ocf:openstack:${agent})\n`), info.output);
+    for (const parameter of metadata.parameters) {
+      t.true(info.output.includes(`\n${parameter.name} (${parameter.type}${parameter.default === undefined ? '' : `, [${parameter.default}]`}): ${parameter.shortdesc}\n`), parameter.name);
+    }
+    const operations = info.output.slice(info.output.indexOf("Operations' defaults"));
+    for (const action of metadata.actions.filter((a) => !['meta-data', 'validate-all'].includes(a.name!))) {
+      t.regex(operations, new RegExp(`^\\s+${action.name}\\s+${['timeout', 'interval', 'depth'].filter((k) => action[k] !== undefined).map((k) => `${k}=${action[k]}`).join(' ')}$`, 'm'), action.name);
+    }
+  });
+
+  test.serial(`6. ${agent}: pcs resource create without operations makes the recommended ones: every monitor depth, distinct intervals, OCF_CHECK_LEVEL above 0`, async (t) => {
+    const { cluster } = t.context;
+    const id = `p_defaults_${agent}`;
+    const created = await cluster.pcs('resource', 'create', id, `ocf:openstack:${agent}`, '--disabled');
+    t.is(created.code, 0, created.output);
+    t.teardown(() => cluster.pcs('resource', 'delete', id));
+    // What we recommend, from the agent's declaration: one operation per monitor depth, the others
+    // with their timeout.
+    const declared = await loadAgent(agent);
+    const recommended = Object.entries(declared.actions).flatMap(([name, action]) => {
+      if ('depths' in action) return action.depths.map((d) => operationLine(id, { name, interval: `${d.interval}s`, timeout: `${d.timeout}s` }, d.level === 0 ? undefined : String(d.level)));
+      return name === 'validate-all' ? [] : [operationLine(id, { name, interval: '0s', timeout: `${action.timeout}s` })];
+    });
+    const made = (await configuration(cluster)).filter((line) => line.startsWith(`op ${id} `));
+    t.deepEqual(made, recommended.sort());
+    const intervals = made.filter((line) => line.startsWith(`op ${id} monitor `)).map((line) => /interval=(\S+)/.exec(line)![1]);
+    t.true(intervals.length >= 2, 'more than one depth');
+    t.is(new Set(intervals).size, intervals.length, `distinct monitor intervals: ${intervals.join(', ')}`);
+    const verify = await cluster.exec('crm_verify', ['-L', '-V']);
+    t.is(verify.code, 0, verify.output);
+    t.notRegex(verify.output, /error|warning/i, verify.output);
+  });
+}
+
+/** A parameter each agent's validation refuses, with the exit reason it gives. */
+const malformed: Record<string, { parameter: string; reason: string }> = {
+  memcached: { parameter: 'port=abc', reason: 'parameter port: "abc" is not an integer' },
+  haproxy: { parameter: 'vip=300.1.1.1', reason: 'parameter vip: "300.1.1.1" is not an IPv4 or IPv6 address' },
+  keystone: { parameter: 'port=abc', reason: 'parameter port: "abc" is not an integer' },
+  ceilometer: { parameter: 'amqp_server_port=abc', reason: 'parameter amqp_server_port: "abc" is not an integer' },
+};
+
+for (const agent of AGENTS) {
+  test.serial(`7. ${agent}: a malformed parameter: pcs --agent-validation refuses the resource with our exit reason, crm_resource --validate gives 6 with it`, async (t) => {
+    const { cluster, files } = t.context;
+    const { parameter, reason } = malformed[agent]!;
+    const params = layoutPrimitives(files).find((p) => p.agent === `ocf:openstack:${agent}`)!.params;
+    const options = (list: readonly string[]) => list.flatMap((p) => ['--option', p]);
+    const validate = (list: readonly string[]) => cluster.exec('crm_resource', ['--validate', '--class', 'ocf', '--provider', 'openstack', '--agent', agent, ...options(list)]);
+    const withBadValue = [...params.filter((p) => p.split('=')[0] !== parameter.split('=')[0]), parameter];
+
+    const good = await validate(params);
+    t.is(good.code, 0, good.output);
+    t.regex(good.output, new RegExp(`^Operation validate \\(ocf:openstack:${agent}\\) returned 0 \\(ok\\)`, 'm'));
+    const bad = await validate(withBadValue);
+    t.is(bad.code, 6, bad.output);
+    t.true(bad.output.includes(`returned 6 (not configured: ${reason})`), bad.output);
+
+    const created = await cluster.pcs('resource', 'create', `p_invalid_${agent}`, `ocf:openstack:${agent}`, ...withBadValue, '--agent-validation', '--disabled');
+    t.is(created.code, 1, created.output);
+    t.true(created.output.includes('Validation result from agent'), created.output);
+    t.true(created.output.includes(`ocf-exit-reason:${reason}`), created.output);
+    const query = await cluster.exec('cibadmin', ['--query', '--xpath', `//primitive[@id="p_invalid_${agent}"]`]);
+    t.not(query.code, 0, `nothing was created: ${query.output}`);
+  });
+}
+
+test.serial('8. pcs resource debug-monitor, debug-start and debug-stop run our agent and give its codes and reasons', async (t) => {
+  const { cluster, scratch } = t.context;
+  const running = await cluster.pcs('resource', 'debug-monitor', 'p_keystone');
+  t.is(running.code, 0, running.output);
+  t.regex(running.output, /Operation force-check for p_keystone \(ocf:openstack:keystone\) returned 0 \(ok\)/);
+
+  const broken = join(scratch, 'debug-broken.cfg');
+  writeFileSync(broken, BROKEN_HAPROXY_CONFIG);
+  const created = await cluster.pcs('resource', 'create', 'p_debug', 'ocf:openstack:haproxy', `config=${broken}`, '--disabled');
+  t.is(created.code, 0, created.output);
+  t.teardown(() => cluster.pcs('resource', 'delete', 'p_debug'));
+  const monitor = await cluster.pcs('resource', 'debug-monitor', 'p_debug');
+  t.is(monitor.code, 7, monitor.output);
+  t.regex(monitor.output, /Operation force-check for p_debug \(ocf:openstack:haproxy\) returned 7 \(not running\)/);
+  const start = await cluster.pcs('resource', 'debug-start', 'p_debug');
+  t.is(start.code, 6, start.output);
+  t.regex(start.output, /returned 6 \(not configured: \S+debug-broken\.cfg:6: unknown keyword 'no-such-keyword'/);
+  t.regex(start.output, /^ocf-exit-reason:\S+debug-broken\.cfg:6: unknown keyword 'no-such-keyword'/m);
+  const stop = await cluster.pcs('resource', 'debug-stop', 'p_debug');
+  t.is(stop.code, 0, stop.output);
+  // The debug actions ran beside the cluster, not through it: nothing recorded, nothing restarted.
+  const status = await cluster.status();
+  t.false(status.resources.find((r) => r.id === 'p_debug')?.active ?? true);
+  t.deepEqual(status.failures.filter((f) => f.id === 'p_debug'), []);
+  t.true(allStarted(status));
+});
+
+/** A failed operation crm_mon lists, by its key (`p_keystone_monitor_7000`), with every attribute crm_mon gives. */
+function failedOperation(status: ClusterStatus, opKey: string): Record<string, string> | undefined {
+  return descendants(parseXml(status.xml), 'failure').map((f) => f.attributes).find((a) => a.op_key === opKey);
+}
+
+/** The last result Pacemaker recorded for a resource's operation (`p_keystone_monitor_7000`), from the CIB's status. */
+async function lastResult(cluster: Cluster, opId: string): Promise<string | undefined> {
+  const result = await cluster.exec('cibadmin', ['--query', '--scope', 'status']);
+  return descendants(parseXml(result.output), 'lrm_rsc_op').find((op) => op.attributes.id === opId)?.attributes['rc-code'];
+}
+
+const OCF_DEGRADED = '190';
+
+test.serial('9. the password file changed: the token monitor (level 20) shows OCF_DEGRADED with our reason in crm_mon, the API monitor stays green, nothing restarts; repaired, all passes again with no cleanup', async (t) => {
+  const { cluster, files } = t.context;
+  await cluster.waitForStatus('every resource Started', allStarted, 120_000);
+  const deep = `p_keystone_monitor_${KEYSTONE_TOKEN_INTERVAL_S * 1000}`;
+  const shallow = 'p_keystone_monitor_5000';
+  t.is(await lastResult(cluster, deep), '0', 'the token check passes before the fault');
+  const pid = daemonPid('keystone:p_keystone');
+  const failures = await cluster.failCount('p_keystone');
+  writeFileSync(files.passwordFile, 'no-longer-the-password\n');
+  t.teardown(() => writeFileSync(files.passwordFile, `${ADMIN_PASSWORD}\n`));
+  const status = await cluster.waitForStatus('the token monitor to report degraded', (s) => failedOperation(s, deep)?.exitcode === OCF_DEGRADED, 60_000);
+  const failure = failedOperation(status, deep)!;
+  t.log(`crm_mon: ${failure.op_key} returned '${failure.exitstatus}' (${failure.exitreason})`);
+  t.is(failure.exitreason, 'token check: the credentials of user admin are rejected (authentication failed), shared by every node');
+  t.is(await lastResult(cluster, shallow), '0', 'the API monitor stays green');
+  t.is(failedOperation(status, shallow), undefined);
+  t.true(started(status, 'p_keystone'), 'Keystone stays Started');
+  t.is(await cluster.failCount('p_keystone'), failures, 'no fail count');
+  t.is(daemonPid('keystone:p_keystone'), pid, 'nothing restarted');
+  t.is(await throughVip(cluster), '200', 'Keystone keeps serving');
+
+  writeFileSync(files.passwordFile, `${ADMIN_PASSWORD}\n`);
+  await until('the token monitor to pass again', async () => (await lastResult(cluster, deep)) === '0', 60_000);
+  const repaired = await cluster.status();
+  t.true(allStarted(repaired));
+  t.is(await cluster.failCount('p_keystone'), failures);
+  t.is(daemonPid('keystone:p_keystone'), pid, 'still the same Keystone, no cleanup needed');
+  t.is(await throughVip(cluster), '200');
+});
+
+test.serial('10. Redis stopped under ceilometer: its monitor shows OCF_DEGRADED with our reason in crm_mon, nothing restarts; Redis back, the monitor passes again with no cleanup', async (t) => {
+  const { cluster, scratch } = t.context;
+  await cluster.waitForStatus('every resource Started', allStarted, 120_000);
+  const monitor = 'p_ceilometer_monitor_5000';
+  t.is(await lastResult(cluster, monitor), '0');
+  const pid = daemonPid('ceilometer:p_ceilometer');
+  const failures = await cluster.failCount('p_ceilometer');
+  const [member] = await liveMembers(cluster);
+  t.truthy(member, 'a live member before the outage');
+  // Stopped with its data saved, as a Redis with persistence stops: it comes back with the group.
+  await cluster.exec('redis-cli', ['-p', String(REDIS_PORT), 'SHUTDOWN', 'SAVE']);
+  let restarted = false;
+  const startRedis = () => {
+    cluster.background('/usr/bin/redis-server', redisArguments(join(scratch, 'redis')));
+    restarted = true;
+  };
+  t.teardown(() => (restarted ? undefined : startRedis()));
+  const status = await cluster.waitForStatus('ceilometer\'s monitor to report degraded', (s) => failedOperation(s, monitor)?.exitcode === OCF_DEGRADED, 60_000);
+  const failure = failedOperation(status, monitor)!;
+  t.log(`crm_mon: ${failure.op_key} returned '${failure.exitstatus}' (${failure.exitreason})`);
+  t.regex(failure.exitreason ?? '', new RegExp(`^coordination backend redis://127\\.0\\.0\\.1:${REDIS_PORT} unreachable \\(connection refused\\), shared by every node`));
+  t.true(started(status, 'p_ceilometer'), 'ceilometer stays Started');
+  t.is(await cluster.failCount('p_ceilometer'), failures, 'no fail count');
+  t.is(daemonPid('ceilometer:p_ceilometer'), pid, 'nothing restarted');
+
+  startRedis();
+  await until('ceilometer\'s monitor to pass again', async () => (await lastResult(cluster, monitor)) === '0', 60_000);
+  t.true(allStarted(await cluster.status()));
+  t.is(await cluster.failCount('p_ceilometer'), failures);
+  t.is(daemonPid('ceilometer:p_ceilometer'), pid, 'still the same agent, no cleanup needed');
+  await until('the same member to heartbeat in its group', async () => (await liveMembers(cluster)).join() === member, 30_000);
+  t.deepEqual(await liveMembers(cluster), [member]);
+});
+
 test.serial('the harness refuses to start a second cluster beside a running one', async (t) => {
   await t.throwsAsync(Cluster.start(['memcached']), { message: /^refusing to start a test cluster: corosync \(pid \d+\).* already running/ });
 });
 
-test('docs/pacemaker.md shows the commands this test runs', (t) => {
+test('docs/pacemaker.md shows the crmsh and pcs commands this test runs', (t) => {
   const doc = readFileSync(join(projectRoot, 'docs', 'pacemaker.md'), 'utf8');
   const files: LayoutFiles = { haproxyConfig: '/etc/haproxy/haproxy.cfg', haproxySocket: '/run/haproxy/admin.sock', keystoneConfig: '/etc/keystone/keystone.conf', passwordFile: '/etc/keystone/admin-password', ceilometerConfig: '/etc/ceilometer/ceilometer.conf' };
   for (const command of crmCommands(files)) t.true(doc.includes(`crm configure ${command.join(' ')}`), command.join(' '));
+  for (const command of pcsCommands(files)) t.true(doc.includes(`pcs ${command.join(' ')}`), command.join(' '));
 });

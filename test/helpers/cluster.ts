@@ -128,6 +128,11 @@ export class Cluster {
     return this.exec('crm', ['-w', ...args]);
   }
 
+  /** pcs 0.11, as an operator types it; without pcsd it works on the CIB and crm_resource directly. */
+  async pcs(...args: string[]): Promise<Program> {
+    return this.exec('pcs', args);
+  }
+
   async status(): Promise<ClusterStatus> {
     const result = await this.exec('crm_mon', ['-1', '--output-as=xml', '--include=failcounts,operations']);
     return parseStatus(result.output);
