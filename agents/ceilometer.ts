@@ -15,9 +15,10 @@ import { Deadline } from '../shared/deadline.ts';
 import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { configSourcesIn, isOsloTrue, readOsloConfig } from '../shared/ini.ts';
-import { fail, failure, notRunning, success, type Outcome } from '../shared/outcome.ts';
+import { degraded, fail, failure, notRunning, OcfError, success, type Outcome } from '../shared/outcome.ts';
 import { choice, integer, string } from '../shared/parameters.ts';
 import { processTree } from '../shared/proc.ts';
+import { readState, removeState, writeState } from '../shared/state-file.ts';
 import { establishedTo } from '../shared/tcp-connections.ts';
 import { lookupUser } from '../shared/users.ts';
 
@@ -56,12 +57,12 @@ const parameters = {
   }),
   amqp_server_port: integer({
     shortdesc: 'Message bus port to require a connection to',
-    longdesc: 'When set, monitor requires an ESTABLISHED TCP connection from the agent\'s processes to this port (the AMQP server, 5672 for RabbitMQ), read from /proc.',
+    longdesc: 'When set, monitor (depth 10, the default) requires an ESTABLISHED TCP connection from the agent\'s processes to this port (the AMQP server, 5672 for RabbitMQ), read from /proc.',
     min: 1, max: 65535,
   }),
   coordination_check: choice(['auto', 'true', 'false'], {
     shortdesc: 'Check workload partitioning',
-    longdesc: 'Whether monitor checks, in the coordination backend itself, that this node\'s agent is a live member of its partitioning group. "auto": when the resource is a clone and [coordination] backend_url is a redis:// or memcached:// URL. "true" requires such a URL.',
+    longdesc: 'Whether monitor (depth 10, the default) checks, in the coordination backend itself, that this node\'s agent is a live member of its partitioning group. "auto": when the resource is a clone and [coordination] backend_url is a redis:// or memcached:// URL. "true" requires such a URL.',
     default: 'auto',
   }),
 };
@@ -76,8 +77,13 @@ interface Settings {
   /** The backend monitor looks into, when the coordination check is on. */
   readonly checked: Checkable | undefined;
   readonly group: string;
+  /** [coordination] backend_url as written ('' when unset). */
+  readonly backendUrl: string;
   readonly warnings: string[];
 }
+
+/** What monitor's partitioning depth looks at: the backend and the group the running agent uses. */
+type Coordination = Pick<Settings, 'checked' | 'group'>;
 
 function daemonOf({ params }: Context): Daemon {
   return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid };
@@ -136,21 +142,58 @@ function readSettings(context: Context, program: string): Settings {
       warnings.push(`the memcached coordination timeout (${backend.membershipTimeoutMs / 1000} s) is not above the heartbeat ([coordination] heartbeat = ${heartbeat} s): members will expire between heartbeats`);
     }
   }
-  const checkable = backend && backend.kind !== 'other' ? backend : undefined;
-  let checked: Checkable | undefined;
-  if (params.coordination_check === 'true') {
-    if (!checkable) {
-      fail(OCF.ERR_CONFIGURED, backend
-        ? `coordination_check=true, but the backend ${backend.shown} is ${backend.kind === 'other' ? backend.why : backend.kind}, which this agent cannot look into (redis:// and memcached:// only)`
-        : `coordination_check=true, but [coordination] backend_url is not set in ${files}`);
-    }
-    checked = checkable;
-  } else if (params.coordination_check === 'auto' && clone) {
-    checked = checkable;
+  if (params.coordination_check === 'true' && (!backend || backend.kind === 'other')) {
+    fail(OCF.ERR_CONFIGURED, backend
+      ? `coordination_check=true, but the backend ${backend.shown} is ${backend.why}, which this agent cannot look into (redis:// and memcached:// only)`
+      : `coordination_check=true, but [coordination] backend_url is not set in ${files}`);
   }
+  const checked = checkedBackend(context, backend);
   const discoveryGroup = namespaces.length === 1 && compute ? (config.get('DEFAULT', 'host') ?? hostname()) : 'global';
   const group = partitioningGroup(namespaces, config.get('polling', 'partitioning_group_prefix') ?? '', discoveryGroup);
-  return { program, extra, namespaces, backend, checked, group, warnings };
+  return { program, extra, namespaces, backend, checked, group, backendUrl: url, warnings };
+}
+
+/** The backend monitor looks into, by coordination_check: "true", or "auto" for a clone; redis and memcached only. */
+function checkedBackend({ params, env }: Context, backend: Backend | undefined): Checkable | undefined {
+  const wanted = params.coordination_check === 'true' || (params.coordination_check === 'auto' && (env.cloneMax ?? 1) > 1);
+  return wanted && backend && backend.kind !== 'other' ? backend : undefined;
+}
+
+/**
+ * What the running agent read at start or reload, kept beside the pidfile: monitor judges the
+ * daemon by it, never by the file as edited since (a stray line would stop the clone everywhere,
+ * a missing file ban every node). Root-only: a backend_url may carry a password.
+ */
+function coordinationFile({ params }: Context): string {
+  return `${params.pid}.coordination`;
+}
+
+function rememberCoordination(context: Context, settings: Settings): void {
+  writeState(coordinationFile(context), { backend_url: settings.backendUrl, group: settings.group });
+}
+
+/** The coordination the running agent uses; undefined when none was kept (an agent started by an older version). */
+function recallCoordination(context: Context): Coordination | undefined {
+  const kept = readState(coordinationFile(context)) as { backend_url?: unknown; group?: unknown } | undefined;
+  if (typeof kept?.backend_url !== 'string' || typeof kept.group !== 'string') return undefined;
+  let backend: Backend | undefined;
+  try {
+    backend = kept.backend_url === '' ? undefined : parseBackendUrl(kept.backend_url);
+  } catch {
+    backend = undefined;
+  }
+  return { checked: checkedBackend(context, backend), group: kept.group };
+}
+
+/** For a daemon with nothing kept: the file as it is now, or, when that cannot be read, the process alone. */
+function currentCoordination(context: Context): Coordination {
+  try {
+    return readSettings(context, context.params.binary);
+  } catch (error) {
+    const reason = error instanceof OcfError ? error.outcome.reason : (error as Error).message;
+    context.log.warn(`what the running agent read at start is not known and the configuration cannot be read now (${reason}): checking its process only`);
+    return { checked: undefined, group: '' };
+  }
 }
 
 async function validate(context: Context): Promise<Settings & { account: NonNullable<Awaited<ReturnType<typeof lookupUser>>> }> {
@@ -175,7 +218,7 @@ type CoordinationResult = { readonly problem?: string; readonly unreachable?: st
  * Is this node's agent a live member of its partitioning group? The member id is learnt once
  * (see learnMember) and kept beside the pidfile while the worker that owns it lives.
  */
-async function coordinationStatus(context: Context, settings: Settings, masterPid: number, bound: Deadline): Promise<CoordinationResult> {
+async function coordinationStatus(context: Context, settings: Coordination, masterPid: number, bound: Deadline): Promise<CoordinationResult> {
   const backend = settings.checked!;
   const where = `group ${settings.group} in ${backend.shown}`;
   const file = memberFile(context);
@@ -191,7 +234,8 @@ async function coordinationStatus(context: Context, settings: Settings, masterPi
         if (why) return { unreachable: why };
         return { problem: `no heartbeat from this node's ceilometer-polling (pid ${masterPid}) reached ${backend.shown} within ${Math.round(waitMs / 1000)} s: it is not taking part in workload partitioning` };
       }
-      rememberMember(file, learned);
+      const kept = keepMember(file, learned);
+      if (kept) return { problem: kept };
     }
     const membership = await membershipOf(backend, settings.group, learned.member, bound.bound(5000));
     switch (membership.state) {
@@ -206,13 +250,30 @@ async function coordinationStatus(context: Context, settings: Settings, masterPi
 }
 
 /**
- * An unreachable backend fails every node's monitor at once; Pacemaker would restart every
- * instance, the starts could not do better, and all instances would end up banned. So it is
- * reported (logged as a warning) and the resource keeps running; once the backend is back, a
- * lost membership is a failure and the restart that follows repairs it.
+ * Remember the learned member id; undefined when done, otherwise why not. A local error (a full
+ * disk, a left-over temporary) is this node's failure, never "backend unreachable".
  */
-function reportUnreachable(context: Context, settings: Settings, why: string): Outcome {
-  context.log.warn(`coordination backend ${settings.checked!.shown} unreachable (${why}): cannot check workload partitioning of group ${settings.group}; not failing the resource for a fault every node sees alike`);
+function keepMember(file: string, learned: LearnedMember): string | undefined {
+  try {
+    rememberMember(file, learned);
+    return undefined;
+  } catch (error) {
+    return `cannot keep this node's member id in ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+  }
+}
+
+/**
+ * An unreachable backend fails every node's check at once; Pacemaker would restart every
+ * instance, the starts could not do better, and all instances would end up banned. So monitor
+ * reports it as OCF_DEGRADED (shown by crm_mon, no recovery) and start only warns; once the backend
+ * is back, a lost membership is a failure and the restart that follows repairs it.
+ */
+function unreachableReason(settings: Coordination, why: string): string {
+  return `coordination backend ${settings.checked!.shown} unreachable (${why}), shared by every node: partitioning of group ${settings.group} unchecked`;
+}
+
+function warnUnreachable(context: Context, settings: Coordination, why: string): Outcome {
+  context.log.warn(`${unreachableReason(settings, why)}; not failing the resource for a fault every node sees alike`);
   return success;
 }
 
@@ -222,12 +283,13 @@ function messageBusProblem({ params }: Context, pid: number): string | undefined
   return `no established connection to the message bus (port ${params.amqp_server_port})`;
 }
 
-async function runningOutcome(context: Context, settings: Settings, pid: number): Promise<Outcome> {
+/** The partitioning depth of a running agent; an unreachable backend is `onUnreachable`'s to judge. */
+async function runningOutcome(context: Context, settings: Coordination, pid: number, onUnreachable: (why: string) => Outcome): Promise<Outcome> {
   const bus = messageBusProblem(context, pid);
   if (bus) return failure(OCF.ERR_GENERIC, `ceilometer-polling (pid ${pid}) is running but has ${bus}`);
   if (!settings.checked) return success;
   const result = await coordinationStatus(context, settings, pid, context.deadline);
-  if (result.unreachable !== undefined) return reportUnreachable(context, settings, result.unreachable);
+  if (result.unreachable !== undefined) return onUnreachable(result.unreachable);
   return result.problem ? failure(OCF.ERR_GENERIC, result.problem) : success;
 }
 
@@ -235,14 +297,15 @@ async function monitor(context: Context) {
   const daemon = daemonOf(context);
   const status = daemonStatus(context.env, daemon);
   if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
-  const settings = readSettings(context, context.params.binary);
-  return runningOutcome(context, settings, status.pid);
+  if (context.depth.name === 'process') return success;
+  const settings = recallCoordination(context) ?? currentCoordination(context);
+  return runningOutcome(context, settings, status.pid, (why) => degraded(unreachableReason(settings, why)));
 }
 
 /**
  * undefined once the agent is what monitor will want to see: a worker (cotyledon forks it once the
  * configuration is read), the message bus connection, its partitioning group membership. An
- * unreachable backend is warned about once, not waited for (see reportUnreachable).
+ * unreachable backend is warned about once, not waited for (see unreachableReason).
  */
 async function readiness(context: Context, settings: Settings, pid: number, unreachable: (why: string) => void, firstBeat?: MemberWatch): Promise<string | undefined> {
   if (processTree(pid).length < 2) return 'no worker process yet';
@@ -281,7 +344,7 @@ function watchFirstBeat(context: Context, settings: Settings, masterPid: () => n
     return pid === undefined ? new Map<string, number>() : clientsOf(pid, backend);
   };
   void learnMember(backend, ourClients, context.deadline.remaining())
-    .then((learned) => learned && rememberMember(memberFile(context), learned))
+    .then((learned) => learned && keepMember(memberFile(context), learned))
     .catch(() => undefined)
     .finally(() => (watch.done = true));
   return watch;
@@ -291,7 +354,7 @@ function watchFirstBeat(context: Context, settings: Settings, masterPid: () => n
 function reportOnce(context: Context, settings: Settings): (why: string) => void {
   let reported = false;
   return (why) => {
-    if (!reported) reportUnreachable(context, settings, why);
+    if (!reported) warnUnreachable(context, settings, why);
     reported = true;
   };
 }
@@ -301,8 +364,9 @@ async function start(context: Context) {
   const settings = await validate(context);
   const daemon = daemonOf(context);
   const status = daemonStatus(env, daemon);
-  if (status.state === 'running') return runningOutcome(context, settings, status.pid);
+  if (status.state === 'running') return runningOutcome(context, settings, status.pid, (why) => warnUnreachable(context, settings, why));
   forgetMember(memberFile(context));
+  rememberCoordination(context, settings);
   const legacy = basename(settings.program) !== 'ceilometer-polling';
   const args = [
     ...(legacy ? [] : ['--polling-namespaces', ...settings.namespaces]),
@@ -334,12 +398,20 @@ async function start(context: Context) {
 async function reload(context: Context) {
   const settings = await validate(context);
   const unreachable = reportOnce(context, settings);
-  return reloadInPlace(context, daemonOf(context), { signal: 'SIGHUP', ready: (pid) => readiness(context, settings, pid, unreachable) });
+  return reloadInPlace(context, daemonOf(context), {
+    signal: 'SIGHUP',
+    // The master reads its files again now: from here on, monitor judges what it read.
+    precheck: () => (rememberCoordination(context, settings), undefined),
+    ready: (pid) => readiness(context, settings, pid, unreachable),
+  });
 }
 
 async function stop(context: Context) {
   const outcome = await stopDaemon(context, daemonOf(context));
-  if (outcome.code === OCF.SUCCESS) forgetMember(memberFile(context));
+  if (outcome.code === OCF.SUCCESS) {
+    forgetMember(memberFile(context));
+    removeState(coordinationFile(context));
+  }
   return outcome;
 }
 
@@ -351,7 +423,16 @@ export default defineAgent({
   actions: {
     start: { timeout: 60, run: start },
     stop: { timeout: 30, run: stop },
-    monitor: { timeout: 30, interval: 30, run: monitor },
+    monitor: {
+      // An operation without OCF_CHECK_LEVEL runs the partitioning depth, as before depths existed:
+      // the level-0 operation keeps today's interval.
+      depths: [
+        { name: 'process', level: 0, interval: 30, timeout: 30, checks: 'the polling agent of this resource is alive' },
+        { name: 'partitioning', level: 10, interval: 60, timeout: 30, checks: 'with amqp_server_port, a connection to the message bus; with a checkable coordination backend, this node\'s agent is a live member of its partitioning group' },
+      ],
+      defaultDepth: () => 'partitioning',
+      run: monitor,
+    },
     'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },
     reload: { timeout: 60, run: reload },
   },

@@ -8,12 +8,13 @@ import { requireBinary, requireFile } from '../shared/binary.ts';
 import { daemonStatus, notRunningReason, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
 import { runProgram, splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
-import { readBindAddresses } from '../shared/haproxy-config.ts';
-import { unixExchange } from '../shared/net.ts';
+import { readBindAddresses, type BindAddress } from '../shared/haproxy-config.ts';
+import { connectAddress, isListening, unixExchange } from '../shared/net.ts';
 import { fail, failure, notRunning, success, type Outcome } from '../shared/outcome.ts';
 import { choice, string } from '../shared/parameters.ts';
 import { childrenOf } from '../shared/proc.ts';
-import { vipProblem } from '../shared/vip.ts';
+import { readState, removeState, writeState } from '../shared/state-file.ts';
+import { isLocalAddress, vipProblem } from '../shared/vip.ts';
 
 const parameters = {
   binary: string({
@@ -43,7 +44,7 @@ const parameters = {
   }),
   stats_socket: string({
     shortdesc: 'HAProxy admin socket',
-    longdesc: 'The path of the stats socket declared in the configuration (global "stats socket PATH"). When set, monitor asks it "show info" and a running HAProxy whose socket does not answer in time is a failure. Empty: monitor checks the processes only.',
+    longdesc: 'The path of the stats socket declared in the configuration (global "stats socket PATH"). When set, monitor asks it "show info" (depth 10, and the default depth of an operation without OCF_CHECK_LEVEL) and a running HAProxy whose socket does not answer in time is a failure. Empty: monitor checks the processes only, and OCF_CHECK_LEVEL=10 runs level 0.',
   }),
   additional_parameters: string({
     shortdesc: 'Additional haproxy options',
@@ -128,6 +129,45 @@ async function statsProblem({ params, deadline }: Context): Promise<string | und
   }
 }
 
+/** The bind addresses HAProxy read at its last start or reload, kept beside the pidfile. */
+function bindsFile({ params }: Context): string {
+  return `${params.pid}.binds`;
+}
+
+/** Remember what the configuration binds as HAProxy is about to read it (start, reload). */
+function rememberBinds(context: Context): void {
+  writeState(bindsFile(context), readBindAddresses(context.params.config) ?? []);
+}
+
+/** The binds HAProxy read; a daemon started before they were kept is judged by the file as it is now. */
+function recalledBinds(context: Context): readonly BindAddress[] {
+  const kept = readState(bindsFile(context));
+  return Array.isArray(kept) ? (kept as BindAddress[]) : (readBindAddresses(context.params.config) ?? []);
+}
+
+/**
+ * Level 20: every TCP address HAProxy binds accepts a connection; undefined when they all do. An
+ * address not on this node (bound with ip_nonlocal_bind while the VIP is elsewhere) is skipped: a
+ * connection to it would reach the node that holds it, not this HAProxy.
+ */
+async function frontendProblem(context: Context): Promise<string | undefined> {
+  const closed: string[] = [];
+  for (const bind of recalledBinds(context)) {
+    const port = Number(/^\d+/.exec(bind.port)?.[0]);
+    if (!Number.isInteger(port) || port <= 0) continue;
+    if (!isWildcard(bind.address) && !isLocalAddress(bind.address)) continue;
+    const host = connectAddress(bind.address);
+    if (!(await isListening(host, port, context.deadline.bound(2000)))) closed.push(`${host.includes(':') ? `[${host}]` : host}:${port}`);
+  }
+  return closed.length ? `nothing accepts connections on ${closed.join(', ')} (bind lines of ${context.params.config})` : undefined;
+}
+
+/** What the monitor's depth checks beyond the master and its worker; undefined when it passes. */
+async function deepProblem(context: Context): Promise<string | undefined> {
+  if (context.depth.level === 0) return undefined;
+  return (await statsProblem(context)) ?? (context.depth.name === 'frontends' ? await frontendProblem(context) : undefined);
+}
+
 /** The master forks one worker per configuration load: no worker means nothing serves. */
 function workerProblem(masterPid: number): string | undefined {
   return childrenOf(masterPid).length ? undefined : `the master (pid ${masterPid}) has no worker process`;
@@ -137,7 +177,7 @@ async function monitor(context: Context) {
   const daemon = daemonOf(context);
   const status = daemonStatus(context.env, daemon);
   if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
-  const problem = workerProblem(status.pid) ?? (await statsProblem(context));
+  const problem = workerProblem(status.pid) ?? (await deepProblem(context));
   return problem ? failure(OCF.ERR_GENERIC, `haproxy (pid ${status.pid}) is running but ${problem}`) : success;
 }
 
@@ -154,6 +194,7 @@ async function start(context: Context) {
   // -W: master-worker, so the launched pid stays the master and SIGUSR2 reloads it;
   // -db: foreground even when the configuration says "daemon".
   const args = ['-W', '-db', '-f', context.params.config, ...extra];
+  rememberBinds(context);
   return startDaemon(context, daemon, {
     program,
     args,
@@ -175,9 +216,19 @@ async function reload(context: Context) {
   // The master re-executes itself with the new configuration and hands its listeners over.
   return reloadInPlace(context, daemonOf(context), {
     signal: 'SIGUSR2',
-    precheck: () => enforceVipCheck(context),
+    precheck: () => {
+      const vip = enforceVipCheck(context);
+      if (!vip) rememberBinds(context);
+      return vip;
+    },
     ready: () => statsProblem(context),
   });
+}
+
+async function stop(context: Context) {
+  const outcome = await stopDaemon(context, daemonOf(context));
+  if (outcome.code === OCF.SUCCESS) removeState(bindsFile(context));
+  return outcome;
 }
 
 export default defineAgent({
@@ -187,8 +238,19 @@ export default defineAgent({
   parameters,
   actions: {
     start: { timeout: 20, run: start },
-    stop: { timeout: 20, run: (context) => stopDaemon(context, daemonOf(context)) },
-    monitor: { timeout: 20, interval: 10, run: monitor },
+    stop: { timeout: 20, run: stop },
+    monitor: {
+      // The level-0 operation (no OCF_CHECK_LEVEL) runs the default depth, the socket when
+      // stats_socket is set, as before: it keeps today's interval.
+      depths: [
+        { name: 'process', level: 0, interval: 10, timeout: 20, checks: 'the master of this resource and a worker are alive' },
+        { name: 'socket', level: 10, interval: 30, timeout: 20, checks: 'HAProxy answers "show info" on stats_socket' },
+        { name: 'frontends', level: 20, interval: 60, timeout: 20, checks: 'every TCP address of the configuration\'s bind lines (as HAProxy read it at start or reload) accepts a connection' },
+      ],
+      defaultDepth: ({ params }) => (params.stats_socket ? 'socket' : 'process'),
+      available: (depth, { params }) => depth.name !== 'socket' || params.stats_socket !== '',
+      run: monitor,
+    },
     reload: { timeout: 20, run: reload },
     'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },
   },

@@ -14,7 +14,7 @@ import { splitArguments } from '../shared/exec.ts';
 import { OCF } from '../shared/exit-codes.ts';
 import { getJson, jsonBody, postJson } from '../shared/http.ts';
 import { connectAddress, isListening } from '../shared/net.ts';
-import { fail, failure, notRunning, success } from '../shared/outcome.ts';
+import { degraded, fail, failure, notRunning, success } from '../shared/outcome.ts';
 import { choice, integer, rawValue, string } from '../shared/parameters.ts';
 import { lookupGroupId, lookupUser } from '../shared/users.ts';
 import { vipProblem } from '../shared/vip.ts';
@@ -127,7 +127,7 @@ const parameters = {
   }),
   monitor_check: choice(['process', 'api', 'token'], {
     shortdesc: 'How deep monitor looks',
-    longdesc: '"process": the uwsgi master of this resource is alive. "api": also, a GET of the Identity API version document answers 200 within a bounded time. "token": also, a password authentication (POST /v3/auth/tokens) issues a token, which proves the database and the keys work. Default: token when os_username and a password are given, api when only os_auth_url is, else process.',
+    longdesc: 'The depth of a monitor operation without OCF_CHECK_LEVEL (an operation with OCF_CHECK_LEVEL runs that level: 0 process, 10 api, 20 token). "process": the uwsgi master of this resource is alive. "api": also, a GET of the Identity API version document answers 200 within a bounded time. "token": also, a password authentication (POST /v3/auth/tokens) issues a token, which proves the database and the keys work. Default: token when os_username and a password are given, api when only os_auth_url is, else process.',
     default: defaultMonitorCheck,
   }),
 };
@@ -192,18 +192,18 @@ async function apiProblem(context: Context): Promise<string | undefined> {
 }
 
 /** The password, from os_password_file (read now) or os_password; registered as a secret. */
-function password(context: Context): string {
+function password(context: Context): { value: string } | { problem: string } {
   const { params, log } = context;
-  if (params.os_password_file === '') return params.os_password;
+  if (params.os_password_file === '') return { value: params.os_password };
   let text: string;
   try {
     text = readFileSync(params.os_password_file, 'utf8');
   } catch (error) {
-    return fail(OCF.ERR_GENERIC, `cannot read os_password_file ${params.os_password_file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    return { problem: `cannot read os_password_file ${params.os_password_file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}` };
   }
   const value = text.split(/\r?\n/)[0] ?? '';
   log.addSecret(value);
-  return value;
+  return { value };
 }
 
 function errorMessage(body: unknown): string | undefined {
@@ -211,16 +211,29 @@ function errorMessage(body: unknown): string | undefined {
   return typeof message === 'string' ? message.slice(0, 200) : undefined;
 }
 
-/** undefined when Keystone issues a token for the configured user; otherwise why not (never the password). */
+/** Whether a token can be asked for: a user and a password are given. */
+function hasCredentials({ params }: Pick<Context, 'params'>): boolean {
+  return params.os_username !== '' && (params.os_password !== '' || params.os_password_file !== '');
+}
+
+/**
+ * undefined when Keystone issues a token for the configured user; otherwise why not (never the
+ * password). Asked once the API answers, a failure here lies in what every node shares (the
+ * database, the credentials, the fernet keys), and the reason names it first: Pacemaker keeps
+ * about 128 characters.
+ */
 async function tokenProblem(context: Context): Promise<string | undefined> {
   const { params } = context;
+  const path = `${identityPath(context)}/auth/tokens`;
   const url = localUrl(context, '/auth/tokens');
+  const secret = password(context);
+  if ('problem' in secret) return `token check: ${secret.problem}`;
   const project = params.os_project_name || params.os_tenant_name;
   const request = {
     auth: {
       identity: {
         methods: ['password'],
-        password: { user: { name: params.os_username, domain: { name: params.os_user_domain_name }, password: password(context) } },
+        password: { user: { name: params.os_username, domain: { name: params.os_user_domain_name }, password: secret.value } },
       },
       ...(project ? { scope: { project: { name: project, domain: { name: params.os_project_domain_name } } } } : {}),
     },
@@ -229,23 +242,21 @@ async function tokenProblem(context: Context): Promise<string | undefined> {
   try {
     response = await postJson(url, request, checkTimeout(context));
   } catch (error) {
-    return `no answer from ${url}: ${(error as Error).message}`;
+    return `token check: no answer from ${path} (Keystone's database?): ${(error as Error).message}`;
   }
   if (response.status === 201 && response.headers['x-subject-token']) return undefined;
-  if (response.status === 401) return `authentication failed for user ${params.os_username}`;
+  if (response.status === 401) return `token check: the credentials of user ${params.os_username} are rejected (authentication failed), shared by every node`;
   const message = errorMessage(jsonBody(response));
-  return `POST ${url} answered HTTP ${response.status}${response.status === 201 ? ' without a token' : ''}${message ? `: ${message}` : ''}`;
+  const answer = `HTTP ${response.status}${response.status === 201 ? ' without a token' : ''}`;
+  return `token check: ${path} answered ${answer} (Keystone's database or keys, shared by every node)${message ? `: ${message}` : ''}`;
 }
 
-/** The check monitor_check asks for, beyond the process; undefined when it passes. */
-async function deepProblem(context: Context): Promise<string | undefined> {
-  const level = context.params.monitor_check;
-  if (level === 'process') return undefined;
-  if (level === 'token') {
-    if (context.params.os_username === '') fail(OCF.ERR_CONFIGURED, 'monitor_check=token needs os_username and os_password or os_password_file');
-    return tokenProblem(context);
-  }
-  return apiProblem(context);
+/** Start waits for the API only; what the token check finds is said in the log (see tokenProblem). */
+async function reportToken(context: Context, when: string): Promise<void> {
+  if (!hasCredentials(context)) return;
+  const problem = await tokenProblem(context);
+  if (problem) context.log.warn(`${when}, its API answers; ${problem}: monitor reports it as degraded until it is repaired`);
+  else context.log.info(`${when}; the token check passes`);
 }
 
 async function validate(context: Context) {
@@ -295,12 +306,22 @@ function uwsgiArguments({ params }: Context, extra: readonly string[]): string[]
   ];
 }
 
+/**
+ * What is this node's own is recovered: the process (7), the API not answering (1). What every node
+ * shares is reported, not recovered: a token refused (database, credentials, keys) is OCF_DEGRADED,
+ * since restarting every Keystone cannot repair it and start failures would ban them all.
+ */
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
   const status = daemonStatus(context.env, daemon);
   if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
-  const problem = await deepProblem(context);
-  return problem ? failure(OCF.ERR_GENERIC, `keystone (pid ${status.pid}) is running but ${problem}`) : success;
+  if (context.depth.name === 'process') return success;
+  const api = await apiProblem(context);
+  if (api) return failure(OCF.ERR_GENERIC, `keystone (pid ${status.pid}) is running but ${api}`);
+  if (context.depth.name !== 'token') return success;
+  if (!hasCredentials(context)) fail(OCF.ERR_CONFIGURED, 'monitor_check=token needs os_username and os_password or os_password_file');
+  const token = await tokenProblem(context);
+  return token ? degraded(token) : success;
 }
 
 /** A port still held for a moment by the workers of a killed master is released soon: wait briefly. */
@@ -319,8 +340,10 @@ async function start(context: Context) {
   const { program, account, extra, uwsgi } = await validate(context);
   const daemon = daemonOf(context);
   if (daemonStatus(env, daemon).state === 'running') {
-    const problem = await deepProblem(context);
-    return problem ? failure(OCF.ERR_GENERIC, `keystone is already running but ${problem}`) : success;
+    const problem = await apiProblem(context);
+    if (problem) return failure(OCF.ERR_GENERIC, `keystone is already running but ${problem}`);
+    await reportToken(context, 'keystone is already running');
+    return success;
   }
   if (await portInUse(context)) {
     return failure(OCF.ERR_GENERIC, `port ${params.port} on ${connectAddress(params.listen)} is already in use by another process, not this resource's keystone`);
@@ -330,12 +353,12 @@ async function start(context: Context) {
     args: uwsgi ? uwsgiArguments(context, extra) : extra,
     account,
     env: { OS_KEYSTONE_CONFIG_FILES: params.config },
-    // Ready when the API answers; the token check (the database, the keys) is made once after.
+    // Ready when this node's API answers. Start never depends on what every node shares: a token
+    // refused (database, credentials, keys) would fail every start and ban Keystone everywhere.
     ready: () => apiProblem(context),
   });
-  if (started.code !== OCF.SUCCESS || params.monitor_check !== 'token') return started;
-  const problem = await tokenProblem(context);
-  return problem ? failure(OCF.ERR_GENERIC, `keystone started but ${problem}`) : success;
+  if (started.code === OCF.SUCCESS) await reportToken(context, 'keystone started');
+  return started;
 }
 
 /**
@@ -347,7 +370,7 @@ async function reload(context: Context) {
   return reloadInPlace(context, daemonOf(context), {
     signal: 'SIGHUP',
     precheck: () => (uwsgi ? undefined : failure(OCF.ERR_UNIMPLEMENTED, `reload is known for uwsgi only, not ${context.params.binary}: restart the resource instead`)),
-    ready: () => deepProblem(context),
+    ready: () => apiProblem(context),
   });
 }
 
@@ -359,7 +382,19 @@ export default defineAgent({
   actions: {
     start: { timeout: 60, run: start },
     stop: { timeout: 30, run: (context) => stopDaemon(context, daemonOf(context)) },
-    monitor: { timeout: 30, interval: 30, run: monitor },
+    monitor: {
+      // The level-0 operation (pcs makes it without OCF_CHECK_LEVEL) runs monitor_check's depth,
+      // the token check when credentials are given: so it keeps today's interval and a timeout a
+      // token fits in, and the API, the local fault that recovery repairs, is watched most often.
+      depths: [
+        { name: 'process', level: 0, interval: 30, timeout: 30, checks: 'the uwsgi master of this resource is alive' },
+        { name: 'api', level: 10, interval: 10, timeout: 20, checks: 'this node\'s Identity API answers its version document' },
+        { name: 'token', level: 20, interval: 120, timeout: 30, checks: 'a password authentication issues a token (the database, the credentials, the fernet keys)' },
+      ],
+      defaultDepth: ({ params }) => params.monitor_check,
+      available: (depth, context) => depth.name !== 'token' || hasCredentials(context),
+      run: monitor,
+    },
     'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },
     reload: { timeout: 60, run: reload },
   },

@@ -54,7 +54,7 @@ const parameters = {
   }),
   monitor_check: choice(['protocol', 'process'], {
     shortdesc: 'How deep monitor looks',
-    longdesc: '"protocol": the daemon is alive and answers a memcached "version" request on its address within a bounded time. "process": the daemon is alive.',
+    longdesc: 'The depth of a monitor operation without OCF_CHECK_LEVEL (an operation with OCF_CHECK_LEVEL runs that level: 0 process, 10 protocol). "protocol": the daemon is alive and answers a memcached "version" request on its address within a bounded time. "process": the daemon is alive.',
     default: 'protocol',
   }),
 };
@@ -93,7 +93,7 @@ async function monitor(context: Context) {
   const daemon = daemonOf(context);
   const status = daemonStatus(context.env, daemon);
   if (status.state !== 'running') return notRunning(notRunningReason(daemon, status));
-  if (context.params.monitor_check === 'process') return success;
+  if (context.depth.name === 'process') return success;
   const problem = await versionProblem(context);
   return problem ? failure(OCF.ERR_GENERIC, `memcached (pid ${status.pid}) is running but ${problem}`) : success;
 }
@@ -127,7 +127,17 @@ export default defineAgent({
   actions: {
     start: { timeout: 20, run: start },
     stop: { timeout: 20, run: (context) => stopDaemon(context, daemonOf(context)) },
-    monitor: { timeout: 20, interval: 10, run: monitor },
+    monitor: {
+      // The level-0 operation (no OCF_CHECK_LEVEL) runs monitor_check's depth, the protocol round
+      // trip by default: it keeps today's interval. The level-10 one adds nothing unless
+      // monitor_check=process makes the frequent one the cheap process check.
+      depths: [
+        { name: 'process', level: 0, interval: 10, timeout: 20, checks: 'the daemon of this resource is alive' },
+        { name: 'protocol', level: 10, interval: 60, timeout: 20, checks: 'it answers a memcached "version" request on its address' },
+      ],
+      defaultDepth: ({ params }) => params.monitor_check,
+      run: monitor,
+    },
     'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },
   },
 });

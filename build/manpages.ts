@@ -67,18 +67,25 @@ function exampleValue(spec: ParameterSpec<unknown>): string {
 
 /** The page ocf_openstack_AGENT(7): what `man ocf_openstack_memcached` shows. */
 export function agentManPage(agent: AnyAgent, info: PageInfo): string {
-  const actions = [...Object.entries(agent.actions), ['meta-data', { timeout: 5, interval: undefined }] as const];
+  const monitor = agent.actions.monitor;
+  // One entry per action as meta-data lists them: monitor once per depth.
+  const actions: [string, string][] = [
+    ...Object.entries(agent.actions).flatMap(([name, action]): [string, string][] => ('depths' in action
+      ? action.depths.map((depth) => [name, `timeout ${depth.timeout}s, interval ${depth.interval}s, OCF_CHECK_LEVEL ${depth.level} (${depth.name}): ${depth.checks}`])
+      : [[name, `timeout ${action.timeout}s`]])),
+    ['meta-data', 'timeout 5s'],
+  ];
   const parameters = Object.entries(agent.parameters as ParameterSpecs);
   const required = parameters.filter(([, spec]) => spec.required);
-  const monitor = agent.actions.monitor;
   const crmParams = required.map(([name, spec]) => `${name}="${exampleValue(spec)}"`);
-  const monitorOp = `interval="${monitor.interval ?? 10}s" timeout="${monitor.timeout}s"`;
+  // The depth-0 operation carries no OCF_CHECK_LEVEL (pcs makes it so): it runs the default depth.
+  const monitorOps = monitor.depths.map((depth) => `op monitor interval="${depth.interval}s" timeout="${depth.timeout}s"${depth.level ? ` OCF_CHECK_LEVEL="${depth.level}"` : ''}`);
   return [
     header(manPageName(agent.name), 7, info, 'OCF resource agents'),
     '.SH NAME',
     `${roffText(manPageName(agent.name))} \\- ${roffText(agent.shortdesc)}`,
     '.SH SYNOPSIS',
-    `${required.map(([name]) => `\\fBOCF_RESKEY_${roffText(name)}\\fR=\\fIvalue\\fR `).join('')}[\\fBOCF_RESKEY_\\fIname\\fR=\\fIvalue\\fR ...] \\fB/usr/lib/ocf/resource.d/openstack/${roffText(agent.name)}\\fR [${actions.map(([name]) => roffText(name)).join(' | ')}]`,
+    `${required.map(([name]) => `\\fBOCF_RESKEY_${roffText(name)}\\fR=\\fIvalue\\fR `).join('')}[\\fBOCF_RESKEY_\\fIname\\fR=\\fIvalue\\fR ...] \\fB/usr/lib/ocf/resource.d/openstack/${roffText(agent.name)}\\fR [${[...new Set(actions.map(([name]) => name))].map(roffText).join(' | ')}]`,
     '.SH DESCRIPTION',
     ...paragraphs(agent.longdesc).flatMap((p, i) => (i === 0 ? [p] : ['.PP', p])),
     '.PP',
@@ -87,13 +94,9 @@ export function agentManPage(agent: AnyAgent, info: PageInfo): string {
     ...parameters.flatMap(([name, spec]) => parameterEntry(name, spec)),
     '.SH SUPPORTED ACTIONS',
     'Timeouts and intervals are the recommended minimums.',
-    ...actions.flatMap(([name, action]) => [
-      '.TP',
-      bold(name),
-      roffText(`timeout ${action.timeout}s${action.interval === undefined ? '' : `, interval ${action.interval}s`}`),
-    ]),
+    ...actions.flatMap(([name, facts]) => ['.TP', bold(name), roffText(facts)]),
     '.SH EXIT STATUS',
-    'The OCF exit codes: 0 success, 1 generic error, 2 invalid arguments, 3 unimplemented action, 5 not installed, 6 not configured, 7 not running. A failure carries an ocf\\-exit\\-reason line on standard error.',
+    'The OCF exit codes: 0 success, 1 generic error, 2 invalid arguments, 3 unimplemented action, 5 not installed, 6 not configured, 7 not running, 190 degraded (monitor: running, but something every node shares is failing; Pacemaker shows it and does not recover). A failure carries an ocf\\-exit\\-reason line on standard error.',
     '.SH EXAMPLE CRM SHELL',
     'The following is an example configuration for this resource using the \\fBcrm\\fR(8) shell:',
     '.PP',
@@ -101,7 +104,7 @@ export function agentManPage(agent: AnyAgent, info: PageInfo): string {
     '.RS 4',
     roffText(`primitive p_${agent.name} ocf:openstack:${agent.name} \\`),
     ...(crmParams.length > 0 ? [roffText(`  params ${crmParams.join(' ')} \\`)] : []),
-    roffText(`  op monitor ${monitorOp}`),
+    ...monitorOps.map((op, i) => roffText(`  ${op}${i < monitorOps.length - 1 ? ' \\' : ''}`)),
     '.RE',
     '.fi',
     '.SH EXAMPLE PCS',
@@ -109,7 +112,7 @@ export function agentManPage(agent: AnyAgent, info: PageInfo): string {
     '.PP',
     '.nf',
     '.RS 4',
-    roffText(`pcs resource create p_${agent.name} ocf:openstack:${agent.name} ${crmParams.map((p) => `${p} `).join('')}op monitor ${monitorOp.replace(/"/g, '')}`),
+    roffText(`pcs resource create p_${agent.name} ocf:openstack:${agent.name} ${crmParams.map((p) => `${p} `).join('')}${monitorOps.join(' ').replace(/"/g, '')}`),
     '.RE',
     '.fi',
     '.SH SEE ALSO',
@@ -129,7 +132,7 @@ export function commandManPage(agents: readonly AnyAgent[], info: PageInfo): str
     '.br',
     '\\fBocf\\-openstack meta\\-data\\fR \\fIagent\\fR',
     '.br',
-    '\\fBocf\\-openstack run\\fR \\fIagent\\fR \\fIaction\\fR [\\fB\\-p\\fR \\fIname\\fR=\\fIvalue\\fR]... [\\fB\\-\\-instance\\fR \\fIname\\fR] [\\fB\\-\\-interval\\fR \\fIms\\fR] [\\fB\\-\\-timeout\\fR \\fIms\\fR] [\\fB\\-\\-clone\\-max\\fR \\fIn\\fR]',
+    '\\fBocf\\-openstack run\\fR \\fIagent\\fR \\fIaction\\fR [\\fB\\-p\\fR \\fIname\\fR=\\fIvalue\\fR]... [\\fB\\-\\-instance\\fR \\fIname\\fR] [\\fB\\-\\-interval\\fR \\fIms\\fR] [\\fB\\-\\-timeout\\fR \\fIms\\fR] [\\fB\\-\\-clone\\-max\\fR \\fIn\\fR] [\\fB\\-\\-check\\-level\\fR \\fIlevel\\fR]',
     '.SH DESCRIPTION',
     'One program holds every agent of the suite. Pacemaker runs the agents through their links in',
     '\\fI/usr/lib/ocf/resource.d/openstack/\\fR: the program is the agent its link is named after.',
@@ -142,7 +145,7 @@ export function commandManPage(agents: readonly AnyAgent[], info: PageInfo): str
     "prints an agent's OCF meta\\-data.",
     '.TP',
     '\\fBrun\\fR \\fIagent\\fR \\fIaction\\fR',
-    'runs an action with the environment Pacemaker would set (OCF_RESOURCE_INSTANCE, OCF_RESKEY_\\fIname\\fR from \\fB\\-p\\fR, the meta attributes from \\fB\\-\\-interval\\fR, \\fB\\-\\-timeout\\fR and \\fB\\-\\-clone\\-max\\fR) and prints the name of the exit code. Passwords given with \\fB\\-p\\fR are visible to other users in the process list.',
+    'runs an action with the environment Pacemaker would set (OCF_RESOURCE_INSTANCE, OCF_RESKEY_\\fIname\\fR from \\fB\\-p\\fR, the meta attributes from \\fB\\-\\-interval\\fR, \\fB\\-\\-timeout\\fR and \\fB\\-\\-clone\\-max\\fR, OCF_CHECK_LEVEL from \\fB\\-\\-check\\-level\\fR) and prints the name of the exit code. Passwords given with \\fB\\-p\\fR are visible to other users in the process list.',
     '.SH AGENTS',
     ...agents.flatMap((agent) => ['.TP', `${bold(`ocf:openstack:${agent.name}`)}`, `${roffText(agent.shortdesc)}; see ${bold(manPageName(agent.name))}(7).`]),
     '.SH FILES',

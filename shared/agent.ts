@@ -6,12 +6,33 @@ import type { Logger } from './log.ts';
 import type { Outcome } from './outcome.ts';
 import type { ParameterSpecs, ParameterValues } from './parameters.ts';
 
+/**
+ * One depth of monitor, chosen by the operation's OCF_CHECK_LEVEL (OCF 1.1: 0 lightest, 10, 20
+ * heaviest). Meta-data lists one monitor action per depth with its recommended interval and
+ * timeout; pcs makes one operation of each.
+ */
+export interface MonitorDepth {
+  /** The name handlers and monitor_check know it by ("process", "api", "token"). */
+  readonly name: string;
+  readonly level: number;
+  /** Recommended interval and timeout, in seconds. */
+  readonly interval: number;
+  readonly timeout: number;
+  /** What this depth checks, for documentation. */
+  readonly checks: string;
+}
+
 export interface ActionContext<P extends ParameterSpecs> {
   readonly env: OcfEnvironment;
   readonly params: ParameterValues<P>;
   readonly log: Logger;
   /** When this action must be done: Pacemaker's timeout less a margin. */
   readonly deadline: Deadline;
+  /**
+   * monitor: the depth OCF_CHECK_LEVEL selects, or without it the monitor's default depth
+   * (monitor_check). Other actions: the default depth. Read on first use (it reads parameters).
+   */
+  readonly depth: MonitorDepth;
 }
 
 export type Handler<P extends ParameterSpecs> = (context: ActionContext<P>) => Promise<Outcome>;
@@ -19,8 +40,19 @@ export type Handler<P extends ParameterSpecs> = (context: ActionContext<P>) => P
 export interface ActionDeclaration<P extends ParameterSpecs> {
   /** The recommended timeout, in seconds, shown in meta-data and used when Pacemaker gives none. */
   readonly timeout: number;
-  /** The recommended interval for recurring actions (monitor), in seconds. */
-  readonly interval?: number;
+  readonly run: Handler<P>;
+}
+
+export interface MonitorDeclaration<P extends ParameterSpecs> {
+  /** Level 0 first, levels ascending. */
+  readonly depths: readonly MonitorDepth[];
+  /** The depth of an operation without OCF_CHECK_LEVEL: monitor_check's meaning, as before depths existed. */
+  readonly defaultDepth: (context: Pick<ActionContext<P>, 'params' | 'env'>) => string;
+  /**
+   * Whether a depth can run with these parameters (keystone's token check needs credentials). A
+   * level asked for by OCF_CHECK_LEVEL that cannot runs the next lower one, as an unimplemented one does.
+   */
+  readonly available?: (depth: MonitorDepth, context: Pick<ActionContext<P>, 'params' | 'env'>) => boolean;
   readonly run: Handler<P>;
 }
 
@@ -31,10 +63,10 @@ export interface Agent<P extends ParameterSpecs = ParameterSpecs> {
   readonly shortdesc: string;
   readonly longdesc: string;
   readonly parameters: P;
-  readonly actions: { readonly [A in ActionName]?: ActionDeclaration<P> } & {
+  readonly actions: { readonly [A in Exclude<ActionName, 'monitor'>]?: ActionDeclaration<P> } & {
     readonly start: ActionDeclaration<P>;
     readonly stop: ActionDeclaration<P>;
-    readonly monitor: ActionDeclaration<P>;
+    readonly monitor: MonitorDeclaration<P>;
     readonly 'validate-all': ActionDeclaration<P>;
   };
 }

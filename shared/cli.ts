@@ -41,6 +41,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
         .option('interval', { type: 'number', default: 0, describe: 'OCF_RESKEY_CRM_meta_interval in ms (0 and monitor: a probe)' })
         .option('timeout', { type: 'number', describe: 'OCF_RESKEY_CRM_meta_timeout in ms' })
         .option('clone-max', { type: 'number', describe: 'run as a clone of this many instances' })
+        .option('check-level', { type: 'string', describe: 'OCF_CHECK_LEVEL: the monitor depth (0, 10, 20; default: monitor_check)' })
         .example('$0 run memcached monitor -p port=11212', 'monitor the memcached of port 11212')
         .epilog('Passwords given with --param are visible to other users in the process list: prefer a password file.'),
       async (argv) => {
@@ -62,6 +63,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
           OCF_RESKEY_CRM_meta_interval: String(argv.interval),
           ...(argv.timeout === undefined ? {} : { OCF_RESKEY_CRM_meta_timeout: String(argv.timeout) }),
           ...(argv['clone-max'] === undefined ? {} : { OCF_RESKEY_CRM_meta_clone_max: String(argv['clone-max']) }),
+          ...(argv['check-level'] === undefined ? {} : { OCF_CHECK_LEVEL: argv['check-level'] }),
           ...Object.fromEntries(Object.entries(params).map(([name, value]) => [`OCF_RESKEY_${name}`, value])),
         };
         code = await runAgent(await loadAgent(agentName as (typeof agentNames)[number]), String(argv.action), env);

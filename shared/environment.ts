@@ -26,6 +26,8 @@ export interface OcfEnvironment {
   readonly cloneMax: number | undefined;
   /** ocf_is_clone: the clone-max meta attribute is present. */
   readonly isClone: boolean;
+  /** OCF_CHECK_LEVEL as the operation gave it (trimmed; undefined when unset or empty): shared/depth.ts reads it. */
+  readonly checkLevel: string | undefined;
   /** ocf-tester asks agents to behave as if their binaries were missing. */
   readonly failHaveBinary: boolean;
   /** HA_RSCTMP: where resource state (default pidfiles) lives; cleared at boot. */
@@ -55,6 +57,7 @@ export function readEnvironment(agent: string, action: string, env: Env): OcfEnv
     timeoutMs: integerOrUndefined(env.OCF_RESKEY_CRM_meta_timeout),
     cloneMax: integerOrUndefined(cloneMaxRaw),
     isClone: cloneMaxRaw !== undefined && cloneMaxRaw !== '',
+    checkLevel: env.OCF_CHECK_LEVEL?.trim() || undefined,
     failHaveBinary: env.OCF_TESTER_FAIL_HAVE_BINARY === '1',
     rscTmp: env.HA_RSCTMP || '/run/resource-agents',
     exitReasonPrefix: env.OCF_EXIT_REASON_PREFIX || 'ocf-exit-reason:',

@@ -10,6 +10,12 @@ export const OCF = {
   NOT_RUNNING: 7,
   RUNNING_PROMOTED: 8,
   FAILED_PROMOTED: 9,
+  /**
+   * Running properly, but in a condition that makes future failures more likely. Pacemaker records
+   * it and shows it with its exit reason, and takes no recovery action: the answer to a fault every
+   * node shares (a database, credentials, a coordination backend), which no restart can repair.
+   */
+  DEGRADED: 190,
 } as const;
 
 export type OcfCode = (typeof OCF)[keyof typeof OCF];

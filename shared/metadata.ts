@@ -34,10 +34,12 @@ function parameterXml(name: string, spec: ParameterSpec<unknown>): string {
 }
 
 export function renderMetadata(agent: Agent): string {
-  const actions = Object.entries(agent.actions).map(([name, action]) => {
-    const interval = action.interval === undefined ? '' : ` interval="${action.interval}s" depth="0"`;
-    return `<action name="${name}" timeout="${action.timeout}s"${interval} />`;
-  });
+  const actions = Object.entries(agent.actions).flatMap(([name, action]) =>
+    'depths' in action
+      // One monitor per depth: pcs makes one operation of each, with OCF_CHECK_LEVEL for levels above 0.
+      ? action.depths.map((depth) => `<action name="${name}" timeout="${depth.timeout}s" interval="${depth.interval}s" depth="${depth.level}" />`)
+      : [`<action name="${name}" timeout="${action.timeout}s" />`],
+  );
   return [
     '<?xml version="1.0"?>',
     '<!DOCTYPE resource-agent SYSTEM "ra-api-1.dtd">',

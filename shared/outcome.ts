@@ -12,6 +12,11 @@ export function notRunning(reason?: string): Outcome {
   return reason === undefined ? { code: OCF.NOT_RUNNING } : { code: OCF.NOT_RUNNING, reason };
 }
 
+/** Running, but something every node shares is failing (OCF_DEGRADED): shown, never recovered. */
+export function degraded(reason: string): Outcome {
+  return { code: OCF.DEGRADED, reason };
+}
+
 export function failure(code: OcfCode, reason: string): Outcome {
   return { code, reason };
 }

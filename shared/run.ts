@@ -1,14 +1,15 @@
 // The one place an OCF call becomes an exit code: it reads the environment, runs the action,
 // writes the `ocf-exit-reason:` line and logs. Handlers never exit and never print reasons.
-import type { Agent, AnyAgent } from './agent.ts';
+import type { ActionDeclaration, AnyAgent, MonitorDeclaration } from './agent.ts';
 import { Deadline } from './deadline.ts';
+import { resolveDepth } from './depth.ts';
 import { readEnvironment, type Env } from './environment.ts';
 import { OCF, ocfCodeName, type OcfCode } from './exit-codes.ts';
 import { writeStderr, writeStdout } from './io.ts';
 import { Logger } from './log.ts';
 import { renderMetadata } from './metadata.ts';
 import { OcfError, type Outcome } from './outcome.ts';
-import { checkParameters, readParameters, secretValues } from './parameters.ts';
+import { checkParameters, readParameters, secretValues, type ParameterSpecs } from './parameters.ts';
 
 export interface Output {
   stdout(text: string): void;
@@ -33,7 +34,7 @@ export async function runAgent(agent: AnyAgent, action: string | undefined, vari
   }
   const env = readEnvironment(agent.name, action ?? '', variables);
   const log = new Logger(env.log);
-  const declared = action === undefined ? undefined : agent.actions[action as keyof Agent['actions']];
+  const declared = action === undefined ? undefined : (agent.actions as Record<string, ActionDeclaration<ParameterSpecs> | MonitorDeclaration<ParameterSpecs>>)[action];
   let outcome: Outcome;
   if (action === undefined) {
     output.stderr(usage(agent));
@@ -42,16 +43,26 @@ export async function runAgent(agent: AnyAgent, action: string | undefined, vari
     outcome = { code: OCF.ERR_UNIMPLEMENTED, reason: `action ${action} is not implemented by ${agent.name}` };
   } else {
     for (const secret of secretValues(agent.parameters, env)) log.addSecret(secret);
-    const context = {
-      env,
-      log,
-      params: readParameters(agent.parameters, env),
-      deadline: Deadline.forAction(env.timeoutMs ?? declared.timeout * 1000),
-    };
+    const params = readParameters(agent.parameters, env);
     const run = async () => {
       // Every action but stop checks all parameters first: a malformed one is OCF_ERR_CONFIGURED.
       // Stop reads only what it needs, so a bad value can never keep a daemon from being stopped.
-      if (action !== 'stop') checkParameters(agent.parameters, context.params);
+      if (action !== 'stop') checkParameters(agent.parameters, params);
+      const monitor = agent.actions.monitor;
+      const depthOf = () => resolveDepth(monitor, action === 'monitor' ? env.checkLevel : undefined, { params, env });
+      // A monitor's timeout is its depth's; resolving it first makes a bad OCF_CHECK_LEVEL a clean failure.
+      const depth = action === 'monitor' ? depthOf() : undefined;
+      const timeout = 'timeout' in declared ? declared.timeout : depth!.timeout;
+      const context = {
+        env,
+        log,
+        params,
+        deadline: Deadline.forAction(env.timeoutMs ?? timeout * 1000),
+        get depth() {
+          return depth ?? depthOf();
+        },
+      };
+      if (depth) log.debug(`monitor depth ${depth.name} (level ${depth.level})`);
       return declared.run(context);
     };
     outcome = await run().catch((error: unknown) => outcomeOfError(error, log));
@@ -60,7 +71,8 @@ export async function runAgent(agent: AnyAgent, action: string | undefined, vari
     const reason = log.redact(outcome.reason).replace(/\s*\n\s*/g, ' ');
     output.stderr(`${env.exitReasonPrefix}${reason}\n`);
     const expected = outcome.code === OCF.NOT_RUNNING || outcome.code === OCF.ERR_UNIMPLEMENTED;
-    log.log(expected ? 'info' : 'err', `${action}: ${reason}`);
+    // Degraded is running: a warning for the operator, not an error Pacemaker acts on.
+    log.log(expected ? 'info' : outcome.code === OCF.DEGRADED ? 'warn' : 'err', `${action}: ${reason}`);
   }
   log.debug(`${action} exits with ${ocfCodeName(outcome.code)}`);
   await log.flush();

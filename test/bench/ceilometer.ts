@@ -1,12 +1,12 @@
-// ceilometer: our monitor (process level, and coordination level: a Redis round trip for the
+// ceilometer: our monitor at each depth (process, and partitioning: a Redis round trip for the
 // group membership of this node's member) against the shell `anything` monitor (kill -0 on the
 // pidfile's pid) of the same running ceilometer-polling.
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentPath, callAgent, freePort, ocfEnvironment } from '../helpers/agent.ts';
-import { anythingMonitor, type Scenario } from './scenario.ts';
+import { callAgent, freePort } from '../helpers/agent.ts';
+import { anythingMonitor, depthPairs, type Scenario } from './scenario.ts';
 
 export const ceilometer: Scenario = {
   name: 'ceilometer',
@@ -26,17 +26,10 @@ export const ceilometer: Scenario = {
     const pidfile = join(rscTmp, 'ceilometer-bench-cm.pid');
     const anythingPidfile = join(rscTmp, 'anything.pid');
     writeFileSync(anythingPidfile, readFileSync(pidfile, 'utf8'));
-    const ours = (check: string) => ({
-      argv: [agentPath('ceilometer'), 'monitor'],
-      env: ocfEnvironment('ceilometer', { ...options, params: { ...options.params, coordination_check: check } }),
-    });
     // The master renames itself; anything's binfile is only used at start, kill -0 is its monitor.
     const reference = anythingMonitor('bench-anything', '/usr/bin/ceilometer-polling', anythingPidfile);
     return {
-      pairs: [
-        { name: 'ceilometer monitor, coordination check (Redis)', ours: ours('true'), reference, referenceName: 'ocf:heartbeat:anything monitor' },
-        { name: 'ceilometer monitor, process check', ours: ours('false'), reference, referenceName: 'ocf:heartbeat:anything monitor' },
-      ],
+      pairs: await depthPairs('ceilometer', options, () => ({ command: reference, name: 'ocf:heartbeat:anything monitor' })),
       async tearDown() {
         await callAgent('ceilometer', 'stop', options);
         redis.kill('SIGKILL');

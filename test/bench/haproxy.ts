@@ -1,10 +1,10 @@
-// haproxy: our monitor (master, worker, and "show info" on the stats socket; or processes only)
+// haproxy: our monitor at each depth (master and worker; "show info" on the stats socket; every bind address)
 // against the shell `anything` monitor (kill -0 on the pidfile's pid) of the same running HAProxy.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentPath, callAgent, freePort, ocfEnvironment } from '../helpers/agent.ts';
-import { anythingMonitor, type Scenario } from './scenario.ts';
+import { callAgent, freePort } from '../helpers/agent.ts';
+import { anythingMonitor, depthPairs, type Scenario } from './scenario.ts';
 
 export const haproxy: Scenario = {
   name: 'haproxy',
@@ -36,16 +36,9 @@ export const haproxy: Scenario = {
     if (started.code !== 0) throw new Error(`haproxy did not start: ${started.stderr}`);
     const anythingPidfile = join(rscTmp, 'anything.pid');
     writeFileSync(anythingPidfile, readFileSync(join(rscTmp, 'haproxy-bench-hap.pid'), 'utf8'));
-    const ours = (params: Record<string, string>) => ({
-      argv: [agentPath('haproxy'), 'monitor'],
-      env: ocfEnvironment('haproxy', { ...options, params }),
-    });
     const reference = anythingMonitor('bench-anything', '/usr/sbin/haproxy', anythingPidfile);
     return {
-      pairs: [
-        { name: 'haproxy monitor, stats socket "show info"', ours: ours(options.params), reference, referenceName: 'ocf:heartbeat:anything monitor' },
-        { name: 'haproxy monitor, processes only', ours: ours({ config }), reference, referenceName: 'ocf:heartbeat:anything monitor' },
-      ],
+      pairs: await depthPairs('haproxy', options, () => ({ command: reference, name: 'ocf:heartbeat:anything monitor' })),
       async tearDown() {
         await callAgent('haproxy', 'stop', options);
         rmSync(rscTmp, { recursive: true, force: true });

@@ -1,15 +1,16 @@
-// keystone: our monitor at the api and token levels against the same checks done the old way,
+// keystone: our monitor at each depth against the same checks done the old way (level 0: the
+// shell `anything` monitor of the uwsgi master),
 // on one running Keystone (Debian's, uwsgi + sqlite):
 // - api: `curl -sf URL/v3`, the least a shell agent could do to GET the version document (our
 //   monitor also checks that the uwsgi master is this resource's);
 // - token: `openstack token issue` with OS_* variables (the password in the environment, not argv),
 //   what the old agent's client call became once the keystone client lost its CLI.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentPath, callAgent, freePort, ocfEnvironment } from '../helpers/agent.ts';
+import { callAgent, freePort } from '../helpers/agent.ts';
 import { prepareKeystone, removeKeystone } from '../helpers/keystone.ts';
-import type { Scenario } from './scenario.ts';
+import { anythingMonitor, depthPairs, type Scenario } from './scenario.ts';
 
 const PASSWORD = 'bench-secret';
 const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
@@ -31,10 +32,9 @@ export const keystone: Scenario = {
       removeKeystone(fixture);
       throw new Error(`keystone did not start: ${started.stderr}`);
     }
-    const ours = (check: string) => ({
-      argv: [agentPath('keystone'), 'monitor'],
-      env: ocfEnvironment('keystone', { ...options, timeoutMs: 30_000, params: { ...params, monitor_check: check } }),
-    });
+    const anythingPidfile = join(rscTmp, 'anything.pid');
+    writeFileSync(anythingPidfile, readFileSync(join(rscTmp, 'keystone-bench-keystone.pid'), 'utf8'));
+    const anything = anythingMonitor('bench-anything', '/usr/bin/uwsgi', anythingPidfile);
     const curl = { argv: ['/usr/bin/curl', '-sf', '-o', '/dev/null', '--max-time', '10', url], env: { PATH: SYSTEM_PATH } };
     const openstack = {
       argv: ['/usr/bin/openstack', 'token', 'issue', '-f', 'value', '-c', 'id'],
@@ -44,10 +44,11 @@ export const keystone: Scenario = {
       },
     };
     return {
-      pairs: [
-        { name: 'keystone monitor, api check', ours: ours('api'), reference: curl, referenceName: 'curl -sf URL/v3' },
-        { name: 'keystone monitor, token check', ours: ours('token'), reference: openstack, referenceName: 'openstack token issue' },
-      ],
+      pairs: await depthPairs('keystone', { ...options, timeoutMs: 30_000 }, (depth) => ({
+        process: { command: anything, name: 'ocf:heartbeat:anything monitor' },
+        api: { command: curl, name: 'curl -sf URL/v3' },
+        token: { command: openstack, name: 'openstack token issue' },
+      })[depth.name]!),
       async tearDown() {
         await callAgent('keystone', 'stop', options);
         rmSync(rscTmp, { recursive: true, force: true });

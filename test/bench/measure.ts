@@ -1,6 +1,8 @@
 // Paired measurement of two commands: runs alternate (ours, reference, ours, ...) so that both see
-// the same machine; each run's wall time is taken here and its peak RSS by GNU time.
+// the same machine; each run's wall and CPU time are taken by rusage.py, its peak RSS by GNU time.
 import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface Command {
   readonly argv: readonly string[];
@@ -18,13 +20,15 @@ export interface Pair {
 
 export interface Sample {
   readonly wallMs: number;
+  /** User and system CPU time of the command and its children, by GNU time. */
+  readonly cpuMs: number;
   readonly rssKiB: number;
 }
 
+const RUSAGE = join(dirname(fileURLToPath(import.meta.url)), 'rusage.py');
+
 function runOnce(command: Command): Sample {
-  const started = process.hrtime.bigint();
-  const result = spawnSync('/usr/bin/time', ['-f', 'rss=%M', ...command.argv], { env: { ...command.env }, encoding: 'utf8' });
-  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const result = spawnSync('/usr/bin/python3', [RUSAGE, ...command.argv], { env: { ...command.env }, encoding: 'utf8' });
   const expected = command.expectCode ?? 0;
   const status = result.status ?? -1;
   // GNU time prints "Command exited with non-zero status N" and exits with N itself.
@@ -32,7 +36,9 @@ function runOnce(command: Command): Sample {
     throw new Error(`${command.argv.join(' ')} exited ${status}, expected ${expected}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }
   const rss = /rss=(\d+)/.exec(result.stderr);
-  return { wallMs, rssKiB: rss ? Number(rss[1]) : Number.NaN };
+  const times = /wall_us=(\d+) cpu_us=(\d+)/.exec(result.stderr);
+  if (!times) throw new Error(`no timing from ${RUSAGE}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return { wallMs: Number(times[1]) / 1000, cpuMs: Number(times[2]) / 1000, rssKiB: rss ? Number(rss[1]) : Number.NaN };
 }
 
 export function median(values: readonly number[]): number {
@@ -44,8 +50,8 @@ export function median(values: readonly number[]): number {
 export interface PairResult {
   readonly name: string;
   readonly referenceName: string;
-  readonly ours: { wallMs: number; rssKiB: number };
-  readonly reference: { wallMs: number; rssKiB: number };
+  readonly ours: Sample;
+  readonly reference: Sample;
 }
 
 export function measurePair(pair: Pair, runs: number, warmup = 3): PairResult {
@@ -67,6 +73,7 @@ export function measurePair(pair: Pair, runs: number, warmup = 3): PairResult {
   }
   const summary = (samples: Sample[]) => ({
     wallMs: median(samples.map((s) => s.wallMs)),
+    cpuMs: median(samples.map((s) => s.cpuMs)),
     rssKiB: median(samples.map((s) => s.rssKiB)),
   });
   return { name: pair.name, referenceName: pair.referenceName, ours: summary(ours), reference: summary(reference) };
@@ -75,10 +82,11 @@ export function measurePair(pair: Pair, runs: number, warmup = 3): PairResult {
 export function formatResult(result: PairResult, runs: number): string {
   const wallRatio = result.ours.wallMs / result.reference.wallMs;
   const rssRatio = result.ours.rssKiB / result.reference.rssKiB;
+  const cpuRatio = result.ours.cpuMs / result.reference.cpuMs;
   return [
     `${result.name} (median of ${runs} paired runs)`,
-    `  ours:      ${result.ours.wallMs.toFixed(1)} ms  ${(result.ours.rssKiB / 1024).toFixed(1)} MiB peak RSS`,
-    `  reference: ${result.reference.wallMs.toFixed(1)} ms  ${(result.reference.rssKiB / 1024).toFixed(1)} MiB peak RSS  (${result.referenceName})`,
-    `  ratio:     wall ${wallRatio.toFixed(2)}x  memory ${rssRatio.toFixed(2)}x  (target: at most 2x each)`,
+    `  ours:      ${result.ours.wallMs.toFixed(1)} ms wall  ${result.ours.cpuMs.toFixed(1)} ms CPU  ${(result.ours.rssKiB / 1024).toFixed(1)} MiB peak RSS`,
+    `  reference: ${result.reference.wallMs.toFixed(1)} ms wall  ${result.reference.cpuMs.toFixed(1)} ms CPU  ${(result.reference.rssKiB / 1024).toFixed(1)} MiB peak RSS  (${result.referenceName})`,
+    `  ratio:     wall ${wallRatio.toFixed(2)}x  CPU ${cpuRatio.toFixed(2)}x  memory ${rssRatio.toFixed(2)}x  (target: at most 2x each)`,
   ].join('\n');
 }

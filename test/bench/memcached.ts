@@ -1,10 +1,10 @@
-// memcached: our monitor (process and protocol round trip) against the shell `anything` monitor
+// memcached: our monitor at each depth (process, protocol round trip) against the shell `anything` monitor
 // (kill -0 on the pidfile's pid) of the same running daemon.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentPath, callAgent, freePort, ocfEnvironment } from '../helpers/agent.ts';
-import { anythingMonitor, type Scenario } from './scenario.ts';
+import { callAgent, freePort } from '../helpers/agent.ts';
+import { anythingMonitor, depthPairs, type Scenario } from './scenario.ts';
 
 export const memcached: Scenario = {
   name: 'memcached',
@@ -17,16 +17,9 @@ export const memcached: Scenario = {
     const pidfile = join(rscTmp, 'memcached-bench-mc.pid');
     const anythingPidfile = join(rscTmp, 'anything.pid');
     writeFileSync(anythingPidfile, `${(await import('node:fs')).readFileSync(pidfile, 'utf8')}`);
-    const ours = (check: string) => ({
-      argv: [agentPath('memcached'), 'monitor'],
-      env: ocfEnvironment('memcached', { ...options, params: { ...options.params, monitor_check: check } }),
-    });
     const reference = anythingMonitor('bench-anything', '/usr/bin/memcached', anythingPidfile);
     return {
-      pairs: [
-        { name: 'memcached monitor, protocol check', ours: ours('protocol'), reference, referenceName: 'ocf:heartbeat:anything monitor' },
-        { name: 'memcached monitor, process check', ours: ours('process'), reference, referenceName: 'ocf:heartbeat:anything monitor' },
-      ],
+      pairs: await depthPairs('memcached', options, () => ({ command: reference, name: 'ocf:heartbeat:anything monitor' })),
       async tearDown() {
         await callAgent('memcached', 'stop', options);
         rmSync(rscTmp, { recursive: true, force: true });

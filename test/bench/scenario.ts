@@ -1,5 +1,8 @@
 // A benchmark scenario: bring up a real daemon, offer pairs of commands to measure, tear down.
-import type { Pair } from './measure.ts';
+import { loadAgent } from '../../agents/index.ts';
+import type { MonitorDepth } from '../../shared/agent.ts';
+import { agentPath, ocfEnvironment, type CallOptions } from '../helpers/agent.ts';
+import type { Command, Pair } from './measure.ts';
 
 export interface Prepared {
   readonly pairs: readonly Pair[];
@@ -28,4 +31,25 @@ export function anythingMonitor(instance: string, binfile: string, pidfile: stri
       OCF_RESKEY_pidfile: pidfile,
     },
   };
+}
+
+/**
+ * One pair per monitor depth the agent declares: our monitor with that OCF_CHECK_LEVEL against the
+ * reference the scenario names for it.
+ */
+export async function depthPairs(
+  agent: 'memcached' | 'haproxy' | 'keystone' | 'ceilometer',
+  options: CallOptions,
+  referenceFor: (depth: MonitorDepth) => { command: Command; name: string },
+): Promise<Pair[]> {
+  const { depths } = (await loadAgent(agent)).actions.monitor;
+  return depths.map((depth) => {
+    const reference = referenceFor(depth);
+    return {
+      name: `${agent} monitor, OCF_CHECK_LEVEL=${depth.level} (${depth.name}: ${depth.checks})`,
+      ours: { argv: [agentPath(agent), 'monitor'], env: ocfEnvironment(agent, { ...options, env: { ...options.env, OCF_CHECK_LEVEL: String(depth.level) } }) },
+      reference: reference.command,
+      referenceName: reference.name,
+    };
+  });
 }

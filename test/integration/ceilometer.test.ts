@@ -1,6 +1,6 @@
 // ocf:openstack:ceilometer against Debian's ceilometer-polling and a real Redis, through the compiled binary.
 import test, { type ExecutionContext } from 'ava';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
@@ -11,6 +11,7 @@ const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
 const OCF_ERR_CONFIGURED = 6;
 const OCF_NOT_RUNNING = 7;
+const OCF_DEGRADED = 190;
 
 test.before((t) => {
   requireProgram(t, '/usr/bin/ceilometer-polling');
@@ -112,22 +113,72 @@ test('two instances with the same group prefix are both live members in Redis; m
   t.is((await call(b, 'stop')).code, OCF_SUCCESS);
 });
 
-test('Redis down is reported without failing; Redis back without the group is a failure (1); restart repairs it', async (t) => {
+test('Redis down is degraded (190) naming it, process untouched; start still succeeds; Redis back without the group is a failure (1); restart repairs it', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'outage' } });
   const r = resource(t, 'cm-outage', config);
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
   t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  const pid = pidFromFile(r.pidfile)!;
   await redis.stop();
   const down = await call(r, 'monitor');
-  t.is(down.code, OCF_SUCCESS, 'a backend outage every node sees alike does not fail the resource');
-  t.regex(down.stderr, /WARNING: coordination backend redis:\/\/127\.0\.0\.1:\d+ unreachable \(connection refused\)/);
+  t.is(down.code, OCF_DEGRADED, 'a backend outage every node sees alike is shown, never recovered');
+  t.regex(down.reason ?? '', /^coordination backend redis:\/\/127\.0\.0\.1:\d+ unreachable \(connection refused\), shared by every node/);
+  t.regex(down.stderr, /WARNING: monitor: coordination backend/);
+  t.is((await call(r, 'monitor', { env: { ...r.options.env, OCF_CHECK_LEVEL: '0' } })).code, OCF_SUCCESS, 'level 0 looks at the process only');
+  t.is(pidFromFile(r.pidfile), pid);
+  t.true(isAlive(pid), 'the agent keeps running');
+  const again = await call(r, 'start');
+  t.is(again.code, OCF_SUCCESS, 'start never depends on the shared backend');
+  t.regex(again.stderr, /WARNING: coordination backend .* unreachable/);
   await redis.restart();
   const lost = await call(r, 'monitor');
   t.is(lost.code, OCF_ERR_GENERIC);
   t.regex(lost.reason ?? '', /running but not partitioning|not a member/);
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('monitor judges the running agent, not the file edited since: a stray line, then the file gone, even at a probe', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'judged' } });
+  const r = resource(t, 'cm-judged', config);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  writeFileSync(config, `${readFileSync(config, 'utf8')}\n[DEFAULT]\ndebug\n`);
+  t.is((await call(r, 'validate-all')).code, OCF_ERR_CONFIGURED, 'the broken file is validate-all\'s to report');
+  const stray = await call(r, 'monitor');
+  t.is(stray.code, OCF_SUCCESS, stray.stderr);
+  rmSync(config);
+  const gone = await call(r, 'monitor');
+  t.is(gone.code, OCF_SUCCESS, gone.stderr);
+  const probe = await call(r, 'monitor', { intervalMs: 0 });
+  t.is(probe.code, OCF_SUCCESS, 'a probe sees our daemon running whatever became of the file');
+  // It still judges the daemon: a lost membership is seen with the file gone.
+  await redisCli(redis.port, 'DEL', '_tooz_group:central-judged-global');
+  const lost = await call(r, 'monitor');
+  t.is(lost.code, OCF_ERR_GENERIC);
+  t.regex(lost.reason ?? '', /group central-judged-global/);
+  const kept = statSync(`${r.pidfile}.coordination`);
+  t.is(kept.mode & 0o777, 0o600, 'what the agent read is kept root-only (a backend_url may carry a password)');
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.false(existsSync(`${r.pidfile}.coordination`), 'stop forgets it');
+  t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);
+});
+
+test('a local error keeping the member id is a local failure (1), not "backend unreachable"', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'local' } });
+  const r = resource(t, 'cm-local', config);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  // The member file cannot be written: a directory stands where it goes (as ENOSPC or EEXIST would).
+  rmSync(`${r.pidfile}.member`, { force: true });
+  mkdirSync(`${r.pidfile}.member`);
+  const monitor = await call(r, 'monitor');
+  t.is(monitor.code, OCF_ERR_GENERIC, monitor.stderr);
+  t.regex(monitor.reason ?? '', /^cannot keep this node's member id in .*\.member: E[A-Z]+$/);
+  rmSync(`${r.pidfile}.member`, { recursive: true });
   t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });

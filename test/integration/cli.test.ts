@@ -35,6 +35,9 @@ test('run sets the OCF environment and reports the exit code by name with the re
   const probe = await runProgram(binaryPath, ['run', 'memcached', 'monitor', '-p', 'port=1', '--instance', 'cli-probe'], { PATH: process.env.PATH ?? '', HA_RSCTMP: rscTmp });
   t.is(probe.code, 7);
   t.regex(probe.output, /OCF_NOT_RUNNING \(7\)/);
+  const level = await runProgram(binaryPath, ['run', 'memcached', 'monitor', '-p', 'port=1', '--check-level', 'deep'], { PATH: process.env.PATH ?? '', HA_RSCTMP: rscTmp });
+  t.is(level.code, 6, 'OCF_CHECK_LEVEL reaches the agent');
+  t.regex(level.output, /ocf-exit-reason:OCF_CHECK_LEVEL "deep" is not a number/);
 });
 
 test('--version, --help, and mistakes', async (t) => {

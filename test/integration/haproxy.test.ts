@@ -3,6 +3,7 @@
 // and whose ip_nonlocal_bind the test sets: the host's network is never touched.
 import test, { type ExecutionContext } from 'ava';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { agentPath, callAgent, freePort, ocfEnvironment, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
 import { addAddress, callAgentIn, clientLoop, networkNamespace, removeAddress, runIn, setSysctl, type Namespace } from '../helpers/netns.ts';
@@ -245,6 +246,46 @@ test('a running HAProxy whose stats socket does not answer is a failure (1), not
   t.is((await call(r, 'monitor', { params: { config: r.config } })).code, OCF_SUCCESS);
   kill(worker, 'SIGCONT');
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+/** One command on HAProxy's admin socket, its answer. */
+function adminCommand(socket: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const connection = createConnection(socket, () => connection.write(`${command}\n`));
+    connection.on('data', (chunk) => (answer += chunk));
+    connection.on('end', () => resolve(answer));
+    connection.on('error', reject);
+  });
+}
+
+test('OCF_CHECK_LEVEL=20: every bind address HAProxy read must accept connections; an edited file is not judged', async (t) => {
+  const r = await resource(t, 'hap-frontends');
+  const level = (value: string) => call(r, 'monitor', { timeoutMs: 8000, env: { OCF_CHECK_LEVEL: value } });
+  t.is((await level('20')).code, OCF_NOT_RUNNING);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  t.is((await level('20')).code, OCF_SUCCESS);
+  // The file now names a port nothing listens on: the running HAProxy did not read it.
+  const newPort = await freePort();
+  writeFileSync(r.config, haproxyConfig({ ...r.site, port: newPort }));
+  t.is((await level('20')).code, OCF_SUCCESS, 'monitor judges what HAProxy read at start');
+  await adminCommand(r.site.socket, 'disable frontend api');
+  t.is((await level('0')).code, OCF_SUCCESS);
+  t.is((await level('10')).code, OCF_SUCCESS);
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS, 'no level: the socket, as before');
+  const deep = await level('20');
+  t.is(deep.code, OCF_ERR_GENERIC);
+  t.regex(deep.reason ?? '', new RegExp(`running but nothing accepts connections on 127\\.0\\.0\\.1:${r.site.port} `));
+  await adminCommand(r.site.socket, 'enable frontend api');
+  t.is((await level('20')).code, OCF_SUCCESS);
+  // Reloaded, HAProxy binds the new port and lets the old one go: level 20 follows what it read.
+  const reload = await call(r, 'reload');
+  t.is(reload.code, OCF_SUCCESS, reload.stderr);
+  const after = await level('20');
+  t.is(after.code, OCF_SUCCESS, after.stderr);
+  t.regex(readFileSync(`${r.pidfile}.binds`, 'utf8'), new RegExp(`"port":"${newPort}"`));
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.false(existsSync(`${r.pidfile}.binds`), 'stop forgets what HAProxy read');
 });
 
 test('stale and foreign pidfiles: not running, stop never signals a stranger; reload leaves it alone; start works after', async (t) => {

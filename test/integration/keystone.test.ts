@@ -2,7 +2,7 @@
 // compiled binary. Serial: each uwsgi imports all of Keystone (seconds of CPU on a shared machine),
 // and Keystone's sqlite backend does not take concurrent writers well.
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
 import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/keystone.ts';
@@ -13,6 +13,7 @@ const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
 const OCF_ERR_INSTALLED = 5;
 const OCF_NOT_RUNNING = 7;
+const OCF_DEGRADED = 190;
 
 const PASSWORD = 'secretsecret';
 const WRONG_PASSWORD = 'Wr0ng-pa55word-canary';
@@ -120,18 +121,30 @@ function keystoneUid(): number {
   return Number(readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('keystone:'))!.split(':')[2]);
 }
 
-test.serial('a wrong password: monitor fails (1) saying so, and the password appears nowhere', async (t) => {
+test.serial('a wrong or changed password is degraded (190) naming the credentials, the process untouched; the password appears nowhere', async (t) => {
   const r = await resource(t, 'ks-wrongpw');
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const pid = pidFromFile(r.pidfile)!;
   const wrong = await call(r, 'monitor', { params: { os_password: WRONG_PASSWORD } });
-  t.is(wrong.code, OCF_ERR_GENERIC);
-  t.is(wrong.reason, `keystone (pid ${pidFromFile(r.pidfile)}) is running but authentication failed for user admin`);
+  t.is(wrong.code, OCF_DEGRADED);
+  t.is(wrong.reason, 'token check: the credentials of user admin are rejected (authentication failed), shared by every node');
+  t.regex(readFileSync(r.logFile, 'utf8'), /WARNING: monitor: token check: the credentials of user admin are rejected/);
   const file = join(r.options.rscTmp, 'password');
   writeFileSync(file, `${WRONG_PASSWORD}\n`, { mode: 0o600 });
   const fromFile = await call(r, 'monitor', { params: { os_password: '', os_password_file: file } });
-  t.is(fromFile.code, OCF_ERR_GENERIC);
-  t.regex(fromFile.reason ?? '', /authentication failed for user admin$/);
-  for (const text of [everything(wrong, fromFile), readFileSync(r.logFile, 'utf8'), readFileSync(join(r.options.rscTmp, 'keystone-ks-wrongpw.log'), 'utf8')]) {
+  t.is(fromFile.code, OCF_DEGRADED, 'the password file changed under a running Keystone');
+  t.regex(fromFile.reason ?? '', /credentials of user admin are rejected/);
+  const missing = await call(r, 'monitor', { params: { os_password: '', os_password_file: join(r.options.rscTmp, 'gone') } });
+  t.is(missing.code, OCF_DEGRADED);
+  t.regex(missing.reason ?? '', /^token check: cannot read os_password_file .*gone: ENOENT$/);
+  t.is((await call(r, 'monitor', { params: { os_password: WRONG_PASSWORD }, env: { ...r.options.env, OCF_CHECK_LEVEL: '10' } })).code, OCF_SUCCESS, 'level 10 asks no token');
+  t.is(pidFromFile(r.pidfile), pid);
+  t.true(isAlive(pid), 'uwsgi is left alone');
+  // start never depends on the credentials: the API answers, the token's failure is only logged.
+  const again = await call(r, 'start', { params: { os_password: WRONG_PASSWORD } });
+  t.is(again.code, OCF_SUCCESS, again.stderr);
+  t.regex(readFileSync(r.logFile, 'utf8'), /keystone is already running, its API answers; token check: the credentials of user admin are rejected/);
+  for (const text of [everything(wrong, fromFile, missing, again), readFileSync(r.logFile, 'utf8'), readFileSync(join(r.options.rscTmp, 'keystone-ks-wrongpw.log'), 'utf8')]) {
     t.false(text.includes(WRONG_PASSWORD));
   }
   // The right password from a file is preferred over a wrong one in the CIB.
@@ -141,17 +154,30 @@ test.serial('a wrong password: monitor fails (1) saying so, and the password app
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
-test.serial('Keystone\'s database removed under a running uwsgi: the token check fails, the api check does not', async (t) => {
+test.serial('Keystone\'s database unavailable: degraded (190) naming it, uwsgi untouched, start still succeeds; back again: 0', async (t) => {
   const ks = copyKeystone(fixture());
   t.teardown(() => removeKeystone(ks));
   const r = await resource(t, 'ks-nodb', {}, ks);
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
   t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
-  rmSync(ks.database);
+  const pid = pidFromFile(r.pidfile)!;
+  const aside = `${ks.database}.aside`;
+  renameSync(ks.database, aside);
   const monitor = await call(r, 'monitor');
-  t.is(monitor.code, OCF_ERR_GENERIC);
-  t.regex(monitor.reason ?? '', /is running but .*auth\/tokens/);
+  t.is(monitor.code, OCF_DEGRADED, monitor.stderr);
+  // sqlite's file gone, Keystone answers HTTP 500 or drops the connection: either names the database.
+  t.regex(monitor.reason ?? '', /^token check: (\/v3\/auth\/tokens answered HTTP 5\d\d \(Keystone's database or keys, shared by every node\)|no answer from \/v3\/auth\/tokens \(Keystone's database\?\))/);
   t.is((await call(r, 'monitor', { params: { monitor_check: 'api' } })).code, OCF_SUCCESS, 'the version document needs no database');
+  t.true(isAlive(pid), 'uwsgi is left alone');
+  // A restart cannot repair a shared database: start succeeds once this node's API answers.
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  t.regex(readFileSync(r.logFile, 'utf8'), /keystone started, its API answers; token check: .*Keystone's database/);
+  t.is((await call(r, 'monitor')).code, OCF_DEGRADED);
+  renameSync(aside, ks.database);
+  const back = await call(r, 'monitor');
+  t.is(back.code, OCF_SUCCESS, back.stderr);
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 

@@ -63,6 +63,28 @@ test('a memcached that stops answering while alive is a failure (1), not "not ru
   t.is((await call(r, 'monitor', { params: { ...r.options.params, monitor_check: 'process' } })).code, OCF_SUCCESS);
 });
 
+test('OCF_CHECK_LEVEL picks the depth: 0 the process, 10 the protocol, whatever monitor_check says; probes at any level', async (t) => {
+  const r = await resource(t, 'mc-levels', { monitor_check: 'process' });
+  const level = (value: string, extra: Partial<CallOptions> = {}) => call(r, 'monitor', { timeoutMs: 4000, ...extra, env: { OCF_CHECK_LEVEL: value } });
+  for (const value of ['0', '10', '20']) t.is((await level(value, { intervalMs: 0 })).code, OCF_NOT_RUNNING, `probe at level ${value}, stopped`);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  for (const value of ['0', '10', '20']) t.is((await level(value, { intervalMs: 0 })).code, OCF_SUCCESS, `probe at level ${value}, running`);
+  const pid = pidFromFile(r.pidfile)!;
+  kill(pid, 'SIGSTOP');
+  t.teardown(() => kill(pid, 'SIGCONT'));
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS, 'no level: monitor_check=process');
+  t.is((await level('0')).code, OCF_SUCCESS);
+  const deep = await level('10');
+  t.is(deep.code, OCF_ERR_GENERIC);
+  t.regex(deep.reason ?? '', /running but no answer to "version"/);
+  t.is((await level('20')).code, OCF_ERR_GENERIC, 'level 20 runs level 10, the deepest there is');
+  const bad = await level('deep');
+  t.is(bad.code, OCF_ERR_CONFIGURED);
+  t.is(bad.reason, 'OCF_CHECK_LEVEL "deep" is not a number (levels: 0, 10)');
+  kill(pid, 'SIGCONT');
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
 test('stale and foreign pidfiles: not running, stop never signals a stranger; start works after', async (t) => {
   const r = await resource(t, 'mc-pidfiles');
   await checkPidfileContract(t, (action) => call(r, action), r.pidfile, 'memcached');

@@ -49,7 +49,9 @@ test('the memcached page shows defaults, computed defaults and allowed values as
   t.regex(page, /\\fBport\\fR \(optional, unique, integer, default "11211"\)/);
   t.regex(page, /\\fBuser\\fR \(optional, string, default computed at run time\)/);
   t.regex(page, /Allowed values: protocol, process\./);
-  t.regex(page, /op monitor interval="10s" timeout="\d+s"/);
+  t.regex(page, /op monitor interval="10s" timeout="\d+s" \\e\n/);
+  t.regex(page, /op monitor interval="60s" timeout="\d+s" OCF_CHECK_LEVEL="10"\n/);
+  t.regex(page, /pcs resource create .* op monitor interval=10s timeout=\d+s op monitor interval=60s timeout=\d+s OCF_CHECK_LEVEL=10/);
 });
 
 test('declared text cannot inject roff requests or escapes', (t) => {
@@ -64,7 +66,11 @@ test('declared text cannot inject roff requests or escapes', (t) => {
     actions: {
       start: { timeout: 20, run: async () => success },
       stop: { timeout: 20, run: async () => success },
-      monitor: { timeout: 20, interval: 10, run: async () => success },
+      monitor: {
+        depths: [{ name: 'process', level: 0, interval: 10, timeout: 20, checks: '.so /etc/passwd' }],
+        defaultDepth: () => 'process',
+        run: async () => success,
+      },
       'validate-all': { timeout: 20, run: async () => success },
     },
   });

@@ -26,8 +26,21 @@ for (const name of agentNames) {
     for (const action of ['start', 'stop', 'monitor', 'validate-all', 'meta-data']) {
       t.regex(xml, new RegExp(`<action name="${action}" timeout="\\d+s"`), action);
     }
-    t.regex(xml, /<action name="monitor" timeout="\d+s" interval="\d+s"/);
     for (const parameter of Object.keys(agent.parameters)) t.true(xml.includes(`<parameter name="${parameter}"`), parameter);
+  });
+
+  test(`${name}: meta-data lists one monitor per depth, levels 0 first, with distinct intervals`, async (t) => {
+    const xml = renderMetadata(await loadAgent(name));
+    const monitors = [...xml.matchAll(/<action name="monitor" timeout="(\d+)s" interval="(\d+)s" depth="(\d+)" \/>/g)];
+    t.true(monitors.length >= 2, 'several depths');
+    t.is(monitors.length, (xml.match(/<action name="monitor"/g) ?? []).length, 'every monitor action carries interval and depth');
+    const levels = monitors.map((m) => Number(m[3]));
+    t.is(levels[0], 0);
+    t.deepEqual(levels, [...levels].sort((a, b) => a - b));
+    t.is(new Set(levels).size, levels.length, 'one action per level');
+    // pcs makes one operation per action and crmsh warns on duplicate intervals.
+    const intervals = monitors.map((m) => m[2]);
+    t.is(new Set(intervals).size, intervals.length, `distinct intervals: ${intervals.join(', ')}`);
   });
 }
 
