@@ -67,10 +67,9 @@ export class Controllers {
           await node.ns.run('sysctl', '-q', '-w', 'net.ipv4.ip_nonlocal_bind=1');
         },
       });
-      const redisDir = join(scratch, 'redis');
-      mkdirSync(redisDir);
-      cluster.network.background('/usr/bin/redis-server', ['--port', String(REDIS_PORT), '--bind', NETWORK_ADDRESS, '--protected-mode', 'no', '--save', '', '--appendonly', 'no', '--dir', redisDir]);
+      mkdirSync(join(scratch, 'redis'));
       const controllers = new Controllers(variant, cluster, { ...files, fenceMap: cluster.mapFile }, scratch, copies);
+      controllers.startRedis();
       return controllers;
     } catch (error) {
       await cluster?.stop();
@@ -78,6 +77,25 @@ export class Controllers {
       rmSync(scratch, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /** Redis, the coordination backend, in the network namespace (outside the cluster, as in the seed). */
+  startRedis(): void {
+    this.cluster.network.background('/usr/bin/redis-server', ['--port', String(REDIS_PORT), '--bind', NETWORK_ADDRESS, '--protected-mode', 'no',
+      '--save', '', '--appendonly', 'no', '--dir', join(this.scratch, 'redis')]);
+  }
+
+  /** The redis-server process. */
+  redisPid(): number {
+    const pid = this.cluster.network.processes().find((p) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'redis-server';
+      } catch {
+        return false;
+      }
+    });
+    if (pid === undefined) throw new Error('redis-server is not running in the network namespace');
+    return pid;
   }
 
   /** crm configure, every command; throws with crm's output on the first that fails. */

@@ -171,3 +171,85 @@ export async function partition(c: Controllers): Promise<Outcome & { doubleHolde
     throw error;
   }
 }
+
+// Holds an exclusive lock on Keystone's sqlite database (at most `seconds`): every query waits,
+// then fails with "database is locked", as with a database server that is down.
+// Keystone may be writing when it is asked (it records each login), so the lock is retried.
+const LOCK_DATABASE = `import sqlite3, sys, time
+until = time.time() + float(sys.argv[2])
+while True:
+    try:
+        c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+        c.execute('BEGIN EXCLUSIVE')
+        break
+    except sqlite3.OperationalError:
+        if time.time() > until: sys.exit(1)
+        time.sleep(0.2)
+time.sleep(max(0, until - time.time()))`;
+
+export interface SharedFaultOutcome {
+  /** Nodes whose monitor reported OCF_DEGRADED (190) for the resource. */
+  readonly degradedOn: string[];
+  /** Nodes where the daemon's pid changed (restarted) during the fault or its repair. */
+  readonly restartedOn: string[];
+  readonly statusDuring: ClusterStatus;
+  readonly statusAfter: ClusterStatus;
+  /** The service answered again after the repair (a token through the VIP; three live ceilometer members). */
+  readonly servesAfter: boolean;
+  /** For the database: could a token be issued through the VIP during the fault (it should not). */
+  readonly tokenDuringFault: boolean | undefined;
+}
+
+/**
+ * 6. A fault every node shares: Keystone's database unavailable on all three nodes ("database"),
+ * or Redis stopped ("redis", SIGSTOP: unreachable, its data kept as a persistent Redis keeps it).
+ * Nothing should be restarted or banned; the monitors say OCF_DEGRADED; the repair needs no cleanup.
+ */
+export async function sharedFault(c: Controllers, fault: 'database' | 'redis'): Promise<SharedFaultOutcome> {
+  await c.waitSettled();
+  const primitive = fault === 'database' ? 'p_keystone' : 'p_ceilometer';
+  const marker = fault === 'database' ? 'keystone:p_keystone' : 'ceilometer:p_ceilometer';
+  const nodes = c.cluster.nodes;
+  const pids = new Map(nodes.map((node) => [node.name, c.daemonPid(node, marker)]));
+  const degradedBefore = new Set((await c.cluster.status()).failures.filter((f) => f.id === primitive && f.exitcode === 190).map((f) => f.node));
+  let repair: () => Promise<void>;
+  if (fault === 'database') {
+    const holders = nodes.map((node) => node.ns.background('python3', ['-c', LOCK_DATABASE, '/etc/keystone/keystone.db', '180']));
+    repair = async () => {
+      for (const holder of holders) holder.kill('SIGKILL');
+      await waitUntil('the database locks to be released', () => holders.every((h) => h.exitCode !== null || h.signalCode !== null), 10_000);
+    };
+  } else {
+    const redis = c.redisPid();
+    process.kill(redis, 'SIGSTOP');
+    repair = async () => void process.kill(redis, 'SIGCONT');
+  }
+  let statusDuring: ClusterStatus;
+  let tokenDuringFault: boolean | undefined;
+  try {
+    if (degradedBefore.size) throw new Error(`${primitive} was already degraded on ${[...degradedBefore].join(', ')}`);
+    statusDuring = await c.cluster.waitForStatus(`${primitive} degraded on every node`,
+      (s) => nodes.every((n) => s.failures.some((f) => f.id === primitive && f.node === n.name && f.exitcode === 190)), 120_000);
+    if (fault === 'database') tokenDuringFault = await c.issueToken().then(() => true, () => false);
+  } finally {
+    await repair();
+  }
+  const degradedOn = statusDuring.failures.filter((f) => f.id === primitive && f.exitcode === 190).map((f) => f.node);
+  let servesAfter = false;
+  if (fault === 'database') {
+    servesAfter = await waitUntil('a token through the VIP', async () => !!(await c.issueToken().catch(() => undefined)), 60_000, 1000).then(() => true, () => false);
+  } else {
+    servesAfter = await waitUntil('three live ceilometer members', async () => (await c.liveMembers()).length === 3, 60_000, 1000).then(() => true, () => false);
+  }
+  // Two monitor intervals more: a monitor that failed after the repair would show up now.
+  await new Promise((resolve) => setTimeout(resolve, 20_000));
+  const statusAfter = await c.waitSettled(60_000);
+  const restartedOn = nodes.filter((node) => {
+    try {
+      return c.daemonPid(node, marker) !== pids.get(node.name);
+    } catch {
+      return true;
+    }
+  }).map((node) => node.name);
+  return { degradedOn, restartedOn, statusDuring, statusAfter, servesAfter, tokenDuringFault };
+}

@@ -9,7 +9,7 @@ import { prepareKeystone, removeKeystone, type KeystoneFixture } from '../helper
 import { ThreeNodes } from '../helpers/three-nodes.ts';
 import { requireProgram } from '../helpers/processes.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from './failover.ts';
-import { haproxyKilled, keystoneKilled, nodeLost, partition, standby } from './scenarios.ts';
+import { haproxyKilled, keystoneKilled, nodeLost, partition, sharedFault, standby } from './scenarios.ts';
 import { clusterCommands, crmCommands, RECOMMENDED, TOTEM, VARIANTS } from './three-layout.ts';
 
 interface Context {
@@ -109,6 +109,22 @@ test.serial('5. the VIP\'s node lost: fenced, VIP and services elsewhere within 
   t.is(rejoin.figures.failed, 0, 'no request failed while the node rejoined');
   t.true(rejoin.figures.outageMs < 1000, `rejoin: longest gap ${rejoin.figures.outageMs} ms`);
 });
+
+for (const fault of ['database', 'redis'] as const) {
+  const what = fault === 'database' ? 'Keystone\'s database unavailable on all three nodes' : 'Redis stopped';
+  test.serial(`6. a shared fault, ${what}: every instance stays Started, degraded (190), nothing restarted; repaired, it serves with no cleanup`, async (t) => {
+    const outcome = await sharedFault(t.context.controllers, fault);
+    t.log(`degraded on ${outcome.degradedOn.join(', ')}; restarted on ${outcome.restartedOn.join(', ') || 'none'}`);
+    t.deepEqual([...new Set(outcome.degradedOn)].sort(), ['node1', 'node2', 'node3'], 'OCF_DEGRADED on every node');
+    const primitive = fault === 'database' ? 'p_keystone' : 'p_ceilometer';
+    t.deepEqual(Controllers.startedOn(outcome.statusDuring, primitive).sort(), ['node1', 'node2', 'node3'], 'Started everywhere during the fault');
+    t.deepEqual(outcome.statusDuring.failures.filter((f) => f.id === primitive && f.exitcode !== 190), [], 'no other failure: nothing to recover');
+    if (fault === 'database') t.false(outcome.tokenDuringFault, 'no token could be issued during the fault: it was real');
+    t.deepEqual(outcome.restartedOn, [], 'no daemon was restarted');
+    t.true(outcome.servesAfter, 'serves again after the repair');
+    t.deepEqual(Controllers.startedOn(outcome.statusAfter, primitive).sort(), ['node1', 'node2', 'node3'], 'Started everywhere after, without cleanup');
+  });
+}
 
 test.serial('7. the VIP\'s node cut off: the others keep quorum and fence it; never two VIP holders', async (t) => {
   const outcome = await partition(t.context.controllers);

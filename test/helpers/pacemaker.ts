@@ -148,7 +148,7 @@ export interface ClusterStatus {
   readonly nodes: NodeState[];
   readonly resources: ResourceState[];
   /** Failed operations with the agent's exit reason, as crm_mon shows them. */
-  readonly failures: { id: string; node: string; task: string; exitstatus: string; exitreason: string }[];
+  readonly failures: { id: string; node: string; task: string; exitstatus: string; exitcode: number; exitreason: string }[];
   readonly quorum: boolean;
 }
 
@@ -175,7 +175,7 @@ export function parseStatus(xml: string): ClusterStatus {
     return { id: a.id ?? '', role: a.role ?? '', active: a.active === 'true', failed: a.failed === 'true', nodes: placed };
   });
   const failures = [...xml.matchAll(/<failure [^>]*>/g)].map((m) => attributes(m[0])).map((a) => ({
-    id: (a.op_key ?? '').replace(/_[a-z-]+_\d+$/, ''), node: a.node ?? '', task: a.task ?? '', exitstatus: a.exitstatus ?? '', exitreason: a.exitreason ?? '',
+    id: (a.op_key ?? '').replace(/_[a-z-]+_\d+$/, ''), node: a.node ?? '', task: a.task ?? '', exitstatus: a.exitstatus ?? '', exitcode: Number(a.exitcode ?? -1), exitreason: a.exitreason ?? '',
   }));
   const quorum = attributes(/<current_dc [^>]*>/.exec(xml)?.[0] ?? '').with_quorum === 'true';
   return { xml, online: nodes[0]?.online ?? false, nodes, resources, failures, quorum };
