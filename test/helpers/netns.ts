@@ -65,35 +65,60 @@ export interface ClientCounts {
   readonly failed: number;
   /** Failures by error code. */
   readonly errors: Record<string, number>;
+  /** Requests sent. */
+  readonly sent: number;
+  /** The longest time between two successful answers (HTTP 200), in ms: the outage. */
+  readonly longestGapMs: number;
+  /** When that gap began, as Date.now() in the client. */
+  readonly gapStartedAt: number;
 }
 
-// A client inside the namespace: one new connection per request (agent:false), back to back,
-// until its stdin closes, at most `limit` attempts or `maxMs`; prints "ready" after its first
-// answer and its counts as JSON at the end.
+export interface ClientOptions {
+  readonly path?: string;
+  /** Each request's whole time, in ms. */
+  readonly timeoutMs?: number;
+  /** Pause between two requests, in ms (keeps the loop from taking a core). */
+  readonly pauseMs?: number;
+  readonly limit?: number;
+  readonly maxMs?: number;
+}
+
+// A client: one new connection per request (agent:false), until its stdin closes, at most
+// `limit` attempts or `maxMs`; prints "ready" after its first answer and its counts as JSON at the
+// end. Answers other than 200 count as answers, not successes: the gap is between two 200s.
 const CLIENT = `
 import http from 'node:http';
-const [host, port, limit, maxMs] = process.argv.slice(-4);
+const [host, port, path, timeoutMs, pauseMs, limit, maxMs] = process.argv.slice(-7);
 const answers = {}, errors = {};
-let failed = 0, attempts = 0, stop = false, ready = false;
+let failed = 0, sent = 0, stop = false, ready = false, lastOk = 0, longestGapMs = 0, gapStartedAt = 0;
 process.stdin.on('end', () => { stop = true; }).resume();
 const until = Date.now() + Number(maxMs);
-while (!stop && attempts < Number(limit) && Date.now() < until) {
-  attempts++;
+while (!stop && sent < Number(limit) && Date.now() < until) {
+  sent++;
   await new Promise((done) => {
-    const request = http.get({ host, port: Number(port), path: '/', agent: false, timeout: 2000 }, (response) => {
+    const request = http.get({ host, port: Number(port), path, agent: false, timeout: Number(timeoutMs) }, (response) => {
       let body = '';
       response.setEncoding('utf8').on('data', (chunk) => { body += chunk; }).on('end', () => {
-        const key = response.statusCode === 200 ? body.trim() : 'status ' + response.statusCode;
+        const key = response.statusCode === 200 ? (path === '/' ? body.trim() : 'status 200') : 'status ' + response.statusCode;
         answers[key] = (answers[key] ?? 0) + 1;
+        if (response.statusCode === 200) {
+          const now = Date.now();
+          if (lastOk && now - lastOk > longestGapMs) { longestGapMs = now - lastOk; gapStartedAt = lastOk; }
+          lastOk = now;
+        }
         if (!ready) { ready = true; process.stdout.write('ready\\n'); }
         done();
       });
     });
-    request.on('timeout', () => request.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    const deadline = setTimeout(() => request.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })), Number(timeoutMs));
+    request.on('close', () => clearTimeout(deadline));
     request.on('error', (error) => { failed++; errors[error.code ?? error.message] = (errors[error.code ?? error.message] ?? 0) + 1; done(); });
   });
+  if (Number(pauseMs) > 0) await new Promise((resolve) => setTimeout(resolve, Number(pauseMs)));
 }
-process.stdout.write(JSON.stringify({ answers, failed, errors }) + '\\n');
+// An outage still going on at the end counts up to the end.
+if (lastOk && Date.now() - lastOk > longestGapMs) { longestGapMs = Date.now() - lastOk; gapStartedAt = lastOk; }
+process.stdout.write(JSON.stringify({ answers, failed, errors, sent, longestGapMs, gapStartedAt }) + '\\n');
 `;
 
 export interface ClientLoop {
@@ -101,14 +126,16 @@ export interface ClientLoop {
   readonly ready: Promise<void>;
   /** Stop the loop and collect its counts. */
   finish(): Promise<ClientCounts>;
+  /** Kill it (teardown). */
+  kill(): void;
 }
 
-/** Start a counting HTTP client loop against host:port inside the namespace. */
-export function clientLoop(t: ExecutionContext, ns: Namespace, host: string, port: number, limit = 50_000, maxMs = 30_000): ClientLoop {
-  const child = spawn('/usr/sbin/ip', ['netns', 'exec', ns.name, process.execPath, '--input-type=module', '-e', CLIENT, host, String(port), String(limit), String(maxMs)], {
+/** Start a counting HTTP client loop; `enter` is the command that puts it where it runs (a namespace). */
+export function spawnClient(enter: readonly string[], host: string, port: number, options: ClientOptions = {}): ClientLoop {
+  const args = [host, String(port), options.path ?? '/', String(options.timeoutMs ?? 2000), String(options.pauseMs ?? 0), String(options.limit ?? 50_000), String(options.maxMs ?? 30_000)];
+  const child = spawn(enter[0]!, [...enter.slice(1), process.execPath, '--input-type=module', '-e', CLIENT, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  t.teardown(() => void child.kill('SIGKILL'));
   let output = '';
   let signalReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve, reject) => {
@@ -129,5 +156,13 @@ export function clientLoop(t: ExecutionContext, ns: Namespace, host: string, por
       const last = output.trim().split('\n').pop() ?? '';
       return JSON.parse(last) as ClientCounts;
     },
+    kill: () => void child.kill('SIGKILL'),
   };
+}
+
+/** Start a counting HTTP client loop against host:port inside the namespace. */
+export function clientLoop(t: ExecutionContext, ns: Namespace, host: string, port: number, limit = 50_000, maxMs = 30_000): ClientLoop {
+  const loop = spawnClient(['/usr/sbin/ip', 'netns', 'exec', ns.name], host, port, { limit, maxMs });
+  t.teardown(() => loop.kill());
+  return loop;
 }

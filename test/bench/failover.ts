@@ -1,0 +1,67 @@
+// npm run bench:failover: the three-node failover scenarios for both colocation variants, in one
+// run, measured by a client through the VIP. Prints a table, then one machine-readable line per
+// scenario and variant: `failover SCENARIO VARIANT outage_ms=N failed=N sent=N`.
+// Usage: node test/bench/failover.ts [VARIANT ...]   (run as root, beside no other cluster)
+import { rmSync } from 'node:fs';
+import { prepareKeystone, removeKeystone } from '../helpers/keystone.ts';
+import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from '../e2e/failover.ts';
+import { haproxyKilled, keystoneKilled, nodeLost, partition, SCENARIOS, standby, type Scenario } from '../e2e/scenarios.ts';
+import { TOTEM, VARIANTS, type Variant } from '../e2e/three-layout.ts';
+
+const wanted = process.argv.slice(2).filter((arg): arg is Variant => (VARIANTS as readonly string[]).includes(arg));
+const variants = wanted.length ? wanted : VARIANTS;
+const results = new Map<Variant, Map<Scenario, Figures | Error>>();
+
+const runs: Record<Scenario, (c: Controllers) => Promise<Figures>> = {
+  'haproxy-killed': async (c) => (await haproxyKilled(c)).figures,
+  'keystone-killed': async (c) => (await keystoneKilled(c)).figures,
+  standby: async (c) => (await standby(c)).away.figures,
+  'node-lost': async (c) => (await nodeLost(c)).lost.figures,
+  partition: async (c) => (await partition(c)).figures,
+};
+
+const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+
+const [built, keystone] = await Promise.all([packageForNodes(), prepareKeystone(ADMIN_PASSWORD)]);
+try {
+  for (const variant of variants) {
+    const figures = new Map<Scenario, Figures | Error>();
+    results.set(variant, figures);
+    log(`${variant}: bringing up three nodes`);
+    const controllers = await Controllers.start(variant, keystone, built.deb);
+    try {
+      await controllers.configure();
+      await controllers.waitSettled(240_000);
+      for (const scenario of SCENARIOS) {
+        log(`${variant}: ${scenario}`);
+        try {
+          figures.set(scenario, await runs[scenario](controllers));
+        } catch (error) {
+          figures.set(scenario, error as Error);
+          log(`${variant}: ${scenario} failed: ${(error as Error).message.slice(0, 2000)}\nlogs: ${controllers.cluster.logPlaces()}`);
+          await controllers.waitSettled(180_000).catch(() => undefined);
+        }
+      }
+    } finally {
+      await controllers.stop();
+    }
+  }
+} finally {
+  removeKeystone(keystone);
+  rmSync(built.dir, { recursive: true, force: true });
+}
+
+const cell = (f: Figures | Error | undefined) => (!f ? 'not run' : f instanceof Error ? 'FAILED' : `${f.outageMs} ms, ${f.failed}/${f.sent} failed`);
+process.stdout.write(`\nFailover through the VIP (corosync token ${TOTEM.token} ms, consensus ${TOTEM.consensus} ms; client: GET /v3, new connection each, 1 s timeout, 20 ms pause)\n\n`);
+process.stdout.write(`| scenario | ${variants.join(' | ')} |\n|---|${variants.map(() => '---').join('|')}|\n`);
+for (const scenario of SCENARIOS) process.stdout.write(`| ${scenario} | ${variants.map((v) => cell(results.get(v)?.get(scenario))).join(' | ')} |\n`);
+process.stdout.write('\n');
+let failedRuns = 0;
+for (const scenario of SCENARIOS) {
+  for (const variant of variants) {
+    const f = results.get(variant)?.get(scenario);
+    if (f && !(f instanceof Error)) process.stdout.write(`failover ${scenario} ${variant} outage_ms=${f.outageMs} failed=${f.failed} sent=${f.sent}\n`);
+    else failedRuns++;
+  }
+}
+process.exitCode = failedRuns ? 1 : 0;

@@ -1,0 +1,268 @@
+// The three-node controller layout brought up, the faults the failover scenarios inject, and what a
+// client in the network namespace sees through the VIP while they happen. Shared by the end-to-end
+// test (test/e2e/three-nodes.test.ts, which asserts) and `npm run bench:failover` (which prints the
+// figures of both colocation variants).
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { copyKeystone, removeKeystone, type KeystoneFixture } from '../helpers/keystone.ts';
+import { spawnClient, type ClientCounts } from '../helpers/netns.ts';
+import type { ClusterStatus } from '../helpers/pacemaker.ts';
+import { buildDeb, NETWORK_ADDRESS, NODES, ThreeNodes, VIP, waitUntil, type ClusterNode } from '../helpers/three-nodes.ts';
+import { ceilometerConfig, clusterCommands, crmCommands, FRONTEND_PORT, haproxyConfig, KEYSTONE_PORT, PARTITIONING_PREFIX, REDIS_PORT, TOTEM, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
+
+export const ADMIN_PASSWORD = 'three-admin-secret';
+const KEYSTONE_ETC = '/etc/keystone';
+
+export interface Figures {
+  readonly outageMs: number;
+  readonly failed: number;
+  readonly sent: number;
+  readonly counts: ClientCounts;
+}
+
+/** The whole layout for one colocation variant: the cluster, its files, Redis, and Keystone on every node. */
+export class Controllers {
+  readonly variant: Variant;
+  readonly cluster: ThreeNodes;
+  readonly files: ThreeLayoutFiles;
+  private readonly scratch: string;
+  private readonly copies: KeystoneFixture[];
+
+  private constructor(variant: Variant, cluster: ThreeNodes, files: ThreeLayoutFiles, scratch: string, copies: KeystoneFixture[]) {
+    this.variant = variant;
+    this.cluster = cluster;
+    this.files = files;
+    this.scratch = scratch;
+    this.copies = copies;
+  }
+
+  /** Build the .deb (once per run, into `debDir`) and bring the cluster up with the layout configured. */
+  static async start(variant: Variant, keystone: KeystoneFixture, deb: string): Promise<Controllers> {
+    const scratch = mkdtempSync(join(tmpdir(), 'ocf-three-files-'));
+    chmodSync(scratch, 0o755);
+    const copies = NODES.map(() => copyKeystone(keystone));
+    const files: ThreeLayoutFiles = {
+      haproxyConfig: join(scratch, 'haproxy.cfg'),
+      haproxySocket: '/run/haproxy-ocf.sock',
+      keystoneConfig: join(KEYSTONE_ETC, 'keystone.conf'),
+      passwordFile: join(scratch, 'admin-password'),
+      ceilometerConfig: join(scratch, 'ceilometer.conf'),
+      fenceMap: '',
+    };
+    writeFileSync(files.haproxyConfig, haproxyConfig(files.haproxySocket));
+    writeFileSync(join(scratch, 'polling.yaml'), '---\nsources: []\n');
+    writeFileSync(files.ceilometerConfig, ceilometerConfig(join(scratch, 'polling.yaml')));
+    writeFileSync(files.passwordFile, `${ADMIN_PASSWORD}\n`, { mode: 0o600 });
+    let cluster: ThreeNodes | undefined;
+    try {
+      cluster = await ThreeNodes.start({
+        deb,
+        totem: TOTEM,
+        prepareNode: async (node) => {
+          // One Keystone bootstrap, copied: the same database content and keys on every node, at the same path.
+          const copy = copies[NODES.findIndex((n) => n.name === node.name)]!;
+          await node.ns.run('mount', '--bind', copy.dir, KEYSTONE_ETC);
+          // HAProxy binds the VIP on nodes that do not hold it (vip-follows-haproxy runs it everywhere).
+          await node.ns.run('sysctl', '-q', '-w', 'net.ipv4.ip_nonlocal_bind=1');
+        },
+      });
+      mkdirSync(join(scratch, 'redis'));
+      const controllers = new Controllers(variant, cluster, { ...files, fenceMap: cluster.mapFile }, scratch, copies);
+      controllers.startRedis();
+      return controllers;
+    } catch (error) {
+      await cluster?.stop();
+      for (const copy of copies) removeKeystone(copy);
+      rmSync(scratch, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  /** Redis, the coordination backend, in the network namespace (outside the cluster, as in the seed). */
+  startRedis(): void {
+    this.cluster.network.background('/usr/bin/redis-server', ['--port', String(REDIS_PORT), '--bind', NETWORK_ADDRESS, '--protected-mode', 'no',
+      '--save', '', '--appendonly', 'no', '--dir', join(this.scratch, 'redis')]);
+  }
+
+  /** The redis-server process. */
+  redisPid(): number {
+    const pid = this.cluster.network.processes().find((p) => {
+      try {
+        return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'redis-server';
+      } catch {
+        return false;
+      }
+    });
+    if (pid === undefined) throw new Error('redis-server is not running in the network namespace');
+    return pid;
+  }
+
+  /** crm configure, every command; throws with crm's output on the first that fails. */
+  async configure(): Promise<void> {
+    for (const command of [...clusterCommands(this.files), ...crmCommands(this.files, this.variant)]) {
+      const result = await this.cluster.crm('configure', ...command);
+      if (result.code !== 0) throw new Error(`crm configure ${command.join(' ')}: ${result.output}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.cluster.stop();
+    for (const copy of this.copies) removeKeystone(copy);
+    rmSync(this.scratch, { recursive: true, force: true });
+  }
+
+  /** Where the VIP runs now (crm_mon), if anywhere. */
+  static vipNode(status: ClusterStatus): string | undefined {
+    const vip = status.resources.find((r) => r.id === 'vip');
+    return vip?.active ? vip.nodes[0] : undefined;
+  }
+
+  /** Started instances of a primitive (clone instances included), by node. */
+  static startedOn(status: ClusterStatus, primitive: string): string[] {
+    return status.resources.filter((r) => r.id === primitive || r.id.startsWith(`${primitive}:`))
+      .filter((r) => r.active && r.role === 'Started' && !r.failed).flatMap((r) => r.nodes);
+  }
+
+  /** Every resource where the layout puts it, on the given nodes (the VIP's HAProxy only, or HAProxy everywhere). */
+  settled(nodes: readonly string[]): (status: ClusterStatus) => boolean {
+    return (status) => {
+      const vip = Controllers.vipNode(status);
+      if (!vip || !nodes.includes(vip)) return false;
+      const haproxy = Controllers.startedOn(status, 'haproxy');
+      const haproxyWanted = this.variant === 'vip-follows-haproxy' ? nodes : [vip];
+      if (!sameSet(haproxy, haproxyWanted)) return false;
+      return ['p_keystone', 'p_memcached', 'p_ceilometer'].every((id) => sameSet(Controllers.startedOn(status, id), nodes));
+    };
+  }
+
+  liveNames(): string[] {
+    return this.cluster.nodes.filter((n) => n.up).map((n) => n.name);
+  }
+
+  async waitSettled(timeoutMs = 180_000, nodes = this.liveNames()): Promise<ClusterStatus> {
+    return this.cluster.waitForStatus(`every resource Started on ${nodes.join(', ')}`, this.settled(nodes), timeoutMs);
+  }
+
+  /** A GET through the VIP from the network namespace: the HTTP status, or 000. */
+  async throughVip(path = '/v3'): Promise<string> {
+    const result = await this.cluster.network.exec('curl', ['-s', '-m', '3', '-o', '/dev/null', '-w', '%{http_code}', `http://${VIP}:${FRONTEND_PORT}${path}`], undefined, 10_000);
+    return result.output.trim();
+  }
+
+  /** A token issued through the VIP (the password from a file, never in argv). */
+  async issueToken(): Promise<string> {
+    const body = join(this.scratch, 'token-request.json');
+    writeFileSync(body, JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: ADMIN_PASSWORD } } },
+      scope: { project: { name: 'admin', domain: { id: 'default' } } } } }), { mode: 0o600 });
+    try {
+      const result = await this.cluster.network.exec('curl', ['-s', '-m', '10', '-D', '-', '-o', '/dev/null', '-H', 'Content-Type: application/json',
+        '--data-binary', `@${body}`, `http://${VIP}:${FRONTEND_PORT}/v3/auth/tokens`], undefined, 20_000);
+      const token = /^x-subject-token:\s*(\S+)/im.exec(result.output)?.[1];
+      if (!token) throw new Error(`no token through the VIP: ${result.output.slice(0, 300)}`);
+      return token;
+    } finally {
+      rmSync(body, { force: true });
+    }
+  }
+
+  /** Does this node's own Keystone (not through the VIP) validate the token? The HTTP status. */
+  async validateOn(node: ClusterNode, token: string): Promise<string> {
+    const headers = join(this.scratch, 'token-headers');
+    writeFileSync(headers, `X-Auth-Token: ${token}\nX-Subject-Token: ${token}\n`, { mode: 0o600 });
+    try {
+      const result = await this.cluster.network.exec('curl', ['-s', '-m', '10', '-o', '/dev/null', '-w', '%{http_code}', '-H', `@${headers}`,
+        `http://${node.address}:${KEYSTONE_PORT}/v3/auth/tokens`], undefined, 20_000);
+      return result.output.trim();
+    } finally {
+      rmSync(headers, { force: true });
+    }
+  }
+
+  /** Does the node's memcached answer `version`? */
+  async memcachedAnswers(node: ClusterNode): Promise<boolean> {
+    const probe = "import socket;s=socket.create_connection(('127.0.0.1',11211),2);s.sendall(b'version\\r\\n');print(s.recv(64).decode())";
+    return /^VERSION /.test((await node.exec('python3', ['-c', probe], undefined, 10_000)).output);
+  }
+
+  /** One Redis command on the coordination backend, its reply's lines. */
+  async redis(...args: string[]): Promise<string[]> {
+    const result = await this.cluster.network.exec('redis-cli', ['-h', NETWORK_ADDRESS, '-p', String(REDIS_PORT), '--raw', ...args], undefined, 10_000);
+    return result.output.trim().split('\n').filter(Boolean);
+  }
+
+  /** Members of ceilometer's partitioning group with a live heartbeat in Redis. */
+  async liveMembers(): Promise<string[]> {
+    const redis = (...args: string[]) => this.redis(...args);
+    const members = await redis('HKEYS', `_tooz_group:central-${PARTITIONING_PREFIX}-global`);
+    const live: string[] = [];
+    for (const member of members) if ((await redis('EXISTS', `_tooz_beats:${member}`))[0] === '1') live.push(member);
+    return live;
+  }
+
+  /** The daemon an agent launched on a node for a resource (it carries the resource's marker, its parent does not). */
+  daemonPid(node: ClusterNode, marker: string): number {
+    const carriers = new Map<number, number>();
+    for (const pid of node.ns.processes()) {
+      try {
+        if (!readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`OCF_OPENSTACK_RESOURCE=${marker}`)) continue;
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        carriers.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const leaders = [...carriers].filter(([, parent]) => !carriers.has(parent)).map(([pid]) => pid);
+    if (leaders.length !== 1) throw new Error(`expected one daemon for ${marker} on ${node.name}, found ${leaders.join(', ') || 'none'}`);
+    return leaders[0]!;
+  }
+
+  /** The Keystone server HAProxy on `node` sent most requests to (its stats socket): the one the client's source hashes to. */
+  async busiestBackend(node: ClusterNode): Promise<string> {
+    const probe = `import socket;s=socket.socket(socket.AF_UNIX);s.connect('${this.files.haproxySocket}');s.sendall(b'show stat\\n');d=b''
+while True:
+  c=s.recv(65536)
+  if not c: break
+  d+=c
+print(d.decode())`;
+    const csv = (await node.exec('python3', ['-c', probe], undefined, 10_000)).output;
+    const rows = csv.split('\n').filter((line) => line.startsWith('keystone_public_internal_cluster,controller')).map((line) => line.split(','));
+    rows.sort((a, b) => Number(b[7]) - Number(a[7])); // stot: sessions in total
+    const server = rows[0]?.[1];
+    if (!server) throw new Error(`no server statistics from HAProxy on ${node.name}: ${csv.slice(0, 300)}`);
+    return NODES[Number(server.replace('controller', '')) - 1]!.name;
+  }
+
+  /** A client loop through the VIP around `during`: what it saw. */
+  async measure(during: () => Promise<void>, maxMs = 240_000): Promise<Figures> {
+    const client = spawnClient(['nsenter', '-t', String(this.cluster.network.pid), '-n'], VIP, FRONTEND_PORT,
+      { path: '/v3', timeoutMs: 1000, pauseMs: 20, limit: 100_000, maxMs });
+    try {
+      await Promise.race([client.ready, new Promise((_, reject) => setTimeout(() => reject(new Error('no answer through the VIP before the fault')), 30_000))]);
+      await during();
+      // The last answers after recovery close the longest gap.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const counts = await client.finish();
+      return { outageMs: counts.longestGapMs, failed: counts.failed, sent: counts.sent, counts };
+    } finally {
+      client.kill();
+    }
+  }
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/** Build the .deb once for a run (scratch directory removed by the caller). */
+export async function packageForNodes(): Promise<{ deb: string; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ocf-three-deb-'));
+  try {
+    return { deb: await buildDeb(dir), dir };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export { waitUntil };

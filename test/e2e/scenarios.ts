@@ -1,0 +1,255 @@
+// The failover scenarios on three controllers: each injects one fault, waits (bounded) for the
+// cluster to recover, and returns what the client through the VIP saw and what crm_mon and the
+// services said. The test asserts on these; the bench prints them.
+import type { ClusterStatus } from '../helpers/pacemaker.ts';
+import { Controllers, waitUntil, type Figures } from './failover.ts';
+
+export const SCENARIOS = ['haproxy-killed', 'keystone-killed', 'standby', 'node-lost', 'partition'] as const;
+export type Scenario = typeof SCENARIOS[number];
+
+export interface Outcome {
+  readonly figures: Figures;
+  /** Where the VIP was before and after. */
+  readonly vipBefore: string;
+  readonly vipAfter: string;
+  readonly status: ClusterStatus;
+  readonly notes: Record<string, unknown>;
+}
+
+async function vipHolder(c: Controllers): Promise<string> {
+  const vip = Controllers.vipNode(await c.cluster.status());
+  if (!vip) throw new Error('the VIP runs nowhere');
+  return vip;
+}
+
+/** 2. kill -9 of HAProxy's master on the VIP's node. */
+export async function haproxyKilled(c: Controllers): Promise<Outcome> {
+  await c.waitSettled();
+  const vipBefore = await vipHolder(c);
+  const node = c.cluster.node(vipBefore);
+  const pid = c.daemonPid(node, 'haproxy:haproxy');
+  let status!: ClusterStatus;
+  const figures = await c.measure(async () => {
+    process.kill(pid, 'SIGKILL');
+    await waitUntil('the haproxy failure in crm_mon', async () => (await c.cluster.status()).failures.some((f) => f.id.startsWith('haproxy')), 60_000, 250);
+    status = await c.waitSettled(120_000);
+    await waitUntil('an answer through the VIP', async () => (await c.throughVip()) === '200', 60_000);
+  });
+  return { figures, vipBefore, vipAfter: Controllers.vipNode(status)!, status, notes: { killedPid: pid } };
+}
+
+/** 3. Keystone killed on the node HAProxy sends the client to: HAProxy routes around it, Pacemaker restarts it. */
+export async function keystoneKilled(c: Controllers): Promise<Outcome> {
+  await c.waitSettled();
+  const vipBefore = await vipHolder(c);
+  // Some traffic first, so HAProxy's statistics show where the client's source address hashes to.
+  for (let i = 0; i < 5; i++) await c.throughVip();
+  const victim = c.cluster.node(await c.busiestBackend(c.cluster.node(vipBefore)));
+  const pid = c.daemonPid(victim, 'keystone:p_keystone');
+  let status!: ClusterStatus;
+  let newPid = 0;
+  const figures = await c.measure(async () => {
+    process.kill(pid, 'SIGKILL');
+    await waitUntil('the keystone failure in crm_mon', async () => (await c.cluster.status()).failures.some((f) => f.id.startsWith('p_keystone')), 60_000, 250);
+    status = await c.waitSettled(120_000);
+    newPid = c.daemonPid(victim, 'keystone:p_keystone');
+  });
+  return { figures, vipBefore, vipAfter: Controllers.vipNode(status)!, status, notes: { victim: victim.name, killedPid: pid, newPid } };
+}
+
+/** 4. crm node standby of the VIP's node, then online: two moves, each measured. */
+export async function standby(c: Controllers): Promise<{ away: Outcome; back: Outcome }> {
+  await c.waitSettled();
+  const vipBefore = await vipHolder(c);
+  const others = c.liveNames().filter((n) => n !== vipBefore);
+  let status!: ClusterStatus;
+  const awayFigures = await c.measure(async () => {
+    const result = await c.cluster.crm('node', 'standby', vipBefore);
+    if (result.code !== 0) throw new Error(`crm node standby ${vipBefore}: ${result.output}`);
+    await c.cluster.waitForStatus(`${vipBefore} in standby (crm said: ${result.output.trim()})`, (s) => s.nodes.some((n) => n.name === vipBefore && n.standby), 10_000);
+    status = await c.waitSettled(120_000, others);
+  });
+  const away: Outcome = { figures: awayFigures, vipBefore, vipAfter: Controllers.vipNode(status)!, status, notes: { standby: vipBefore } };
+  const backFigures = await c.measure(async () => {
+    const result = await c.cluster.crm('node', 'online', vipBefore);
+    if (result.code !== 0) throw new Error(`crm node online ${vipBefore}: ${result.output}`);
+    status = await c.waitSettled(120_000);
+  });
+  const back: Outcome = { figures: backFigures, vipBefore: away.vipAfter, vipAfter: Controllers.vipNode(status)!, status, notes: { online: vipBefore } };
+  return { away, back };
+}
+
+/** A failed operation, as one comparable string. */
+function failureKey(f: ClusterStatus['failures'][number]): string {
+  return `${f.id} ${f.node} ${f.task} ${f.exitstatus} ${f.exitreason}`;
+}
+
+/** Successful fencings of a node in the cluster's history (stonith_admin, from a live node). */
+async function fencings(c: Controllers, node: string): Promise<number> {
+  const result = await c.cluster.live().exec('stonith_admin', ['--history', node, '--output-as=xml'], undefined, 20_000);
+  return [...result.output.matchAll(/<fence_event [^>]*>/g)].filter((m) => /status="success"/.test(m[0]) && m[0].includes(`target="${node}"`)).length;
+}
+
+/** 5. The VIP's node powered off without warning; fenced by the survivors; back again later. */
+export async function nodeLost(c: Controllers): Promise<{ lost: Outcome; rejoin: Outcome }> {
+  await c.waitSettled();
+  const vipBefore = await vipHolder(c);
+  const survivors = c.liveNames().filter((n) => n !== vipBefore);
+  const membersBefore = (await c.liveMembers()).length;
+  const failuresBefore = (await c.cluster.status()).failures.map(failureKey);
+  let status!: ClusterStatus;
+  let fenced = false;
+  const fencedBefore = await fencings(c, vipBefore);
+  let members: string[] = [];
+  let lostFigures: Figures;
+  let afterShrink: ClusterStatus;
+  try {
+    lostFigures = await c.measure(async () => {
+      await c.cluster.powerOff(vipBefore);
+      status = await c.waitSettled(120_000, survivors);
+      await waitUntil(`the survivors to fence ${vipBefore}`, async () => (fenced = (await fencings(c, vipBefore)) > fencedBefore), 60_000, 500);
+    });
+    // Tooz forgets a member whose heartbeat stopped after its membership timeout (30 s).
+    await waitUntil('two live members in the partitioning group', async () => (members = await c.liveMembers()).length === 2, 60_000, 1000);
+    afterShrink = await c.cluster.status();
+  } catch (error) {
+    // The next scenarios need three nodes: bring it back before failing.
+    await c.cluster.powerOn(vipBefore).then(() => c.waitSettled(180_000)).catch(() => undefined);
+    throw error;
+  }
+  const lost: Outcome = {
+    figures: lostFigures, vipBefore, vipAfter: Controllers.vipNode(status)!, status: afterShrink,
+    notes: { lost: vipBefore, fenced, membersBefore, membersAfter: members.length,
+      newFailures: afterShrink!.failures.filter((f) => !failuresBefore.includes(failureKey(f))) },
+  };
+  const rejoinFigures = await c.measure(async () => {
+    await c.cluster.powerOn(vipBefore);
+    status = await c.waitSettled(180_000);
+  });
+  const rejoin: Outcome = { figures: rejoinFigures, vipBefore: lost.vipAfter, vipAfter: Controllers.vipNode(status)!, status, notes: { rejoined: vipBefore } };
+  return { lost, rejoin };
+}
+
+/** 7. The VIP's node's link cut: the two others keep quorum and fence it; the VIP is never on two nodes. */
+export async function partition(c: Controllers): Promise<Outcome & { doubleHolders: string[][]; samples: number }> {
+  await c.waitSettled();
+  const vipBefore = await vipHolder(c);
+  const survivors = c.liveNames().filter((n) => n !== vipBefore);
+  let sampling = true;
+  let samples = 0;
+  const doubleHolders: string[][] = [];
+  // Every node's addresses, sampled in a loop for the whole scenario.
+  const sampler = (async () => {
+    while (sampling) {
+      const holders: string[] = [];
+      for (const node of c.cluster.nodes) if ((await node.addresses()).includes('192.0.2.11')) holders.push(node.name);
+      samples++;
+      if (holders.length > 1) doubleHolders.push(holders);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  let status!: ClusterStatus;
+  let fenced = false;
+  const fencedBefore = await fencings(c, vipBefore);
+  try {
+    const figures = await c.measure(async () => {
+      await c.cluster.cutLink(vipBefore);
+      c.cluster.node(vipBefore).up = false;
+      status = await c.waitSettled(120_000, survivors);
+      await waitUntil(`the survivors to fence ${vipBefore}`, async () => (fenced = (await fencings(c, vipBefore)) > fencedBefore), 60_000, 500);
+    });
+    const quorum = status.quorum;
+    sampling = false;
+    await sampler;
+    await c.cluster.powerOn(vipBefore);
+    await c.waitSettled(180_000);
+    return { figures, vipBefore, vipAfter: Controllers.vipNode(status)!, status, notes: { cut: vipBefore, fenced, quorum }, doubleHolders, samples };
+  } catch (error) {
+    sampling = false;
+    await sampler;
+    await c.cluster.powerOn(vipBefore).then(() => c.waitSettled(180_000)).catch(() => undefined);
+    throw error;
+  }
+}
+
+// Holds an exclusive lock on Keystone's sqlite database (at most `seconds`): every query waits,
+// then fails with "database is locked", as with a database server that is down.
+// Keystone may be writing when it is asked (it records each login), so the lock is retried.
+const LOCK_DATABASE = `import sqlite3, sys, time
+until = time.time() + float(sys.argv[2])
+while True:
+    try:
+        c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+        c.execute('BEGIN EXCLUSIVE')
+        break
+    except sqlite3.OperationalError:
+        if time.time() > until: sys.exit(1)
+        time.sleep(0.2)
+time.sleep(max(0, until - time.time()))`;
+
+export interface SharedFaultOutcome {
+  /** Nodes whose monitor reported OCF_DEGRADED (190) for the resource. */
+  readonly degradedOn: string[];
+  /** Nodes where the daemon's pid changed (restarted) during the fault or its repair. */
+  readonly restartedOn: string[];
+  readonly statusDuring: ClusterStatus;
+  readonly statusAfter: ClusterStatus;
+  /** The service answered again after the repair (a token through the VIP; three live ceilometer members). */
+  readonly servesAfter: boolean;
+  /** For the database: could a token be issued through the VIP during the fault (it should not). */
+  readonly tokenDuringFault: boolean | undefined;
+}
+
+/**
+ * 6. A fault every node shares: Keystone's database unavailable on all three nodes ("database"),
+ * or Redis stopped ("redis", SIGSTOP: unreachable, its data kept as a persistent Redis keeps it).
+ * Nothing should be restarted or banned; the monitors say OCF_DEGRADED; the repair needs no cleanup.
+ */
+export async function sharedFault(c: Controllers, fault: 'database' | 'redis'): Promise<SharedFaultOutcome> {
+  await c.waitSettled();
+  const primitive = fault === 'database' ? 'p_keystone' : 'p_ceilometer';
+  const marker = fault === 'database' ? 'keystone:p_keystone' : 'ceilometer:p_ceilometer';
+  const nodes = c.cluster.nodes;
+  const pids = new Map(nodes.map((node) => [node.name, c.daemonPid(node, marker)]));
+  const degradedBefore = new Set((await c.cluster.status()).failures.filter((f) => f.id === primitive && f.exitcode === 190).map((f) => f.node));
+  let repair: () => Promise<void>;
+  if (fault === 'database') {
+    const holders = nodes.map((node) => node.ns.background('python3', ['-c', LOCK_DATABASE, '/etc/keystone/keystone.db', '180']));
+    repair = async () => {
+      for (const holder of holders) holder.kill('SIGKILL');
+      await waitUntil('the database locks to be released', () => holders.every((h) => h.exitCode !== null || h.signalCode !== null), 10_000);
+    };
+  } else {
+    const redis = c.redisPid();
+    process.kill(redis, 'SIGSTOP');
+    repair = async () => void process.kill(redis, 'SIGCONT');
+  }
+  let statusDuring: ClusterStatus;
+  let tokenDuringFault: boolean | undefined;
+  try {
+    if (degradedBefore.size) throw new Error(`${primitive} was already degraded on ${[...degradedBefore].join(', ')}`);
+    statusDuring = await c.cluster.waitForStatus(`${primitive} degraded on every node`,
+      (s) => nodes.every((n) => s.failures.some((f) => f.id === primitive && f.node === n.name && f.exitcode === 190)), 120_000);
+    if (fault === 'database') tokenDuringFault = await c.issueToken().then(() => true, () => false);
+  } finally {
+    await repair();
+  }
+  const degradedOn = statusDuring.failures.filter((f) => f.id === primitive && f.exitcode === 190).map((f) => f.node);
+  let servesAfter = false;
+  if (fault === 'database') {
+    servesAfter = await waitUntil('a token through the VIP', async () => !!(await c.issueToken().catch(() => undefined)), 60_000, 1000).then(() => true, () => false);
+  } else {
+    servesAfter = await waitUntil('three live ceilometer members', async () => (await c.liveMembers()).length === 3, 60_000, 1000).then(() => true, () => false);
+  }
+  // Two monitor intervals more: a monitor that failed after the repair would show up now.
+  await new Promise((resolve) => setTimeout(resolve, 20_000));
+  const statusAfter = await c.waitSettled(60_000);
+  const restartedOn = nodes.filter((node) => {
+    try {
+      return c.daemonPid(node, marker) !== pids.get(node.name);
+    } catch {
+      return true;
+    }
+  }).map((node) => node.name);
+  return { degradedOn, restartedOn, statusDuring, statusAfter, servesAfter, tokenDuringFault };
+}

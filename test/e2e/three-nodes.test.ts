@@ -1,0 +1,153 @@
+// Three controllers under a real Pacemaker with fencing on: the recommended colocation variant of
+// the seed's layout, a client through the VIP during every fault, and the outage it saw.
+// `npm run bench:failover` runs the same scenarios for both variants and prints the table.
+import anyTest, { type TestFn } from 'ava';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../helpers/agent.ts';
+import { prepareKeystone, removeKeystone, type KeystoneFixture } from '../helpers/keystone.ts';
+import { ThreeNodes } from '../helpers/three-nodes.ts';
+import { requireProgram } from '../helpers/processes.ts';
+import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from './failover.ts';
+import { haproxyKilled, keystoneKilled, nodeLost, partition, sharedFault, standby } from './scenarios.ts';
+import { clusterCommands, crmCommands, RECOMMENDED, TOTEM, VARIANTS } from './three-layout.ts';
+
+interface Context {
+  controllers: Controllers;
+  keystone: KeystoneFixture;
+  debDir: string;
+}
+
+const test = anyTest as TestFn<Context>;
+
+function report(t: { log: (...values: unknown[]) => void }, scenario: string, figures: Figures): void {
+  t.log(`${scenario}: outage ${figures.outageMs} ms, ${figures.failed} failed of ${figures.sent} sent (${JSON.stringify(figures.counts.errors)})`);
+  process.stdout.write(`failover ${scenario} ${RECOMMENDED} outage_ms=${figures.outageMs} failed=${figures.failed} sent=${figures.sent}\n`);
+}
+
+test.before(async (t) => {
+  for (const program of ['/usr/sbin/corosync', '/usr/sbin/pacemakerd', '/usr/sbin/crm', '/usr/sbin/stonith_admin', '/usr/sbin/haproxy', '/usr/bin/memcached',
+    '/usr/bin/uwsgi', '/usr/bin/curl', '/usr/bin/redis-server', '/usr/bin/redis-cli', '/usr/bin/ceilometer-polling', '/usr/bin/dpkg-deb', '/usr/bin/dpkg-buildpackage']) {
+    requireProgram(t, program);
+  }
+  const [built, keystone] = await Promise.all([packageForNodes(), prepareKeystone(ADMIN_PASSWORD)]);
+  t.context.debDir = built.dir;
+  t.context.keystone = keystone;
+  t.context.controllers = await Controllers.start(RECOMMENDED, keystone, built.deb);
+});
+
+test.afterEach.always((t) => {
+  if (!t.passed && t.context.controllers) t.log(`logs: ${t.context.controllers.cluster.logPlaces()} (removed when the suite ends)`);
+});
+
+test.after.always(async (t) => {
+  await t.context.controllers?.stop();
+  removeKeystone(t.context.keystone);
+  if (t.context.debDir) rmSync(t.context.debDir, { recursive: true, force: true });
+});
+
+test.serial('1. start: every resource where the layout puts it; a token from the VIP validates on every node; three ceilometer members; memcached everywhere', async (t) => {
+  const c = t.context.controllers;
+  await c.configure();
+  const status = await c.waitSettled(240_000, ['node1', 'node2', 'node3']);
+  t.deepEqual(status.failures, []);
+  t.true(status.quorum);
+  const vip = Controllers.vipNode(status)!;
+  t.deepEqual(Controllers.startedOn(status, 'haproxy').sort(), RECOMMENDED === 'vip-follows-haproxy' ? ['node1', 'node2', 'node3'] : [vip]);
+  for (const id of ['p_keystone', 'p_memcached', 'p_ceilometer']) t.deepEqual(Controllers.startedOn(status, id).sort(), ['node1', 'node2', 'node3'], id);
+  let answer = '';
+  for (let i = 0; i < 60 && answer !== '200'; i++) {
+    answer = await c.throughVip();
+    if (answer !== '200') await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  t.is(answer, '200', 'GET /v3 through the VIP');
+  const token = await c.issueToken();
+  for (const node of c.cluster.nodes) t.is(await c.validateOn(node, token), '200', `the token validates on ${node.name}'s own Keystone`);
+  for (const node of c.cluster.nodes) t.true(await c.memcachedAnswers(node), `${node.name}'s memcached answers`);
+  let members: string[] = [];
+  for (let i = 0; i < 30 && members.length !== 3; i++) {
+    members = await c.liveMembers();
+    if (members.length !== 3) await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  t.is(members.length, 3, `three live members in the partitioning group; Redis holds ${(await c.redis('KEYS', '*')).join(' ')}`);
+});
+
+test.serial('2. kill -9 of HAProxy on the VIP\'s node: outage under 5 s', async (t) => {
+  const outcome = await haproxyKilled(t.context.controllers);
+  report(t, 'haproxy-killed', outcome.figures);
+  t.true(outcome.figures.outageMs < 5000, `outage ${outcome.figures.outageMs} ms`);
+  t.is(Controllers.startedOn(outcome.status, 'haproxy').length, RECOMMENDED === 'vip-follows-haproxy' ? 3 : 1);
+});
+
+test.serial('3. Keystone killed on the node HAProxy sends the client to: routed around, no failed request, restarted', async (t) => {
+  const outcome = await keystoneKilled(t.context.controllers);
+  report(t, 'keystone-killed', outcome.figures);
+  t.log(`killed keystone on ${outcome.notes.victim as string}`);
+  t.is(outcome.figures.failed, 0, JSON.stringify(outcome.figures.counts));
+  t.not(outcome.notes.newPid, outcome.notes.killedPid, 'Pacemaker started a new Keystone');
+  t.is(outcome.vipAfter, outcome.vipBefore, 'the VIP did not move');
+});
+
+test.serial('4. standby of the VIP\'s node and online again: each move under 2 s', async (t) => {
+  const { away, back } = await standby(t.context.controllers);
+  report(t, 'standby', away.figures);
+  t.log(`online again: outage ${back.figures.outageMs} ms, ${back.figures.failed} failed of ${back.figures.sent}`);
+  t.not(away.vipAfter, away.vipBefore, 'the VIP left the node in standby');
+  t.true(away.figures.outageMs < 2000, `standby: outage ${away.figures.outageMs} ms`);
+  t.true(back.figures.outageMs < 2000, `online: outage ${back.figures.outageMs} ms`);
+});
+
+test.serial('5. the VIP\'s node lost: fenced, VIP and services elsewhere within token timeout + 5 s; back with no second outage', async (t) => {
+  const { lost, rejoin } = await nodeLost(t.context.controllers);
+  report(t, 'node-lost', lost.figures);
+  t.log(`corosync token timeout ${TOTEM.token} ms, consensus ${TOTEM.consensus} ms; rejoin: outage ${rejoin.figures.outageMs} ms, ${rejoin.figures.failed} failed`);
+  t.true(lost.notes.fenced as boolean, 'the survivors fenced it');
+  t.not(lost.vipAfter, lost.vipBefore);
+  t.true(lost.figures.outageMs < TOTEM.token + 5000, `outage ${lost.figures.outageMs} ms`);
+  t.is(lost.notes.membersAfter, 2, 'the partitioning group shrank to two live members');
+  t.deepEqual((lost.notes.newFailures as { node: string }[]).filter((f) => f.node !== lost.vipBefore), [], 'the survivors\' monitors stay green');
+  t.is(rejoin.figures.failed, 0, 'no request failed while the node rejoined');
+  t.true(rejoin.figures.outageMs < 1000, `rejoin: longest gap ${rejoin.figures.outageMs} ms`);
+});
+
+for (const fault of ['database', 'redis'] as const) {
+  const what = fault === 'database' ? 'Keystone\'s database unavailable on all three nodes' : 'Redis stopped';
+  test.serial(`6. a shared fault, ${what}: every instance stays Started, degraded (190), nothing restarted; repaired, it serves with no cleanup`, async (t) => {
+    const outcome = await sharedFault(t.context.controllers, fault);
+    t.log(`degraded on ${outcome.degradedOn.join(', ')}; restarted on ${outcome.restartedOn.join(', ') || 'none'}`);
+    t.deepEqual([...new Set(outcome.degradedOn)].sort(), ['node1', 'node2', 'node3'], 'OCF_DEGRADED on every node');
+    const primitive = fault === 'database' ? 'p_keystone' : 'p_ceilometer';
+    t.deepEqual(Controllers.startedOn(outcome.statusDuring, primitive).sort(), ['node1', 'node2', 'node3'], 'Started everywhere during the fault');
+    t.deepEqual(outcome.statusDuring.failures.filter((f) => f.id === primitive && f.exitcode !== 190), [], 'no other failure: nothing to recover');
+    if (fault === 'database') t.false(outcome.tokenDuringFault, 'no token could be issued during the fault: it was real');
+    t.deepEqual(outcome.restartedOn, [], 'no daemon was restarted');
+    t.true(outcome.servesAfter, 'serves again after the repair');
+    t.deepEqual(Controllers.startedOn(outcome.statusAfter, primitive).sort(), ['node1', 'node2', 'node3'], 'Started everywhere after, without cleanup');
+  });
+}
+
+test.serial('7. the VIP\'s node cut off: the others keep quorum and fence it; never two VIP holders', async (t) => {
+  const outcome = await partition(t.context.controllers);
+  report(t, 'partition', outcome.figures);
+  t.log(`${outcome.samples} samples of every node's addresses`);
+  t.true(outcome.samples > 10);
+  t.deepEqual(outcome.doubleHolders, [], 'at no moment two nodes held the VIP');
+  t.true(outcome.notes.fenced as boolean, 'the survivors fenced it');
+  t.true(outcome.notes.quorum as boolean, 'the survivors kept quorum');
+  t.not(outcome.vipAfter, outcome.vipBefore);
+});
+
+test.serial('the three-node harness refuses to start beside a running cluster', async (t) => {
+  await t.throwsAsync(ThreeNodes.start({ deb: '/nonexistent.deb', totem: TOTEM }), { message: /^refusing to start a test cluster: corosync \(pid \d+\)/ });
+});
+
+test('docs/pacemaker.md shows the three-node commands this test runs, for both variants', (t) => {
+  const doc = readFileSync(join(projectRoot, 'docs', 'pacemaker.md'), 'utf8');
+  const files = { haproxyConfig: '/etc/haproxy/haproxy.cfg', haproxySocket: '/run/haproxy/admin.sock', keystoneConfig: '/etc/keystone/keystone.conf',
+    passwordFile: '/etc/keystone/admin-password', ceilometerConfig: '/etc/ceilometer/ceilometer.conf', fenceMap: '/etc/fence-map' };
+  for (const variant of VARIANTS) {
+    for (const command of [...clusterCommands(files), ...crmCommands(files, variant)]) {
+      t.true(doc.includes(`crm configure ${command.join(' ')}`), `${variant}: ${command.join(' ')}`);
+    }
+  }
+});

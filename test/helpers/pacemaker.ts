@@ -1,0 +1,182 @@
+// A corosync + Pacemaker node inside namespaces of its own (namespaces.ts): its private
+// /etc/corosync, /var/lib/corosync, /var/lib/pacemaker, /var/log, /run and /dev/shm, its
+// corosync.conf, its daemons started and waited for; and crm_mon's XML read back. Shared by the
+// one-node cluster (cluster.ts) and the three-node cluster (three-nodes.ts).
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Namespaces } from './namespaces.ts';
+import { waitFor } from './processes.ts';
+
+export interface CorosyncNode {
+  readonly name: string;
+  readonly address: string;
+  readonly id: number;
+}
+
+/** Totem timing in ms; corosync's defaults when left out. */
+export interface Totem {
+  readonly token?: number;
+  readonly consensus?: number;
+}
+
+export function corosyncConf(nodes: readonly CorosyncNode[], totem: Totem = {}): string {
+  const timing = [
+    ...(totem.token !== undefined ? [`    token: ${totem.token}`, '    token_coefficient: 0'] : []),
+    ...(totem.consensus !== undefined ? [`    consensus: ${totem.consensus}`] : []),
+  ];
+  return `totem {
+    version: 2
+    cluster_name: ocf-openstack-test
+    transport: knet
+    crypto_cipher: none
+    crypto_hash: none
+${timing.map((line) => `${line}\n`).join('')}}
+nodelist {
+${nodes.map((node) => `    node {
+        ring0_addr: ${node.address}
+        name: ${node.name}
+        nodeid: ${node.id}
+    }
+`).join('')}}
+quorum {
+    provider: corosync_votequorum
+}
+logging {
+    to_logfile: yes
+    logfile: /var/log/pacemaker/corosync.log
+    to_syslog: no
+    to_stderr: no
+    timestamp: on
+}
+`;
+}
+
+function accountIds(name: string, file: string): number {
+  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  if (!line) throw new Error(`no ${name} in ${file}: is pacemaker installed?`);
+  return Number(line.split(':')[2]);
+}
+
+/** Where a node's private state lives on the machine, under `dir`. */
+export function nodeDirectories(dir: string): Record<string, string> {
+  return {
+    '/etc/corosync': join(dir, 'corosync-etc'),
+    '/var/lib/corosync': join(dir, 'corosync-lib'),
+    '/var/lib/pacemaker': join(dir, 'pacemaker-lib'),
+    '/var/log': join(dir, 'var-log'),
+  };
+}
+
+/** Where a node's corosync.log and pacemaker.log are, on the machine. */
+export function logDirectory(dir: string): string {
+  return join(dir, 'var-log', 'pacemaker');
+}
+
+/** Make the node's private directories under `dir` and mount them, with fresh /run and /dev/shm, inside `ns`. */
+export async function preparePacemakerNode(ns: Namespaces, dir: string, conf: string): Promise<void> {
+  const hacluster = accountIds('hacluster', '/etc/passwd');
+  const haclient = accountIds('haclient', '/etc/group');
+  const dirs = nodeDirectories(dir);
+  for (const path of Object.values(dirs)) mkdirSync(path, { recursive: true });
+  writeFileSync(join(dirs['/etc/corosync']!, 'corosync.conf'), conf);
+  for (const sub of ['cib', 'pengine', 'blackbox', 'cores']) {
+    const path = join(dirs['/var/lib/pacemaker']!, sub);
+    mkdirSync(path, { recursive: true, mode: 0o750 });
+    chownSync(path, hacluster, haclient);
+  }
+  mkdirSync(logDirectory(dir), { recursive: true });
+  // What the tools expect to find in /var/log on a node (crmsh refuses to run without its log directory).
+  for (const tool of ['crmsh', 'pcsd', 'cluster']) mkdirSync(join(dirs['/var/log']!, tool), { recursive: true });
+  chownSync(logDirectory(dir), hacluster, haclient);
+  await ns.run('ip', 'link', 'set', 'lo', 'up');
+  await mountVolatile(ns);
+  for (const [target, source] of Object.entries(dirs)) await ns.run('mount', '--bind', source, target);
+}
+
+/** /run and /dev/shm empty, as after a boot. */
+export async function mountVolatile(ns: Namespaces): Promise<void> {
+  for (const target of ['/run', '/dev/shm']) {
+    await ns.exec('umount', ['-l', target]);
+    await ns.run('mount', '-t', 'tmpfs', 'tmpfs', target);
+  }
+}
+
+const DAEMON_ENV = {
+  PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+  PCMK_logfile: '/var/log/pacemaker/pacemaker.log',
+  PCMK_logfacility: 'none',
+  HA_LOGFACILITY: 'none',
+};
+
+/** corosync, then pacemakerd once corosync answers. */
+export async function startPacemaker(ns: Namespaces, dir: string): Promise<void> {
+  ns.background('corosync', ['-f'], DAEMON_ENV);
+  const up = await waitFor(async () => (await ns.exec('corosync-cfgtool', ['-s'])).code === 0, 30_000, 500);
+  if (!up) throw new Error(`corosync did not come up:\n${readLog(dir, 'corosync.log')}`);
+  ns.background('pacemakerd', [], DAEMON_ENV);
+}
+
+/** One of a node's logs (corosync.log, pacemaker.log); the node's directory as preparePacemakerNode got it. */
+export function readLog(dir: string, name: string): string {
+  try {
+    return readFileSync(join(logDirectory(dir), name), 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export interface NodeState {
+  readonly name: string;
+  readonly online: boolean;
+  readonly standby: boolean;
+  readonly unclean: boolean;
+}
+
+export interface ResourceState {
+  readonly id: string;
+  readonly role: string;
+  readonly active: boolean;
+  readonly failed: boolean;
+  /** The nodes crm_mon places it on. */
+  readonly nodes: string[];
+}
+
+export interface ClusterStatus {
+  readonly xml: string;
+  /** The first node is online (the one-node cluster's question). */
+  readonly online: boolean;
+  readonly nodes: NodeState[];
+  readonly resources: ResourceState[];
+  /** Failed operations with the agent's exit reason, as crm_mon shows them. */
+  readonly failures: { id: string; node: string; task: string; exitstatus: string; exitcode: number; exitreason: string }[];
+  readonly quorum: boolean;
+}
+
+function attributes(tag: string): Record<string, string> {
+  const result: Record<string, string> = {};
+  const entities: Record<string, string> = { quot: '"', apos: "'", lt: '<', gt: '>', amp: '&' };
+  const decode = (text: string) => text.replace(/&(quot|apos|lt|gt|amp|#\d+);/g, (_, name: string) =>
+    name.startsWith('#') ? String.fromCharCode(Number(name.slice(1))) : entities[name]!);
+  // Pacemaker 2.1 stores exit reasons escaped and crm_mon escapes them again: decode twice.
+  for (const match of tag.matchAll(/([\w-]+)="([^"]*)"/g)) result[match[1]!] = decode(decode(match[2]!));
+  return result;
+}
+
+/** crm_mon --output-as=xml, read. */
+export function parseStatus(xml: string): ClusterStatus {
+  const nodesSection = /<nodes>([\s\S]*?)<\/nodes>/.exec(xml)?.[1] ?? '';
+  const nodes = [...nodesSection.matchAll(/<node [^>]*>/g)].map((m) => attributes(m[0])).map((a) => ({
+    name: a.name ?? '', online: a.online === 'true', standby: a.standby === 'true', unclean: a.unclean === 'true',
+  }));
+  const resourcesSection = /<resources>([\s\S]*?)<\/resources>/.exec(xml)?.[1] ?? '';
+  const resources = [...resourcesSection.matchAll(/<resource [^>]*?(\/>|>([\s\S]*?)<\/resource>)/g)].map((m) => {
+    const a = attributes(/<resource [^>]*>/.exec(m[0])![0]);
+    const placed = [...(m[2] ?? '').matchAll(/<node [^>]*>/g)].map((n) => attributes(n[0]).name ?? '');
+    return { id: a.id ?? '', role: a.role ?? '', active: a.active === 'true', failed: a.failed === 'true', nodes: placed };
+  });
+  const failures = [...xml.matchAll(/<failure [^>]*>/g)].map((m) => attributes(m[0])).map((a) => ({
+    id: (a.op_key ?? '').replace(/_[a-z-]+_\d+$/, ''), node: a.node ?? '', task: a.task ?? '', exitstatus: a.exitstatus ?? '', exitcode: Number(a.exitcode ?? -1), exitreason: a.exitreason ?? '',
+  }));
+  const quorum = attributes(/<current_dc [^>]*>/.exec(xml)?.[0] ?? '').with_quorum === 'true';
+  return { xml, online: nodes[0]?.online ?? false, nodes, resources, failures, quorum };
+}
