@@ -455,6 +455,7 @@ test.serial('9. the password file changed: the token monitor (level 20) shows OC
   await until('the token monitor to pass again', async () => (await lastResult(cluster, deep)) === '0', 60_000);
   const repaired = await cluster.status();
   t.true(allStarted(repaired));
+  t.is(failedOperation(repaired, deep)?.exitcode, OCF_DEGRADED, 'crm_mon keeps showing what happened until a cleanup (Pacemaker 2.1)');
   t.is(await cluster.failCount('p_keystone'), failures);
   t.is(daemonPid('keystone:p_keystone'), pid, 'still the same Keystone, no cleanup needed');
   t.is(await throughVip(cluster), '200');
@@ -487,7 +488,9 @@ test.serial('10. Redis stopped under ceilometer: its monitor shows OCF_DEGRADED 
 
   startRedis();
   await until('ceilometer\'s monitor to pass again', async () => (await lastResult(cluster, monitor)) === '0', 60_000);
-  t.true(allStarted(await cluster.status()));
+  const repaired = await cluster.status();
+  t.true(allStarted(repaired));
+  t.is(failedOperation(repaired, monitor)?.exitcode, OCF_DEGRADED, 'crm_mon keeps showing what happened until a cleanup (Pacemaker 2.1)');
   t.is(await cluster.failCount('p_ceilometer'), failures);
   t.is(daemonPid('ceilometer:p_ceilometer'), pid, 'still the same agent, no cleanup needed');
   await until('the same member to heartbeat in its group', async () => (await liveMembers(cluster)).join() === member, 30_000);
