@@ -132,10 +132,21 @@ export function processGroup(pid: number): number | undefined {
   return pgrp === undefined ? undefined : Number(pgrp);
 }
 
+function networkNamespace(pid: number | 'self'): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Every live process carrying `marker` in its environment, found by reading all of /proc: for
  * probes and after failures (no pidfile, a stale one), never on a healthy monitor. A process that
  * overwrote its environment (uwsgi's procname) is not found here; its pidfile's start time names it.
+ * Only processes in this agent's network namespace count: a daemon the agent launched shares it,
+ * while a container's, or another cluster node's on the same machine (test clusters in namespaces),
+ * carries the same marker and is not ours to report or stop.
  */
 export function markedProcesses(marker: string): number[] {
   const wanted = `${RESOURCE_MARKER}=${marker}`;
@@ -145,10 +156,11 @@ export function markedProcesses(marker: string): number[] {
   } catch {
     return [];
   }
+  const ours = networkNamespace('self');
   return entries
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
-    .filter((pid) => pid !== process.pid && (readProc(pid, 'environ') ?? '').split('\0').includes(wanted) && isAlive(pid));
+    .filter((pid) => pid !== process.pid && (readProc(pid, 'environ') ?? '').split('\0').includes(wanted) && isAlive(pid) && networkNamespace(pid) === ours);
 }
 
 /** Those of `pids` whose parent is not among them: the masters, and any orphaned worker. */

@@ -1,12 +1,14 @@
 // ocf:openstack:memcached against a real memcached, through the compiled binary.
 import test, { type ExecutionContext } from 'ava';
 import { chmodSync, copyFileSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { logfileParameter } from '../../shared/daemon.ts';
 import type { OcfEnvironment } from '../../shared/environment.ts';
 import { callAgent, freePort, ocfTester, projectRoot, runProgram, scratchDir, type CallOptions } from '../helpers/agent.ts';
 import { groupsOf, scratchGroup } from '../helpers/groups.ts';
+import { networkNamespace } from '../helpers/netns.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
 import { commandLine, deadPid, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, markerOf, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
@@ -53,6 +55,26 @@ test('ocf-tester passes for two instances on different ports at the same time', 
 test('kill -9 of memcached: monitor says not running, stop and start recover', async (t) => {
   const r = await resource(t, 'mc-kill');
   await checkKillRecovery(t, (action) => call(r, action), r.pidfile);
+});
+
+test('another node\'s memcached (same resource, another network namespace) is never taken for ours: probe 7, stop leaves it', async (t) => {
+  // Three controllers on one machine (test/helpers/three-nodes.ts) share a PID namespace: every
+  // node's daemon carries the same marker, memcached:RESOURCE. A container on the host would too.
+  const r = await resource(t, 'mc-other-node');
+  const node = await networkNamespace(t);
+  const other = spawn('/usr/sbin/ip', ['netns', 'exec', node.name, '/usr/bin/memcached', '-u', 'memcache', '-l', '127.0.0.1', '-p', String(r.port)], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', OCF_OPENSTACK_RESOURCE: 'memcached:mc-other-node' }, stdio: 'ignore',
+  });
+  t.teardown(() => kill(other.pid));
+  t.true(await waitFor(() => markedProcesses('memcached:mc-other-node').includes(other.pid!), 5000), 'the other node\'s memcached carries the marker');
+  const probe = await call(r, 'monitor', { intervalMs: 0 });
+  t.is(probe.code, OCF_NOT_RUNNING, probe.stderr);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.true(isAlive(other.pid!), 'stop on this node left the other node\'s memcached alone');
+  t.is((await call(r, 'start')).code, OCF_SUCCESS, 'this node starts its own');
+  t.not(pidFromFile(r.pidfile), other.pid);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.true(isAlive(other.pid!));
 });
 
 test('a memcached that stops answering while alive is a failure (1), not "not running"', async (t) => {
