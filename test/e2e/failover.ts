@@ -5,11 +5,12 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { configurationLines, pcsDefaultOperations } from '../helpers/cib.ts';
 import { copyKeystone, removeKeystone, type KeystoneFixture } from '../helpers/keystone.ts';
 import { spawnClient, type ClientCounts } from '../helpers/netns.ts';
 import type { ClusterStatus } from '../helpers/pacemaker.ts';
 import { buildDeb, NETWORK_ADDRESS, NODES, ThreeNodes, VIP, waitUntil, type ClusterNode } from '../helpers/three-nodes.ts';
-import { ceilometerConfig, clusterCommands, crmCommands, FRONTEND_PORT, haproxyConfig, KEYSTONE_PORT, PARTITIONING_PREFIX, REDIS_PORT, TOTEM, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
+import { ceilometerConfig, clusterCommands, crmCommands, FRONTEND_PORT, haproxyConfig, KEYSTONE_PORT, layoutPrimitives, PARTITIONING_PREFIX, pcsClusterCommands, pcsCommands, REDIS_PORT, TOTEM, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
 
 export const ADMIN_PASSWORD = 'three-admin-secret';
 const KEYSTONE_ETC = '/etc/keystone';
@@ -104,6 +105,53 @@ export class Controllers {
       const result = await this.cluster.crm('configure', ...command);
       if (result.code !== 0) throw new Error(`crm configure ${command.join(' ')}: ${result.output}`);
     }
+  }
+
+  /** The CIB's configuration section as comparable lines (test/helpers/cib.ts: ids each client invents left out). */
+  async configuration(): Promise<string[]> {
+    const result = await this.cluster.live().exec('cibadmin', ['--query', '--scope', 'configuration'], undefined, 30_000);
+    if (result.code !== 0) throw new Error(`cibadmin --query: ${result.output}`);
+    return configurationLines(result.output);
+  }
+
+  /**
+   * Stop every resource through its agent, then remove the resources (the fence device too) and
+   * the constraints, and their history. The cluster options stay.
+   */
+  async eraseLayout(): Promise<void> {
+    const node = this.cluster.live();
+    const stopAll = (...args: string[]) => node.exec('crm_attribute', ['--type', 'crm_config', '--name', 'stop-all-resources', ...args], undefined, 30_000);
+    await stopAll('--update', 'true');
+    await this.cluster.waitForStatus('every resource stopped', (s) => s.resources.every((r) => !r.active), 180_000);
+    for (const scope of ['constraints', 'resources']) {
+      const result = await node.exec('cibadmin', ['--replace', '--scope', scope, '--xml-text', `<${scope}/>`], undefined, 30_000);
+      if (result.code !== 0) throw new Error(`cibadmin --replace --scope ${scope}: ${result.output}`);
+    }
+    await stopAll('--delete');
+    await node.exec('crm_resource', ['--cleanup'], undefined, 60_000);
+    await this.cluster.waitForStatus('no resources left', (s) => s.resources.length === 0 && s.failures.length === 0, 60_000);
+  }
+
+  /** The same options, fence device and layout with pcs, every command; throws with pcs's output on the first that fails. */
+  async configureWithPcs(): Promise<void> {
+    for (const command of [...pcsClusterCommands(this.files), ...pcsCommands(this.files, this.variant)]) {
+      const result = await this.cluster.pcs(...command);
+      if (result.code !== 0) throw new Error(`pcs ${command.join(' ')}: ${result.output}`);
+    }
+  }
+
+  /**
+   * The operations pcs adds to crmsh's configuration: one per action of each agent's meta-data its
+   * command did not name (the fence device: none, pcs adds only a monitor to a stonith resource).
+   */
+  async pcsOperations(): Promise<string[]> {
+    const lines: string[] = [];
+    for (const primitive of layoutPrimitives(this.files, this.variant)) {
+      const metadata = await this.cluster.live().exec('crm_resource', ['--show-metadata', primitive.agent], undefined, 30_000);
+      if (metadata.code !== 0) throw new Error(`crm_resource --show-metadata ${primitive.agent}: ${metadata.output}`);
+      lines.push(...pcsDefaultOperations(primitive.id, metadata.output, primitive.ops.map((op) => op[0]!)));
+    }
+    return lines;
   }
 
   async stop(): Promise<void> {

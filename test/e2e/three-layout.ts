@@ -1,6 +1,7 @@
-// The seed's controller layout on three controllers, as an operator writes it with crmsh, in the
-// two colocation variants the seed's crmsh and pcs lines disagree on. docs/pacemaker.md shows
-// these same commands; test/e2e/three-nodes.test.ts checks that it does.
+// The seed's controller layout on three controllers, declared once and written as an operator
+// types it with crmsh and with pcs, in the two colocation variants the seed's crmsh and pcs lines
+// disagree on. docs/pacemaker.md shows these same commands; test/e2e/three-nodes.test.ts runs
+// both clients' lines (pcs: the recommended variant) and checks that the doc shows them.
 import { NETWORK_ADDRESS, NODES, VIP } from '../helpers/three-nodes.ts';
 
 export const VARIANTS = ['vip-follows-haproxy', 'haproxy-follows-vip'] as const;
@@ -63,40 +64,115 @@ cfg_file = ${pollingYaml}
 `;
 }
 
+/** One primitive of the layout, cloned or not, as both clients take it. */
+export interface ThreePrimitive {
+  readonly id: string;
+  readonly agent: string;
+  readonly params: readonly string[];
+  /** Operations as `[name, ...options]`, e.g. `['monitor', 'interval=2s']`. */
+  readonly ops: readonly (readonly string[])[];
+  readonly clone?: { readonly id: string; readonly meta: readonly string[] };
+}
+
+export type ThreeStep =
+  | ({ readonly kind: 'primitive' } & ThreePrimitive)
+  | { readonly kind: 'colocation'; readonly id: string; readonly rsc: string; readonly withRsc: string }
+  | { readonly kind: 'order'; readonly id: string; readonly first: string; readonly then: string; readonly order: 'Mandatory' | 'Optional' };
+
+/** The fence device: the test's agent (use your power switch's), every node in its host list. */
+export function fenceDevice(files: ThreeLayoutFiles): ThreePrimitive {
+  return { id: 'fence', agent: 'stonith:fence_ocftest', params: [`map=${files.fenceMap}`, `pcmk_host_list=${NODES.map((n) => n.name).join(',')}`],
+    ops: [['monitor', 'interval=60s']] };
+}
+
+/** Fencing on, no quorum means stop, fencing bounded, as name=value. */
+export const PROPERTIES = ['stonith-enabled=true', 'no-quorum-policy=stop', 'stonith-timeout=30s', 'cluster-recheck-interval=1min'] as const;
+/** Resources stay where they run when a node comes back (stickiness), so a rejoin moves nothing. */
+export const RESOURCE_DEFAULTS = ['resource-stickiness=100'] as const;
+
 /**
  * Cluster options: fencing on, no quorum means stop, fencing bounded, the fence device; resources
  * stay where they run when a node comes back (stickiness), so a rejoin moves nothing.
  */
 export function clusterCommands(files: ThreeLayoutFiles): string[][] {
+  const fence = fenceDevice(files);
   return [
-    ['property', 'stonith-enabled=true', 'no-quorum-policy=stop', 'stonith-timeout=30s', 'cluster-recheck-interval=1min'],
-    ['rsc_defaults', 'resource-stickiness=100'],
-    ['primitive', 'fence', 'stonith:fence_ocftest', 'params', `map=${files.fenceMap}`, `pcmk_host_list=${NODES.map((n) => n.name).join(',')}`,
-      'op', 'monitor', 'interval=60s'],
+    ['property', ...PROPERTIES],
+    ['rsc_defaults', ...RESOURCE_DEFAULTS],
+    ['primitive', fence.id, fence.agent, 'params', ...fence.params, ...fence.ops.flatMap((op) => ['op', ...op])],
   ];
+}
+
+/** The same cluster options and fence device with pcs 0.11 (`pcs stonith create` takes the agent without `stonith:`). */
+export function pcsClusterCommands(files: ThreeLayoutFiles): string[][] {
+  const fence = fenceDevice(files);
+  return [
+    ['property', 'set', ...PROPERTIES],
+    ['resource', 'defaults', 'update', ...RESOURCE_DEFAULTS],
+    ['stonith', 'create', fence.id, fence.agent.replace(/^stonith:/, ''), ...fence.params, 'op', ...fence.ops.flat()],
+  ];
+}
+
+/** The layout once, as data, for one colocation variant; crmCommands and pcsCommands write it in each client's syntax. */
+export function layout(files: ThreeLayoutFiles, variant: Variant): ThreeStep[] {
+  const colocation: ThreeStep[] = variant === 'vip-follows-haproxy'
+    // The VIP depends on HAProxy, so it starts after it. The seed's crmsh order (vip first, then
+    // haproxy-clone) restarts every HAProxy instance whenever the VIP moves: measured, see docs/pacemaker.md.
+    ? [{ kind: 'colocation', id: 'vip-with-haproxy', rsc: 'vip', withRsc: 'haproxy-clone' },
+      { kind: 'order', id: 'vip-after-haproxy', order: 'Mandatory', first: 'haproxy-clone', then: 'vip' }]
+    : [{ kind: 'colocation', id: 'haproxy-with-vip', rsc: 'haproxy-clone', withRsc: 'vip' },
+      { kind: 'order', id: 'haproxy-after-vip', order: 'Optional', first: 'vip', then: 'haproxy-clone' }];
+  return [
+    { kind: 'primitive', id: 'vip', agent: 'ocf:heartbeat:IPaddr2', params: [`ip=${VIP}`, 'cidr_netmask=24', 'nic=eth0'], ops: [['monitor', 'interval=2s']] },
+    { kind: 'primitive', id: 'haproxy', agent: 'ocf:openstack:haproxy', params: [`config=${files.haproxyConfig}`, `stats_socket=${files.haproxySocket}`],
+      ops: [['monitor', 'interval=1s', 'timeout=20s']], clone: { id: 'haproxy-clone', meta: [] } },
+    ...colocation,
+    { kind: 'primitive', id: 'p_memcached', agent: 'ocf:openstack:memcached', params: ['listen=127.0.0.1'], ops: [['monitor', 'interval=10s', 'timeout=20s']],
+      clone: { id: 'cl_memcached', meta: ['interleave=true'] } },
+    { kind: 'primitive', id: 'p_keystone', agent: 'ocf:openstack:keystone', params: [`config=${files.keystoneConfig}`, 'listen=0.0.0.0', `port=${KEYSTONE_PORT}`, 'processes=1',
+      'os_username=admin', 'os_tenant_name=admin', `os_password_file=${files.passwordFile}`, `os_auth_url=http://${VIP}:${FRONTEND_PORT}/v3`],
+      ops: [['start', 'timeout=90s'], ['monitor', 'interval=10s', 'timeout=30s']], clone: { id: 'cl_keystone', meta: ['interleave=true'] } },
+    { kind: 'primitive', id: 'p_ceilometer', agent: 'ocf:openstack:ceilometer', params: [`config=${files.ceilometerConfig}`],
+      ops: [['monitor', 'interval=10s', 'timeout=30s']], clone: { id: 'cl_ceilometer', meta: ['interleave=true'] } },
+  ];
+}
+
+export function layoutPrimitives(files: ThreeLayoutFiles, variant: Variant): ThreePrimitive[] {
+  return layout(files, variant).flatMap((step) => (step.kind === 'primitive' ? [step] : []));
 }
 
 /** Each entry is one `crm configure ...` command line, split into words. */
 export function crmCommands(files: ThreeLayoutFiles, variant: Variant): string[][] {
-  const colocation = variant === 'vip-follows-haproxy'
-    // The VIP depends on HAProxy, so it starts after it. The seed's crmsh order (vip first, then
-    // haproxy-clone) restarts every HAProxy instance whenever the VIP moves: measured, see docs/pacemaker.md.
-    ? [['colocation', 'vip-with-haproxy', 'inf:', 'vip', 'haproxy-clone'], ['order', 'vip-after-haproxy', 'Mandatory:', 'haproxy-clone', 'vip']]
-    : [['colocation', 'haproxy-with-vip', 'inf:', 'haproxy-clone', 'vip'], ['order', 'haproxy-after-vip', 'Optional:', 'vip', 'haproxy-clone']];
-  return [
-    ['primitive', 'vip', 'ocf:heartbeat:IPaddr2', 'params', `ip=${VIP}`, 'cidr_netmask=24', 'nic=eth0', 'op', 'monitor', 'interval=2s'],
-    ['primitive', 'haproxy', 'ocf:openstack:haproxy', 'params', `config=${files.haproxyConfig}`, `stats_socket=${files.haproxySocket}`,
-      'op', 'monitor', 'interval=1s', 'timeout=20s'],
-    ['clone', 'haproxy-clone', 'haproxy'],
-    ...colocation,
-    ['primitive', 'p_memcached', 'ocf:openstack:memcached', 'params', 'listen=127.0.0.1', 'op', 'monitor', 'interval=10s', 'timeout=20s'],
-    ['clone', 'cl_memcached', 'p_memcached', 'meta', 'interleave=true'],
-    ['primitive', 'p_keystone', 'ocf:openstack:keystone', 'params', `config=${files.keystoneConfig}`, 'listen=0.0.0.0', `port=${KEYSTONE_PORT}`, 'processes=1',
-      'os_username=admin', 'os_tenant_name=admin', `os_password_file=${files.passwordFile}`, `os_auth_url=http://${VIP}:${FRONTEND_PORT}/v3`,
-      'op', 'start', 'timeout=90s', 'op', 'monitor', 'interval=10s', 'timeout=30s'],
-    ['clone', 'cl_keystone', 'p_keystone', 'meta', 'interleave=true'],
-    ['primitive', 'p_ceilometer', 'ocf:openstack:ceilometer', 'params', `config=${files.ceilometerConfig}`,
-      'op', 'monitor', 'interval=10s', 'timeout=30s'],
-    ['clone', 'cl_ceilometer', 'p_ceilometer', 'meta', 'interleave=true'],
-  ];
+  return layout(files, variant).flatMap((step): string[][] => {
+    switch (step.kind) {
+      case 'primitive': {
+        const primitive = ['primitive', step.id, step.agent, 'params', ...step.params, ...step.ops.flatMap((op) => ['op', ...op])];
+        if (!step.clone) return [primitive];
+        return [primitive, ['clone', step.clone.id, step.id, ...(step.clone.meta.length ? ['meta', ...step.clone.meta] : [])]];
+      }
+      case 'colocation':
+        return [['colocation', step.id, 'inf:', step.rsc, step.withRsc]];
+      case 'order':
+        return [['order', step.id, `${step.order}:`, step.first, step.then]];
+    }
+  });
+}
+
+/**
+ * Each entry is one `pcs ...` command line (pcs 0.11), split into words: `clone ID [meta]` at the
+ * end of `resource create` (older pcs: `--clone`), the constraints with crmsh's ids so both CIBs
+ * name them alike.
+ */
+export function pcsCommands(files: ThreeLayoutFiles, variant: Variant): string[][] {
+  return layout(files, variant).map((step): string[] => {
+    switch (step.kind) {
+      case 'primitive':
+        return ['resource', 'create', step.id, step.agent, ...step.params, ...(step.ops.length ? ['op', ...step.ops.flat()] : []),
+          ...(step.clone ? ['clone', step.clone.id, ...step.clone.meta] : [])];
+      case 'colocation':
+        return ['constraint', 'colocation', 'add', step.rsc, 'with', step.withRsc, 'INFINITY', `id=${step.id}`];
+      case 'order':
+        return ['constraint', 'order', 'start', step.first, 'then', step.then, `kind=${step.order}`, `id=${step.id}`];
+    }
+  });
 }

@@ -10,7 +10,7 @@ import { ThreeNodes } from '../helpers/three-nodes.ts';
 import { requireProgram } from '../helpers/processes.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from './failover.ts';
 import { haproxyKilled, keystoneKilled, nodeLost, partition, sharedFault, standby } from './scenarios.ts';
-import { clusterCommands, crmCommands, RECOMMENDED, TOTEM, VARIANTS } from './three-layout.ts';
+import { clusterCommands, crmCommands, pcsClusterCommands, pcsCommands, RECOMMENDED, TOTEM, VARIANTS } from './three-layout.ts';
 
 interface Context {
   controllers: Controllers;
@@ -26,7 +26,7 @@ function report(t: { log: (...values: unknown[]) => void }, scenario: string, fi
 }
 
 test.before(async (t) => {
-  for (const program of ['/usr/sbin/corosync', '/usr/sbin/pacemakerd', '/usr/sbin/crm', '/usr/sbin/stonith_admin', '/usr/sbin/haproxy', '/usr/bin/memcached',
+  for (const program of ['/usr/sbin/corosync', '/usr/sbin/pacemakerd', '/usr/sbin/crm', '/usr/sbin/pcs', '/usr/sbin/stonith_admin', '/usr/sbin/haproxy', '/usr/bin/memcached',
     '/usr/bin/uwsgi', '/usr/bin/curl', '/usr/bin/redis-server', '/usr/bin/redis-cli', '/usr/bin/ceilometer-polling', '/usr/bin/dpkg-deb', '/usr/bin/dpkg-buildpackage']) {
     requireProgram(t, program);
   }
@@ -55,6 +55,15 @@ test.serial('1. start: every resource where the layout puts it; a token from the
   const vip = Controllers.vipNode(status)!;
   t.deepEqual(Controllers.startedOn(status, 'haproxy').sort(), RECOMMENDED === 'vip-follows-haproxy' ? ['node1', 'node2', 'node3'] : [vip]);
   for (const id of ['p_keystone', 'p_memcached', 'p_ceilometer']) t.deepEqual(Controllers.startedOn(status, id).sort(), ['node1', 'node2', 'node3'], id);
+  await servesEverywhere(t, c);
+  crmConfiguration = await c.configuration();
+});
+
+/** The CIB's configuration as crmsh made it (test 1), for the pcs run (1b) to match. */
+let crmConfiguration: string[] | undefined;
+
+/** A 200 through the VIP, a token every node validates, three live ceilometer members. */
+async function servesEverywhere(t: { is: (actual: unknown, expected: unknown, message?: string) => void }, c: Controllers): Promise<void> {
   let answer = '';
   for (let i = 0; i < 60 && answer !== '200'; i++) {
     answer = await c.throughVip();
@@ -63,13 +72,30 @@ test.serial('1. start: every resource where the layout puts it; a token from the
   t.is(answer, '200', 'GET /v3 through the VIP');
   const token = await c.issueToken();
   for (const node of c.cluster.nodes) t.is(await c.validateOn(node, token), '200', `the token validates on ${node.name}'s own Keystone`);
-  for (const node of c.cluster.nodes) t.true(await c.memcachedAnswers(node), `${node.name}'s memcached answers`);
+  for (const node of c.cluster.nodes) t.is(await c.memcachedAnswers(node), true, `${node.name}'s memcached answers`);
   let members: string[] = [];
   for (let i = 0; i < 30 && members.length !== 3; i++) {
     members = await c.liveMembers();
     if (members.length !== 3) await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   t.is(members.length, 3, `three live members in the partitioning group; Redis holds ${(await c.redis('KEYS', '*')).join(' ')}`);
+}
+
+test.serial('1b. removed and configured again with pcs (options, fence device, layout): the same CIB plus the operations pcs takes from the agents\' meta-data; every resource where the layout puts it, and it serves; the scenarios below run on it', async (t) => {
+  const c = t.context.controllers;
+  if (!crmConfiguration) throw new Error('test 1 did not record the configuration crmsh made');
+  const started = Date.now();
+  await c.eraseLayout();
+  await c.configureWithPcs();
+  // crmsh writes only the operations its command names; pcs adds one per other action the agent's
+  // meta-data lists, with the advertised timeout.
+  t.deepEqual(await c.configuration(), [...crmConfiguration, ...(await c.pcsOperations())].sort());
+  const status = await c.waitSettled(240_000, ['node1', 'node2', 'node3']);
+  t.deepEqual(status.failures, []);
+  t.true(status.quorum);
+  t.deepEqual(Controllers.startedOn(status, 'haproxy').sort(), RECOMMENDED === 'vip-follows-haproxy' ? ['node1', 'node2', 'node3'] : [Controllers.vipNode(status)]);
+  await servesEverywhere(t, c);
+  t.log(`removed, configured with pcs and serving again in ${Date.now() - started} ms`);
 });
 
 test.serial('2. kill -9 of HAProxy on the VIP\'s node: outage under 5 s', async (t) => {
@@ -141,13 +167,16 @@ test.serial('the three-node harness refuses to start beside a running cluster', 
   await t.throwsAsync(ThreeNodes.start({ deb: '/nonexistent.deb', totem: TOTEM }), { message: /^refusing to start a test cluster: corosync \(pid \d+\)/ });
 });
 
-test('docs/pacemaker.md shows the three-node commands this test runs, for both variants', (t) => {
+test('docs/pacemaker.md shows the three-node crmsh and pcs commands this test runs, for both variants', (t) => {
   const doc = readFileSync(join(projectRoot, 'docs', 'pacemaker.md'), 'utf8');
   const files = { haproxyConfig: '/etc/haproxy/haproxy.cfg', haproxySocket: '/run/haproxy/admin.sock', keystoneConfig: '/etc/keystone/keystone.conf',
     passwordFile: '/etc/keystone/admin-password', ceilometerConfig: '/etc/ceilometer/ceilometer.conf', fenceMap: '/etc/fence-map' };
   for (const variant of VARIANTS) {
     for (const command of [...clusterCommands(files), ...crmCommands(files, variant)]) {
       t.true(doc.includes(`crm configure ${command.join(' ')}`), `${variant}: ${command.join(' ')}`);
+    }
+    for (const command of [...pcsClusterCommands(files), ...pcsCommands(files, variant)]) {
+      t.true(doc.includes(`pcs ${command.join(' ')}`), `${variant}: pcs ${command.join(' ')}`);
     }
   }
 });

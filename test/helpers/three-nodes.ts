@@ -165,6 +165,11 @@ export class ThreeNodes {
     return this.live().exec('crm', ['-w', ...args]);
   }
 
+  /** pcs 0.11 on a live node, as an operator types it; without pcsd it works on the CIB directly. */
+  pcs(...args: string[]): Promise<Program> {
+    return this.live().exec('pcs', args);
+  }
+
   async status(on?: string): Promise<ClusterStatus> {
     const result = await this.live(on).exec('crm_mon', ['-1', '--output-as=xml', '--include=nodes,resources,failures,failcounts'], undefined, 30_000);
     return parseStatus(result.output);
