@@ -2,6 +2,7 @@
 // colocated with and ordered after it, balancing to Keystone (cloned), memcached, and the
 // ceilometer central agent cloned with Redis coordination. docs/pacemaker.md shows these same
 // commands; test/e2e/pacemaker.test.ts checks that it does.
+import { crmLines, pcsLines, primitivesOf, type LayoutPrimitive, type LayoutStep } from './layout-steps.ts';
 
 export const VIP = '127.0.0.200';
 export const KEYSTONE_PORT = 5001;
@@ -52,21 +53,6 @@ listen keystone_public_internal_cluster
 `;
 }
 
-/** One primitive of the layout, cloned or not, as both clients take it. */
-export interface LayoutPrimitive {
-  readonly id: string;
-  readonly agent: string;
-  readonly params: readonly string[];
-  /** Operations as `[name, ...options]`, e.g. `['monitor', 'interval=2s', 'timeout=20s']`. */
-  readonly ops: readonly (readonly string[])[];
-  readonly clone?: { readonly id: string; readonly meta: readonly string[] };
-}
-
-export type LayoutStep =
-  | ({ readonly kind: 'primitive' } & LayoutPrimitive)
-  | { readonly kind: 'colocation'; readonly id: string; readonly rsc: string; readonly withRsc: string }
-  | { readonly kind: 'order'; readonly id: string; readonly first: string; readonly then: string };
-
 /** The layout once, as data; crmCommands and pcsCommands write it in each client's syntax. */
 export function layout(files: LayoutFiles): LayoutStep[] {
   return [
@@ -89,40 +75,15 @@ export function layout(files: LayoutFiles): LayoutStep[] {
 }
 
 export function layoutPrimitives(files: LayoutFiles): LayoutPrimitive[] {
-  return layout(files).flatMap((step) => (step.kind === 'primitive' ? [step] : []));
+  return primitivesOf(layout(files));
 }
 
 /** Each entry is one `crm configure ...` command line, split into words. */
 export function crmCommands(files: LayoutFiles): string[][] {
-  return layout(files).flatMap((step): string[][] => {
-    switch (step.kind) {
-      case 'primitive': {
-        const primitive = ['primitive', step.id, step.agent, 'params', ...step.params, ...step.ops.flatMap((op) => ['op', ...op])];
-        if (!step.clone) return [primitive];
-        return [primitive, ['clone', step.clone.id, step.id, ...(step.clone.meta.length ? ['meta', ...step.clone.meta] : [])]];
-      }
-      case 'colocation':
-        return [['colocation', step.id, 'inf:', step.rsc, step.withRsc]];
-      case 'order':
-        return [['order', step.id, 'Mandatory:', step.first, step.then]];
-    }
-  });
+  return crmLines(layout(files));
 }
 
-/**
- * Each entry is one `pcs ...` command line, split into words. pcs 0.11 writes `clone ID`, where
- * older pcs (and the seed) wrote `--clone`; the constraints get crmsh's ids so both CIBs name them alike.
- */
+/** Each entry is one `pcs ...` command line, split into words (see pcsLines). */
 export function pcsCommands(files: LayoutFiles): string[][] {
-  return layout(files).map((step): string[] => {
-    switch (step.kind) {
-      case 'primitive':
-        return ['resource', 'create', step.id, step.agent, ...step.params, ...(step.ops.length ? ['op', ...step.ops.flat()] : []),
-          ...(step.clone ? ['clone', step.clone.id, ...step.clone.meta] : [])];
-      case 'colocation':
-        return ['constraint', 'colocation', 'add', step.rsc, 'with', step.withRsc, 'INFINITY', `id=${step.id}`];
-      case 'order':
-        return ['constraint', 'order', 'start', step.first, 'then', step.then, `id=${step.id}`];
-    }
-  });
+  return pcsLines(layout(files));
 }

@@ -3,6 +3,7 @@
 // disagree on. docs/pacemaker.md shows these same commands; test/e2e/three-nodes.test.ts runs
 // both clients' lines (pcs: the recommended variant) and checks that the doc shows them.
 import { NETWORK_ADDRESS, NODES, VIP } from '../helpers/three-nodes.ts';
+import { crmLines, pcsLines, primitivesOf, type LayoutPrimitive, type LayoutStep } from './layout-steps.ts';
 
 export const VARIANTS = ['vip-follows-haproxy', 'haproxy-follows-vip'] as const;
 export type Variant = typeof VARIANTS[number];
@@ -64,23 +65,8 @@ cfg_file = ${pollingYaml}
 `;
 }
 
-/** One primitive of the layout, cloned or not, as both clients take it. */
-export interface ThreePrimitive {
-  readonly id: string;
-  readonly agent: string;
-  readonly params: readonly string[];
-  /** Operations as `[name, ...options]`, e.g. `['monitor', 'interval=2s']`. */
-  readonly ops: readonly (readonly string[])[];
-  readonly clone?: { readonly id: string; readonly meta: readonly string[] };
-}
-
-export type ThreeStep =
-  | ({ readonly kind: 'primitive' } & ThreePrimitive)
-  | { readonly kind: 'colocation'; readonly id: string; readonly rsc: string; readonly withRsc: string }
-  | { readonly kind: 'order'; readonly id: string; readonly first: string; readonly then: string; readonly order: 'Mandatory' | 'Optional' };
-
 /** The fence device: the test's agent (use your power switch's), every node in its host list. */
-export function fenceDevice(files: ThreeLayoutFiles): ThreePrimitive {
+export function fenceDevice(files: ThreeLayoutFiles): LayoutPrimitive {
   return { id: 'fence', agent: 'stonith:fence_ocftest', params: [`map=${files.fenceMap}`, `pcmk_host_list=${NODES.map((n) => n.name).join(',')}`],
     ops: [['monitor', 'interval=60s']] };
 }
@@ -114,8 +100,8 @@ export function pcsClusterCommands(files: ThreeLayoutFiles): string[][] {
 }
 
 /** The layout once, as data, for one colocation variant; crmCommands and pcsCommands write it in each client's syntax. */
-export function layout(files: ThreeLayoutFiles, variant: Variant): ThreeStep[] {
-  const colocation: ThreeStep[] = variant === 'vip-follows-haproxy'
+export function layout(files: ThreeLayoutFiles, variant: Variant): LayoutStep[] {
+  const colocation: LayoutStep[] = variant === 'vip-follows-haproxy'
     // The VIP depends on HAProxy, so it starts after it. The seed's crmsh order (vip first, then
     // haproxy-clone) restarts every HAProxy instance whenever the VIP moves: measured, see docs/pacemaker.md.
     ? [{ kind: 'colocation', id: 'vip-with-haproxy', rsc: 'vip', withRsc: 'haproxy-clone' },
@@ -137,42 +123,16 @@ export function layout(files: ThreeLayoutFiles, variant: Variant): ThreeStep[] {
   ];
 }
 
-export function layoutPrimitives(files: ThreeLayoutFiles, variant: Variant): ThreePrimitive[] {
-  return layout(files, variant).flatMap((step) => (step.kind === 'primitive' ? [step] : []));
+export function layoutPrimitives(files: ThreeLayoutFiles, variant: Variant): LayoutPrimitive[] {
+  return primitivesOf(layout(files, variant));
 }
 
 /** Each entry is one `crm configure ...` command line, split into words. */
 export function crmCommands(files: ThreeLayoutFiles, variant: Variant): string[][] {
-  return layout(files, variant).flatMap((step): string[][] => {
-    switch (step.kind) {
-      case 'primitive': {
-        const primitive = ['primitive', step.id, step.agent, 'params', ...step.params, ...step.ops.flatMap((op) => ['op', ...op])];
-        if (!step.clone) return [primitive];
-        return [primitive, ['clone', step.clone.id, step.id, ...(step.clone.meta.length ? ['meta', ...step.clone.meta] : [])]];
-      }
-      case 'colocation':
-        return [['colocation', step.id, 'inf:', step.rsc, step.withRsc]];
-      case 'order':
-        return [['order', step.id, `${step.order}:`, step.first, step.then]];
-    }
-  });
+  return crmLines(layout(files, variant));
 }
 
-/**
- * Each entry is one `pcs ...` command line (pcs 0.11), split into words: `clone ID [meta]` at the
- * end of `resource create` (older pcs: `--clone`), the constraints with crmsh's ids so both CIBs
- * name them alike.
- */
+/** Each entry is one `pcs ...` command line (pcs 0.11), split into words (see pcsLines). */
 export function pcsCommands(files: ThreeLayoutFiles, variant: Variant): string[][] {
-  return layout(files, variant).map((step): string[] => {
-    switch (step.kind) {
-      case 'primitive':
-        return ['resource', 'create', step.id, step.agent, ...step.params, ...(step.ops.length ? ['op', ...step.ops.flat()] : []),
-          ...(step.clone ? ['clone', step.clone.id, ...step.clone.meta] : [])];
-      case 'colocation':
-        return ['constraint', 'colocation', 'add', step.rsc, 'with', step.withRsc, 'INFINITY', `id=${step.id}`];
-      case 'order':
-        return ['constraint', 'order', 'start', step.first, 'then', step.then, `kind=${step.order}`, `id=${step.id}`];
-    }
-  });
+  return pcsLines(layout(files, variant));
 }
