@@ -11,13 +11,14 @@ import {
   type Backend, type Checkable, type LearnedMember,
 } from '../shared/coordination/tooz.ts';
 import { configCredentials, urlPasswords } from '../shared/ocf/credentials.ts';
-import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
+import { daemonIdentity, daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
 import { Deadline } from '../shared/ocf/deadline.ts';
 import { splitArguments } from '../shared/ocf/exec.ts';
 import { OCF } from '../shared/ocf/exit-codes.ts';
 import { configSourcesIn, isOsloTrue, readOsloConfig } from '../shared/config/oslo-ini.ts';
 import { degraded, fail, failure, OcfError, quoted, success, type Outcome } from '../shared/ocf/outcome.ts';
 import { choice, integer, string } from '../shared/ocf/parameters.ts';
+import { launchedPid } from '../shared/process/identity.ts';
 import { processTree } from '../shared/process/proc.ts';
 import { readState, removeState, writeState } from '../shared/process/state-file.ts';
 import { establishedTo } from '../shared/net/tcp-connections.ts';
@@ -88,7 +89,7 @@ interface Settings {
 type Coordination = Pick<Settings, 'checked' | 'group'>;
 
 function daemonOf({ params }: Context): Daemon {
-  return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid, logFile: params.logfile };
+  return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid, logFile: params.logfile, user: params.user };
 }
 
 function memberFile({ params }: Context): string {
@@ -301,7 +302,7 @@ async function runningOutcome(context: Context, settings: Coordination, pid: num
 
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
-  const status = daemonStatus(context, daemon);
+  const status = await daemonStatus(context, daemon);
   if (status.state !== 'running') return notRunningOutcome(daemon, status);
   if (context.depth.name === 'process') return success;
   const settings = recallCoordination(context) ?? currentCoordination(context);
@@ -368,7 +369,7 @@ function reportOnce(context: Context, settings: Settings): (why: string) => void
 async function start(context: Context) {
   const settings = await validate(context);
   const daemon = daemonOf(context);
-  const status = daemonStatus(context, daemon);
+  const status = await daemonStatus(context, daemon);
   if (status.state === 'running') return runningOutcome(context, settings, status.pid, (why) => warnUnreachable(context, settings, why));
   forgetMember(memberFile(context));
   rememberCoordination(context, settings);
@@ -379,10 +380,7 @@ async function start(context: Context) {
     ...settings.extra,
   ];
   const unreachable = reportOnce(context, settings);
-  const runningPid = () => {
-    const launched = daemonStatus(context, daemon);
-    return launched.state === 'running' ? launched.pid : undefined;
-  };
+  const runningPid = () => launchedPid(daemon.pidfile, daemonIdentity(context.env, daemon));
   const firstBeat = watchFirstBeat(context, settings, runningPid);
   const ready = async (): Promise<string | undefined> => {
     const pid = runningPid();

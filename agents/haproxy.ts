@@ -176,7 +176,7 @@ function workerProblem(masterPid: number): string | undefined {
 
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
-  const status = daemonStatus(context, daemon);
+  const status = await daemonStatus(context, daemon);
   if (status.state !== 'running') return notRunningOutcome(daemon, status);
   const problem = workerProblem(status.pid) ?? (await deepProblem(context));
   return problem ? failure(OCF.ERR_GENERIC, `haproxy (pid ${status.pid}) is running but ${problem}`) : success;
@@ -185,7 +185,7 @@ async function monitor(context: Context) {
 async function start(context: Context) {
   const { program, extra } = await validate(context);
   const daemon = daemonOf(context);
-  const status = daemonStatus(context, daemon);
+  const status = await daemonStatus(context, daemon);
   if (status.state === 'running') {
     const problem = workerProblem(status.pid) ?? (await statsProblem(context));
     return problem ? failure(OCF.ERR_GENERIC, `haproxy is already running but ${problem}`) : success;
@@ -200,7 +200,7 @@ async function start(context: Context) {
     program,
     args,
     ready: async () => {
-      const pid = daemonStatus(context, daemon);
+      const pid = await daemonStatus(context, daemon);
       if (pid.state !== 'running') return 'the master process is not running';
       return workerProblem(pid.pid) ?? (await statsProblem(context));
     },

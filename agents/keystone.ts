@@ -146,6 +146,7 @@ function daemonOf({ params }: Context): Daemon {
   return {
     name: isUwsgi(params.binary) ? 'keystone (uwsgi)' : 'keystone',
     binary: params.binary,
+    user: params.user,
     pidfile: params.pid,
     logFile: params.logfile,
     ...(isUwsgi(params.binary) ? { stopSignal: UWSGI_STOP_SIGNAL } : {}),
@@ -318,7 +319,7 @@ function uwsgiArguments({ params }: Context, extra: readonly string[]): string[]
  */
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
-  const status = daemonStatus(context, daemon);
+  const status = await daemonStatus(context, daemon);
   if (status.state !== 'running') return notRunningOutcome(daemon, status);
   if (context.depth.name === 'process') return success;
   const api = await apiProblem(context);
@@ -344,7 +345,7 @@ async function start(context: Context) {
   const { params } = context;
   const { program, account, extra, uwsgi } = await validate(context);
   const daemon = daemonOf(context);
-  if (daemonStatus(context, daemon).state === 'running') {
+  if ((await daemonStatus(context, daemon)).state === 'running') {
     const problem = await apiProblem(context);
     if (problem) return failure(OCF.ERR_GENERIC, `keystone is already running but ${problem}`);
     await reportToken(context, 'keystone is already running');

@@ -63,7 +63,7 @@ const parameters = {
 type Context = ActionContext<typeof parameters>;
 
 function daemonOf({ params }: Context): Daemon {
-  return { name: 'memcached', binary: params.binary, pidfile: params.pid, logFile: params.logfile };
+  return { name: 'memcached', binary: params.binary, pidfile: params.pid, logFile: params.logfile, user: params.user };
 }
 
 /** A memcached "version" round trip; undefined when it answers, otherwise why not. */
@@ -92,7 +92,7 @@ async function validate(context: Context) {
 
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
-  const status = daemonStatus(context, daemon);
+  const status = await daemonStatus(context, daemon);
   if (status.state !== 'running') return notRunningOutcome(daemon, status);
   if (context.depth.name === 'process') return success;
   const problem = await versionProblem(context);
@@ -103,7 +103,7 @@ async function start(context: Context) {
   const { params } = context;
   const { program, account, extra } = await validate(context);
   const daemon = daemonOf(context);
-  if (daemonStatus(context, daemon).state === 'running') {
+  if ((await daemonStatus(context, daemon)).state === 'running') {
     const problem = await versionProblem(context);
     return problem ? failure(OCF.ERR_GENERIC, `memcached is already running but ${problem}`) : success;
   }

@@ -29,6 +29,8 @@ export interface DaemonLaunch {
   readonly env?: Readonly<Record<string, string>>;
   /** This resource's marker (see RESOURCE_MARKER), how monitor and stop recognise the daemon. */
   readonly marker: string;
+  /** The uid it runs as, recorded in the pidfile (identity.ts checks it). */
+  readonly uid: number;
 }
 
 export interface LaunchedDaemon {
@@ -110,7 +112,7 @@ export async function launchDaemon(launch: DaemonLaunch): Promise<LaunchedDaemon
   child.unref();
   if (launch.pidfile) {
     try {
-      writePidfile(launch.pidfile, recordOf(pid, launch.marker) ?? { pid, resource: launch.marker });
+      writePidfile(launch.pidfile, recordOf(pid, launch.marker, launch.uid) ?? { pid, uid: launch.uid, resource: launch.marker });
     } catch (error) {
       // Its own session leader: the group holds it and anything it forked meanwhile.
       signalProcess(pid, 'SIGKILL', true);
@@ -176,11 +178,16 @@ export interface StopRequest {
    * This resource's processes as they are now: the daemon, its workers, whatever it left or forked.
    * Asked again while waiting, so a process found late is stopped too.
    */
-  readonly find: () => readonly number[];
+  readonly find: () => readonly number[] | Promise<readonly number[]>;
   readonly deadline: Deadline;
   readonly log: Logger;
   /** The daemon's own "stop now" signal (uwsgi reloads on SIGTERM). */
   readonly signal?: NodeJS.Signals;
+}
+
+/** The first few pids and how many more: a reason or a log line never lists hundreds. */
+function shortList(pids: readonly number[], shown = 8): string {
+  return pids.length <= shown ? pids.join(', ') : `${pids.slice(0, shown).join(', ')} and ${pids.length - shown} more`;
 }
 
 function signalProcess(pid: number, signal: NodeJS.Signals, wholeGroup: boolean): void {
@@ -195,10 +202,10 @@ function signalProcess(pid: number, signal: NodeJS.Signals, wholeGroup: boolean)
  * The processes found so far, each by pid and start time: one that has exited stays gone even when
  * its pid is reused, and a worker that lost its master (and with it the way it was found) is kept.
  */
-function tracker(find: () => readonly number[]): () => number[] {
+function tracker(find: () => readonly number[] | Promise<readonly number[]>): () => Promise<number[]> {
   const seen = new Map<number, string>();
-  return () => {
-    for (const pid of find()) {
+  return async () => {
+    for (const pid of await find()) {
       const start = startTime(pid); // found now, so ours now: a reused pid takes the new start
       if (start !== undefined) seen.set(pid, start);
     }
@@ -206,8 +213,8 @@ function tracker(find: () => readonly number[]): () => number[] {
   };
 }
 
-async function waitForNone(living: () => number[], deadline: Deadline): Promise<boolean> {
-  while (living().length) {
+async function waitForNone(living: () => Promise<number[]>, deadline: Deadline): Promise<boolean> {
+  while ((await living()).length) {
     if (deadline.expired()) return false;
     await sleep(Math.min(100, deadline.remaining()));
   }
@@ -222,19 +229,20 @@ async function waitForNone(living: () => number[], deadline: Deadline): Promise<
 export async function stopProcesses(request: StopRequest): Promise<Outcome> {
   const { name, deadline, log, signal = 'SIGTERM' } = request;
   const living = tracker(request.find);
-  const found = living();
+  const found = await living();
   if (!found.length) return success;
   const roots = topmost(found);
-  log.info(`stopping ${name} (pid ${roots.join(', ')}) with ${signal}`);
+  log.info(`stopping ${name} (pid ${shortList(roots)}) with ${signal}`);
   for (const pid of roots) signalProcess(pid, signal, false);
   const graceful = deadline.leaving(Math.min(5000, deadline.remaining() / 4));
   if (await waitForNone(living, graceful)) return success;
-  const stubborn = living();
-  log.warn(`${name} (pid ${stubborn.join(', ')}) ignored ${signal}; killing it with SIGKILL`);
+  const stubborn = await living();
+  log.warn(`${name} (pid ${shortList(stubborn)}) ignored ${signal}; killing it with SIGKILL`);
   for (const pid of stubborn) {
     if (processGroup(pid) === pid) signalProcess(pid, 'SIGKILL', true);
     signalProcess(pid, 'SIGKILL', false);
   }
   if (await waitForNone(living, deadline)) return success;
-  return failure(OCF.ERR_GENERIC, `${name} (pid ${living().join(', ')}) is still running after SIGKILL`);
+  const survivors = await living();
+  return failure(OCF.ERR_GENERIC, `${name} is still running after SIGKILL (${survivors.length === 1 ? 'pid' : `${survivors.length} processes, pid`} ${shortList(survivors)})`);
 }
