@@ -112,7 +112,7 @@ function readSettings(context: Context, program: string): Settings {
   const namespaces = namespacesOf(params.namespaces);
   let config;
   try {
-    config = readOsloConfig([{ file: params.config }, ...configSourcesIn(extra)]);
+    config = readOsloConfig([{ file: params.config }, ...configSourcesIn(extra)], (secret) => context.log.addSecret(secret));
   } catch (error) {
     const message = (error as Error).message;
     if (/no such file/.test(message)) fail(env.isProbe ? OCF.NOT_RUNNING : OCF.ERR_INSTALLED, `${message} (parameter config)`);

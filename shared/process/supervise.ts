@@ -1,6 +1,6 @@
 // Process supervision: launch a daemon detached as its service user, wait for it to be ready
 // within the start timeout, stop it with escalation within the stop timeout.
-import { closeSync, constants, mkdirSync, openSync, readSync, fstatSync } from 'node:fs';
+import { chownSync, closeSync, constants, existsSync, fchownSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Deadline } from '../ocf/deadline.ts';
 import { sleep } from '../ocf/deadline.ts';
@@ -40,22 +40,45 @@ export interface LaunchedDaemon {
 }
 
 /**
- * The log lives in the service's directory, which the service user may write: a symlink planted
- * there is not followed, a FIFO does not block the start (O_NONBLOCK), only a regular file is used.
+ * The log lives in the service's directory, which the service user may write. A missing directory
+ * is created for the service user (0750, as Debian's packages make /var/log/keystone and its
+ * kind): a service configured to log there itself can. What the user may have planted at the path
+ * is refused: a symlink (O_NOFOLLOW), a FIFO or device (O_NONBLOCK, then a regular file only), and
+ * a hard link (more than one link: with fs.protected_hardlinks=0, the kernel's default, any user can
+ * link a root-only file there, and root would hand its write descriptor to the daemon). A file
+ * created here is given to the service user, who may write it anyway.
  */
-function openLog(path: string): number {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+function openLog(path: string, account: Account | undefined): number {
+  const directory = dirname(path);
+  if (!existsSync(directory)) {
+    mkdirSync(dirname(directory), { recursive: true, mode: 0o755 });
+    try {
+      mkdirSync(directory, { mode: 0o750 });
+      if (account) chownSync(directory, account.uid, account.gid);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create ${directory} for the logfile ${path}: ${(error as Error).message}`);
+    }
+  }
+  const refuse = (why: string) => new Error(`cannot use ${path} (parameter logfile): ${why}`);
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o640);
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY, 0o640);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ELOOP' ? 'is a symbolic link' : code === 'ENXIO' ? 'is not a regular file' : (error as Error).message;
-    throw new Error(`cannot use ${path} (parameter logfile): ${why}`);
+    throw code === 'ELOOP' ? refuse('is a symbolic link') : code === 'ENXIO' ? refuse('is not a regular file (a FIFO)') : new Error(`cannot open logfile ${path}: ${(error as Error).message}`);
   }
-  if (!fstatSync(fd).isFile()) {
+  const stat = fstatSync(fd);
+  const problem = !stat.isFile() ? 'is not a regular file' : stat.nlink > 1 ? `has ${stat.nlink} hard links (a link to another file): remove it` : undefined;
+  if (problem) {
     closeSync(fd);
-    throw new Error(`cannot use ${path} (parameter logfile): is not a regular file`);
+    throw refuse(problem);
+  }
+  if (account && stat.size === 0 && stat.uid === 0 && account.uid !== 0) {
+    try {
+      fchownSync(fd, account.uid, account.gid);
+    } catch {
+      // Root's then: the daemon writes through the descriptor it is given either way.
+    }
   }
   return fd;
 }
@@ -76,7 +99,7 @@ export function asUser(account: Account, program: string, args: readonly string[
  * result execa exists to give, and execa's handle would only have to be dismantled again.
  */
 export async function launchDaemon(launch: DaemonLaunch): Promise<LaunchedDaemon> {
-  const logFd = openLog(launch.logFile);
+  const logFd = openLog(launch.logFile, launch.account);
   const account = launch.account;
   const env: Record<string, string> = {
     PATH: DAEMON_PATH,
@@ -123,20 +146,27 @@ export async function launchDaemon(launch: DaemonLaunch): Promise<LaunchedDaemon
   return { pid, exit: () => ended };
 }
 
-/** The last non-empty line a daemon wrote to its log: usually why it died. */
+/**
+ * The last non-empty line a daemon wrote to its log: usually why it died. Never blocks: a FIFO or a
+ * device planted at the path is not read (O_NONBLOCK, regular files only), and no more than 4 KB is.
+ */
 export function lastLogLine(path: string): string | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch {
     return undefined;
   }
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return undefined;
+    const size = stat.size;
     const length = Math.min(size, 4096);
     const buffer = Buffer.alloc(length);
     readSync(fd, buffer, 0, length, size - length);
     return buffer.toString('utf8').split('\n').map((line) => line.trim()).filter(Boolean).pop();
+  } catch {
+    return undefined;
   } finally {
     closeSync(fd);
   }
