@@ -175,11 +175,11 @@ export type MarkerRead = { readonly marker: string | undefined } | { readonly un
  * The markers of `pids`, read off the event loop and abandoned at `byMs` from now: a process in D
  * state holding its mm lock cannot hold the agent past its deadline.
  */
-export async function readMarkers(pids: readonly number[], byMs: number): Promise<Map<number, MarkerRead>> {
+export async function readMarkers(pids: readonly number[], byMs: number, read: (pid: number) => Promise<string | undefined> = readEnviron): Promise<Map<number, MarkerRead>> {
   const answers = new Map<number, MarkerRead>();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, byMs))));
-  const reads = pids.map((pid) => readEnviron(pid).then((raw) => {
+  const reads = pids.map((pid) => read(pid).then((raw) => {
     const entry = raw?.split('\0').find((item) => item.startsWith(`${RESOURCE_MARKER}=`));
     answers.set(pid, { marker: entry === undefined ? undefined : Buffer.from(entry.slice(RESOURCE_MARKER.length + 1), 'latin1').toString('utf8') });
   }));

@@ -243,12 +243,22 @@ function tracker(find: () => readonly number[] | Promise<readonly number[]>): ()
   };
 }
 
-async function waitForNone(living: () => Promise<number[]>, deadline: Deadline): Promise<boolean> {
-  while ((await living()).length) {
+/** Wait until none of ours lives; `each` is given those still alive at every look (the SIGKILL phase kills them again). */
+async function waitForNone(living: () => Promise<number[]>, deadline: Deadline, each: (pids: number[]) => void = () => undefined): Promise<boolean> {
+  for (;;) {
+    const alive = await living();
+    if (!alive.length) return true;
     if (deadline.expired()) return false;
+    each(alive);
     await sleep(Math.min(100, deadline.remaining()));
   }
-  return true;
+}
+
+function kill(pids: readonly number[]): void {
+  for (const pid of pids) {
+    if (processGroup(pid) === pid) signalProcess(pid, 'SIGKILL', true);
+    signalProcess(pid, 'SIGKILL', false);
+  }
 }
 
 /**
@@ -268,11 +278,9 @@ export async function stopProcesses(request: StopRequest): Promise<Outcome> {
   if (await waitForNone(living, graceful)) return success;
   const stubborn = await living();
   log.warn(`${name} (pid ${shortList(stubborn)}) ignored ${signal}; killing it with SIGKILL`);
-  for (const pid of stubborn) {
-    if (processGroup(pid) === pid) signalProcess(pid, 'SIGKILL', true);
-    signalProcess(pid, 'SIGKILL', false);
-  }
-  if (await waitForNone(living, deadline)) return success;
+  kill(stubborn);
+  // Every look kills again what it finds: a process of ours forked after the first round is ours too.
+  if (await waitForNone(living, deadline, kill)) return success;
   const survivors = await living();
   return failure(OCF.ERR_GENERIC, `${name} is still running after SIGKILL (${survivors.length === 1 ? 'pid' : `${survivors.length} processes, pid`} ${shortList(survivors)})`);
 }
