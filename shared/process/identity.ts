@@ -18,9 +18,10 @@
 //                              this boot's id equal what root recorded at launch (pids are recycled).
 //   session / parentage        a process found by its marker belongs to the session the launch
 //                              record names (the daemon is launched as a session leader, its workers
-//                              inherit the session id, even after their master died), and started
-//                              after it; with no launch record at all, it must lead its own session
-//                              or be in the session of one that passes every other check.
+//                              inherit the session id, even after their master died) and started
+//                              after it, or leads a session of its own (a daemon that daemonized
+//                              itself with setsid) or belongs to the session of one that passes
+//                              every other check.
 //                              Descendants of a process of ours are ours: only the kernel sets
 //                              parentage.
 //   network namespace          a marker search counts only processes in the agent's own network
@@ -282,19 +283,17 @@ export async function markedProcesses(expected: Expected, record: PidRecord | un
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
     if (pid === process.pid || !runsProgram(pid, expected) || uidOf(pid) !== uid || networkNamespace(pid) !== ours || !isAlive(pid)) continue;
-    const session = sessionOf(pid);
-    if (anchor) {
-      if (session !== anchor.pid || Number(startTime(pid)) < Number(anchor.start)) continue;
-    }
+    if (anchor && Number(startTime(pid)) < Number(anchor.start)) continue;
     candidates.push(pid);
   }
   const markers = await readMarkers(candidates, readBound(deadline));
   const marked = candidates.filter((pid) => { const read = markers.get(pid)!; return !('unanswered' in read) && read.marker === expected.marker; });
   const unanswered = candidates.filter((pid) => 'unanswered' in markers.get(pid)!);
-  if (anchor) return { pids: marked, unanswered };
-  // No launch record: a session leader that passes, and the members of its session.
-  const leaders = new Set(marked.filter((pid) => sessionOf(pid) === pid));
-  return { pids: marked.filter((pid) => leaders.has(sessionOf(pid) ?? -1)), unanswered };
+  // The launch record's session; else (no record, or a daemon that left it: memcached -d) a
+  // session leader that passes every other check, and the members of its session.
+  const sessions = new Set(marked.filter((pid) => sessionOf(pid) === pid));
+  if (anchor) sessions.add(anchor.pid);
+  return { pids: marked.filter((pid) => sessions.has(sessionOf(pid) ?? -1)), unanswered };
 }
 
 /** This resource's processes now: the pidfile's verified process, every marked one, and their descendants. */
