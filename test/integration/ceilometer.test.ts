@@ -300,8 +300,12 @@ test('amqp_server_port: monitor requires an established connection from the agen
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'amqp' } });
   // No message bus here; the connection the agent really holds is to Redis: it stands in for one.
   const r = resource(t, 'cm-amqp', config, { amqp_server_port: String(redis.port) }, false);
-  t.is((await call(r, 'start')).code, OCF_SUCCESS, 'start waits for the connection');
-  const withBus = await call(r, 'monitor');
+  t.is((await call(r, 'start')).code, OCF_SUCCESS, 'start waits for this node\'s agent, not for the bus');
+  let withBus = await call(r, 'monitor');
+  for (let i = 0; i < 30 && withBus.code !== OCF_SUCCESS; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    withBus = await call(r, 'monitor');
+  }
   t.is(withBus.code, OCF_SUCCESS, withBus.stderr);
   const unused = await freePort();
   // The bus is shared by every node: without the cluster's evidence (a lone instance) it is 190, never 1 on every node.
