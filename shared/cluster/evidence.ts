@@ -189,11 +189,16 @@ export async function publish(context: Context, name: string, state: PublishedSt
   return ran?.code === 0;
 }
 
-/** `attrd_updater -Q -A` output: one `name="N" host="H" value="V"` line per node. */
+/**
+ * `attrd_updater -Q -A` output: one line per node, `name="N" host="H" value="V"` (Pacemaker 2.1;
+ * the fields read by name, in any order, so that a reordering or an added field is no surprise).
+ */
 export function parseQuery(text: string, name: string): Map<string, string> {
   const values = new Map<string, string>();
-  for (const [, attribute, host, value] of text.matchAll(/^name="([^"]*)" host="([^"]*)" value="(.*)"$/gm)) {
-    if (attribute === name) values.set(host!, value!);
+  for (const line of text.split('\n')) {
+    const fields = new Map([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const host = fields.get('host') ?? fields.get('node');
+    if (fields.get('name') === name && host !== undefined && fields.has('value')) values.set(host, fields.get('value')!);
   }
   return values;
 }

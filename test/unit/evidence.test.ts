@@ -103,6 +103,7 @@ test('the attribute names the resource without its clone suffix, and the check',
 test('attrd_updater\'s query output is read per node, other attributes ignored', (t) => {
   const text = 'name="a" host="node1" value="ok|1|2|10|passes"\nname="a" host="node2" value=""\nname="b" host="node3" value="x"\n';
   t.deepEqual([...parseQuery(text, 'a')], [['node1', 'ok|1|2|10|passes'], ['node2', '']]);
+  t.deepEqual([...parseQuery('value="v" host="node4" name="a"\nname="a" value="no host"\n', 'a')], [['node4', 'v']], 'fields by name; a line without a host is no node\'s');
 });
 
 function context(variables: Record<string, string>) {
