@@ -333,7 +333,7 @@ function keepMember(file: string, learned: LearnedMember): string | undefined {
  * is back, a lost membership is a failure and the restart that follows repairs it.
  */
 function unreachableReason(settings: Coordination, why: string): string {
-  return `coordination backend ${settings.checked!.shown} unreachable (${why}), shared by every node: partitioning of group ${settings.group} unchecked`;
+  return `coordination backend ${settings.checked!.shown} unreachable (${why}): partitioning of group ${settings.group} unchecked`;
 }
 
 function warnShared(context: Context, text: string): void {

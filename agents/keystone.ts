@@ -263,10 +263,10 @@ async function tokenProblem(context: Context): Promise<string | undefined> {
     return `token check: no answer from ${path} (Keystone's database?): ${(error as Error).message}`;
   }
   if (response.status === 201 && response.headers['x-subject-token']) return undefined;
-  if (response.status === 401) return `token check: the credentials of user ${params.os_username} are rejected (authentication failed), shared by every node`;
+  if (response.status === 401) return `token check: the credentials of user ${params.os_username} are rejected (authentication failed)`;
   const message = errorMessage(jsonBody(response));
   const answer = `HTTP ${response.status}${response.status === 201 ? ' without a token' : ''}`;
-  return `token check: ${path} answered ${answer} (Keystone's database or keys, shared by every node)${message ? `: ${message}` : ''}`;
+  return `token check: ${path} answered ${answer} (Keystone's database or keys)${message ? `: ${message}` : ''}`;
 }
 
 /** Start waits for the API only; what the token check finds is said in the log (see tokenProblem). */

@@ -129,7 +129,7 @@ test('Redis down is degraded (190) naming it, process untouched; start still suc
   await redis.stop();
   const down = await call(r, 'monitor');
   t.is(down.code, OCF_DEGRADED, 'a backend outage every node sees alike is shown, never recovered');
-  t.regex(down.reason ?? '', /^coordination backend redis:\/\/127\.0\.0\.1:\d+ unreachable \(connection refused\), shared by every node/);
+  t.regex(down.reason ?? '', /^coordination backend redis:\/\/127\.0\.0\.1:\d+ unreachable \(connection refused\): partitioning/);
   t.regex(down.stderr, /WARNING: monitor: coordination backend/);
   t.is((await call(r, 'monitor', { env: { ...r.options.env, OCF_CHECK_LEVEL: '0' } })).code, OCF_SUCCESS, 'level 0 looks at the process only');
   t.is(pidFromFile(r.pidfile), pid);
