@@ -7,6 +7,7 @@ import { groupsOf, memberGroups, scratchGroup } from '../helpers/daemons/groups.
 import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidfile-contract.ts';
 import { isAlive, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 import { redisCli, REDIS_SERVER, startRedis } from '../helpers/daemons/redis.ts';
+import { fakeAttrd } from '../helpers/fake-attrd.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
@@ -383,4 +384,47 @@ test('a typo in this node\'s ceilometer.conf at start is 5 (this node banned), n
   // A parameter wrong in itself is still 6: it is wrong on every node.
   const bad = await call(r, 'start', { params: { ...r.options.params, namespaces: 'nowhere' } });
   t.is(bad.code, 6);
+});
+
+test('a short monitor timeout never shrinks the wait for the member id below a heartbeat: no false failure of a healthy member', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'short' } });
+  const r = resource(t, 'cm-short', config);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  // Three monitors with an 8 s timeout, each with its member id forgotten: each watches about 6 s of a
+  // 17 s heartbeat period; together they conclude nothing, and none fails the healthy member.
+  for (let i = 0; i < 3; i++) {
+    writeFileSync(`${r.pidfile}.member`, '');
+    const monitor = await call(r, 'monitor', { timeoutMs: 8000 });
+    t.is(monitor.code, OCF_SUCCESS, `monitor ${i + 1}: ${monitor.stderr}`);
+  }
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('the message bus and the coordination backend are judged by the peers\' evidence: down here only, 1; down for every node, 190 naming them', async (t) => {
+  const attrd = fakeAttrd(t);
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'evidence' } });
+  const unused = await freePort();
+  const r = resource(t, 'cm-evidence', config, { amqp_server_port: String(unused) });
+  const ev = { env: { ...r.options.env, ...attrd.env } };
+  const name = 'ocf-openstack-cm-evidence-bus';
+  const now = () => Math.floor(Date.now() / 1000);
+  t.is((await call(r, 'start', ev)).code, OCF_SUCCESS, 'start does not wait for the bus');
+  const first = await call(r, 'monitor', ev);
+  t.is(first.code, OCF_DEGRADED, `no evidence yet: ${first.reason}`);
+  t.regex(attrd.values(name).node1 ?? '', /^failing\|/);
+  // Every peer that reported since fails too: shared, nothing restarted anywhere.
+  attrd.set('node2', name, `failing|${now()}|${now()}|10|no bus`);
+  attrd.set('node3', name, `failing|${now()}|${now()}|10|no bus`);
+  const shared = await call(r, 'monitor', ev);
+  t.is(shared.code, OCF_DEGRADED, shared.stderr);
+  t.regex(shared.reason ?? '', /^message bus check fails on node1, node2, node3 since \d\d:\d\d:\d\d, shared: ceilometer-polling \(pid \d+\) is running but has no established connection to the message bus/);
+  // A peer connected, confirmed after this node's failure began: this node's fault.
+  await new Promise((resolve) => setTimeout(resolve, 6500));
+  attrd.set('node2', name, `ok|${now() - 600}|${now()}|10|passes`);
+  const local = await call(r, 'monitor', ev);
+  t.is(local.code, OCF_ERR_GENERIC, local.stderr);
+  t.regex(local.reason ?? '', /^message bus check fails here since \d\d:\d\d:\d\d, passes on node2 at \d\d:\d\d:\d\d: this node's fault/);
+  t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
 });
