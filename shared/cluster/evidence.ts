@@ -175,7 +175,9 @@ async function attrd(args: readonly string[], timeoutMs: number): Promise<Ran | 
   if (timeoutMs < 100) return undefined;
   const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
-    execFile('attrd_updater', [...args], { timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8', maxBuffer: 1 << 20 }, (error, stdout) => {
+    // A minimal environment: no OCF_RESKEY_* (passwords) reaches it.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => key === 'PATH' || key.startsWith('PCMK_')));
+    execFile('attrd_updater', [...args], { env, timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8', maxBuffer: 1 << 20 }, (error, stdout) => {
       if (error && typeof (error as { code?: unknown }).code !== 'number') return resolve(undefined);
       resolve({ code: error ? (error as { code: number }).code : 0, stdout });
     });
