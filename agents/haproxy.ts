@@ -3,7 +3,7 @@
 // bind addresses that are not local (net.ipv4.ip_nonlocal_bind). start refuses to hide a missing
 // constraint behind a daemon that dies on "cannot bind socket".
 import { addressFamily, isWildcard, unbracket } from '../shared/net/address.ts';
-import { defineAgent, type ActionContext } from '../shared/ocf/agent.ts';
+import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
 import { requireBinary, requireFile } from '../shared/process/binary.ts';
 import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
 import { runProgram, splitArguments } from '../shared/ocf/exec.ts';
@@ -75,6 +75,12 @@ async function configProblem(program: string, extra: readonly string[], context:
   return located ? `${located[1]}:${located[2]}: ${located[3]}` : `haproxy -c -f ${params.config}: ${message}`;
 }
 
+/** Every check is of this node's HAProxy: none depends on anything the nodes share (audited for issue 16). */
+const HAPROXY_CHECKS: readonly CheckDeclaration[] = [
+  { name: 'socket', title: 'admin socket check', shared: false, checks: 'this node\'s HAProxy answers "show info"' },
+  { name: 'frontends', title: 'frontends check', shared: false, checks: 'this node\'s bind addresses accept connections' },
+];
+
 async function validate(context: Context) {
   const { params, env } = context;
   const program = requireBinary(params.binary, env);
@@ -86,8 +92,11 @@ async function validate(context: Context) {
   }
   const extra = splitArguments(params.additional_parameters);
   if ('error' in extra) fail(OCF.ERR_CONFIGURED, `parameter additional_parameters: ${extra.error}`);
+  // haproxy -c reads this node's files (the configuration, its certificates) and resolves this
+  // node's names: a failure is this node's (5, Pacemaker bans this node only), never 6, which
+  // stops the clone on every node (and the VIP colocated with it).
   const problem = await configProblem(program, extra, context);
-  if (problem) fail(OCF.ERR_CONFIGURED, problem);
+  if (problem) fail(OCF.ERR_INSTALLED, problem);
   return { program, extra };
 }
 
@@ -250,6 +259,7 @@ export default defineAgent({
       ],
       defaultDepth: ({ params }) => (params.stats_socket ? 'socket' : 'process'),
       available: (depth, { params }) => depth.name !== 'socket' || params.stats_socket !== '',
+      checks: HAPROXY_CHECKS,
       run: monitor,
     },
     reload: { timeout: 20, run: reload },

@@ -4,7 +4,8 @@
 // os_password=... os_username=admin os_tenant_name=admin os_auth_url=http://VIP:5000/v2.0/`.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { defineAgent, type ActionContext } from '../shared/ocf/agent.ts';
+import { checkFailed, checkPassed, peersSay } from '../shared/cluster/evidence.ts';
+import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
 import { isAddressOrHostname } from '../shared/net/address.ts';
 import { requireBinary, requireFile } from '../shared/process/binary.ts';
 import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
@@ -14,7 +15,7 @@ import { splitArguments } from '../shared/ocf/exec.ts';
 import { OCF } from '../shared/ocf/exit-codes.ts';
 import { getJson, jsonBody, postJson } from '../shared/net/http.ts';
 import { connectAddress, isListening } from '../shared/net/socket.ts';
-import { degraded, fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
+import { fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
 import { choice, integer, rawValue, string } from '../shared/ocf/parameters.ts';
 import { lookupGroupId, lookupUser } from '../shared/process/users.ts';
 import { vipProblem } from '../shared/net/vip.ts';
@@ -183,15 +184,30 @@ function checkTimeout(context: Context): number {
   return Math.max(1, context.deadline.bound(10_000));
 }
 
-/** undefined when the version document answers 200; otherwise why not. */
-async function apiProblem(context: Context): Promise<string | undefined> {
+/**
+ * The checks beyond the process. The API not answering at all is this node's (its uwsgi); the API
+ * answering an error, and a token refused, can be this node's (its keys, its keystone.conf) or
+ * every node's (the database, the credentials): the cluster's evidence decides.
+ */
+const API_ANSWERS: CheckDeclaration = { name: 'api', title: 'API check', shared: true, checks: 'the Identity API\'s version document answers 200 (an answer with another status)' };
+const TOKEN: CheckDeclaration = { name: 'token', title: 'token check', shared: true, checks: 'a password authentication issues a token' };
+const API_REACHABLE: CheckDeclaration = { name: 'api-reachable', title: 'API', shared: false, checks: 'this node\'s uwsgi answers HTTP at all' };
+
+/** undefined when the version document answers 200; otherwise why not, and whether it answered at all. */
+async function apiStatus(context: Context): Promise<{ problem: string; answered: boolean } | undefined> {
   const url = localUrl(context, '');
   try {
     const response = await getJson(url, checkTimeout(context));
-    return response.status === 200 ? undefined : `GET ${url} answered HTTP ${response.status}`;
+    return response.status === 200 ? undefined : { problem: `GET ${url} answered HTTP ${response.status}`, answered: true };
   } catch (error) {
-    return `no answer from ${url}: ${(error as Error).message}`;
+    return { problem: `no answer from ${url}: ${(error as Error).message}`, answered: false };
   }
+}
+
+/** Start and reload wait for this node's API to answer (any answer: an error is for the evidence to judge). */
+async function apiProblem(context: Context): Promise<string | undefined> {
+  const status = await apiStatus(context);
+  return status?.answered ? undefined : status?.problem;
 }
 
 /** The password, from os_password_file (read now) or os_password; registered as a secret. */
@@ -248,17 +264,19 @@ async function tokenProblem(context: Context): Promise<string | undefined> {
     return `token check: no answer from ${path} (Keystone's database?): ${(error as Error).message}`;
   }
   if (response.status === 201 && response.headers['x-subject-token']) return undefined;
-  if (response.status === 401) return `token check: the credentials of user ${params.os_username} are rejected (authentication failed), shared by every node`;
+  if (response.status === 401) return `token check: the credentials of user ${params.os_username} are rejected (authentication failed)`;
   const message = errorMessage(jsonBody(response));
   const answer = `HTTP ${response.status}${response.status === 201 ? ' without a token' : ''}`;
-  return `token check: ${path} answered ${answer} (Keystone's database or keys, shared by every node)${message ? `: ${message}` : ''}`;
+  return `token check: ${path} answered ${answer} (Keystone's database or keys)${message ? `: ${message}` : ''}`;
 }
 
 /** Start waits for the API only; what the token check finds is said in the log (see tokenProblem). */
 async function reportToken(context: Context, when: string): Promise<void> {
+  const api = await apiStatus(context);
+  if (api) context.log.warn(`${when}, its API answers; ${api.problem}; the peers: ${await peersSay(context, API_ANSWERS)}: monitor judges it by the cluster's evidence`);
   if (!hasCredentials(context)) return;
   const problem = await tokenProblem(context);
-  if (problem) context.log.warn(`${when}, its API answers; ${problem}: monitor reports it as degraded until it is repaired`);
+  if (problem) context.log.warn(`${when}, its API answers; ${problem}; the peers: ${await peersSay(context, TOKEN)}: monitor judges it by the cluster's evidence`);
   else context.log.info(`${when}; the token check passes`);
 }
 
@@ -322,12 +340,16 @@ async function monitor(context: Context) {
   const status = await daemonStatus(context, daemon);
   if (status.state !== 'running') return notRunningOutcome(daemon, status);
   if (context.depth.name === 'process') return success;
-  const api = await apiProblem(context);
-  if (api) return failure(OCF.ERR_GENERIC, `keystone (pid ${status.pid}) is running but ${api}`);
+  const api = await apiStatus(context);
+  if (api && !api.answered) return failure(OCF.ERR_GENERIC, `keystone (pid ${status.pid}) is running but ${api.problem}`);
+  if (api) return checkFailed(context, API_ANSWERS, `keystone (pid ${status.pid}) is running but ${api.problem}`, { pid: status.pid });
+  await checkPassed(context, API_ANSWERS);
   if (context.depth.name !== 'token') return success;
   if (!hasCredentials(context)) fail(OCF.ERR_CONFIGURED, 'monitor_check=token needs os_username and os_password or os_password_file');
   const token = await tokenProblem(context);
-  return token ? degraded(token) : success;
+  if (token) return checkFailed(context, TOKEN, token, { pid: status.pid });
+  await checkPassed(context, TOKEN);
+  return success;
 }
 
 /** A port still held for a moment by the workers of a killed master is released soon: wait briefly. */
@@ -399,6 +421,7 @@ export default defineAgent({
       ],
       defaultDepth: ({ params }) => params.monitor_check,
       available: (depth, context) => depth.name !== 'token' || hasCredentials(context),
+      checks: [API_REACHABLE, API_ANSWERS, TOKEN],
       run: monitor,
     },
     'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },

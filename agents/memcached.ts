@@ -137,6 +137,8 @@ export default defineAgent({
         { name: 'protocol', level: 10, interval: 60, timeout: 20, checks: 'it answers a memcached "version" request on its address' },
       ],
       defaultDepth: ({ params }) => params.monitor_check,
+      // This node's memcached and nothing else: not for the cluster's evidence (audited for issue 16).
+      checks: [{ name: 'version', title: 'protocol check', shared: false, checks: 'this node\'s memcached answers "version"' }],
       run: monitor,
     },
     'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },

@@ -2,11 +2,12 @@
 // compiled binary. Serial: each uwsgi imports all of Keystone (seconds of CPU on a shared machine),
 // and Keystone's sqlite backend does not take concurrent writers well.
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
 import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/daemons/keystone.ts';
 import { groupsOf, scratchGroup } from '../helpers/daemons/groups.ts';
+import { fakeAttrd } from '../helpers/fake-attrd.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidfile-contract.ts';
 import { childrenOf, commandLine, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
@@ -133,7 +134,7 @@ test.serial('a wrong or changed password is degraded (190) naming the credential
   const pid = pidFromFile(r.pidfile)!;
   const wrong = await call(r, 'monitor', { params: { os_password: WRONG_PASSWORD } });
   t.is(wrong.code, OCF_DEGRADED);
-  t.is(wrong.reason, 'token check: the credentials of user admin are rejected (authentication failed), shared by every node');
+  t.is(wrong.reason, 'token check: the credentials of user admin are rejected (authentication failed)');
   t.regex(readFileSync(r.logFile, 'utf8'), /WARNING: monitor: token check: the credentials of user admin are rejected/);
   const file = join(r.options.rscTmp, 'password');
   writeFileSync(file, `${WRONG_PASSWORD}\n`, { mode: 0o600 });
@@ -172,7 +173,7 @@ test.serial('Keystone\'s database unavailable: degraded (190) naming it, uwsgi u
   const monitor = await call(r, 'monitor');
   t.is(monitor.code, OCF_DEGRADED, monitor.stderr);
   // sqlite's file gone, Keystone answers HTTP 500 or drops the connection: either names the database.
-  t.regex(monitor.reason ?? '', /^token check: (\/v3\/auth\/tokens answered HTTP 5\d\d \(Keystone's database or keys, shared by every node\)|no answer from \/v3\/auth\/tokens \(Keystone's database\?\))/);
+  t.regex(monitor.reason ?? '', /^token check: (\/v3\/auth\/tokens answered HTTP 5\d\d \(Keystone's database or keys\)|no answer from \/v3\/auth\/tokens \(Keystone's database\?\))/);
   t.is((await call(r, 'monitor', { params: { monitor_check: 'api' } })).code, OCF_SUCCESS, 'the version document needs no database');
   t.true(isAlive(pid), 'uwsgi is left alone');
   // A restart cannot repair a shared database: start succeeds once this node's API answers.
@@ -288,4 +289,52 @@ test.serial('reload: uwsgi reloads gracefully in place (same master, new workers
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
   t.is((await call(r, 'reload')).code, OCF_SUCCESS, 'not running: nothing to reload');
   t.false(isAlive(master));
+});
+
+test.serial('this node\'s fernet keys emptied while a peer issues tokens: the peers\' evidence makes it this node\'s fault (1, then 5 once a restart did not repair it); every peer failing too: 190 naming the nodes', async (t) => {
+  const ks = copyKeystone(fixture());
+  t.teardown(() => removeKeystone(ks));
+  const attrd = fakeAttrd(t);
+  const r = await resource(t, 'ks-evidence', {}, ks);
+  const ev = { env: { ...r.options.env, ...attrd.env } };
+  const name = 'ocf-openstack-ks-evidence-token';
+  const now = () => Math.floor(Date.now() / 1000);
+  t.is((await call(r, 'start', ev)).code, OCF_SUCCESS);
+  const healthy = await call(r, 'monitor', ev);
+  t.is(healthy.code, OCF_SUCCESS, healthy.stderr);
+  t.regex(attrd.values(name).node1 ?? '', /^ok\|\d+\|\d+\|10\|passes$/, 'the passing state published');
+  // This node's key repository replaced by an empty one.
+  const keys = join(ks.dir, 'fernet-keys');
+  const { uid, gid } = statSync(keys);
+  renameSync(keys, `${keys}.aside`);
+  mkdirSync(keys, { mode: 0o700 });
+  chownSync(keys, uid, gid);
+  const first = await call(r, 'monitor', ev);
+  t.is(first.code, OCF_DEGRADED, `no evidence yet: ${first.reason}`);
+  t.regex(attrd.values(name).node1 ?? '', /^failing\|/);
+  // A peer confirms its token check passes, after this node's failure began (beyond the 5 s of skew).
+  await new Promise((resolve) => setTimeout(resolve, 6500));
+  attrd.set('node2', name, `ok|${now() - 600}|${now()}|10|passes`);
+  const local = await call(r, 'monitor', ev);
+  t.is(local.code, OCF_ERR_GENERIC, local.stderr);
+  t.regex(local.reason ?? '', /^token check fails here since \d\d:\d\d:\d\d, passes on node2 at \d\d:\d\d:\d\d: this node's fault: token check: /);
+  // Pacemaker's recovery: a restart here. The failure goes on: a restart cannot repair it, 5 (ban this node).
+  t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
+  t.is((await call(r, 'start', ev)).code, OCF_SUCCESS, 'start does not wait for the token check');
+  attrd.set('node2', name, `ok|${now() - 600}|${now()}|10|passes`);
+  const banned = await call(r, 'monitor', ev);
+  t.is(banned.code, OCF_ERR_INSTALLED, banned.stderr);
+  t.regex(banned.reason ?? '', /passes on node2 .*not repaired by a restart/);
+  // Every peer fails too: shared, nothing to recover.
+  attrd.set('node2', name, `failing|${now()}|${now()}|10|HTTP 500`);
+  attrd.set('node3', name, `failing|${now()}|${now()}|10|HTTP 500`);
+  const shared = await call(r, 'monitor', ev);
+  t.is(shared.code, OCF_DEGRADED, shared.stderr);
+  t.regex(shared.reason ?? '', /^token check fails on node1, node2, node3 since \d\d:\d\d:\d\d, shared: token check: /);
+  t.false(JSON.stringify(attrd.values(name)).includes(PASSWORD), 'no password published');
+  rmSync(keys, { recursive: true, force: true });
+  renameSync(`${keys}.aside`, keys);
+  t.is((await call(r, 'monitor', ev)).code, OCF_SUCCESS);
+  t.regex(attrd.values(name).node1 ?? '', /^ok\|/, 'passing again, published at once');
+  t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
 });
