@@ -108,6 +108,9 @@ else
   work="$(mktemp -d /var/tmp/ocf-openstack-debian-root.XXXXXX)"
 fi
 root="$work/root"
+# One run at a time in a root: a second would copy the checkout anew under the first one's feet.
+exec 9>"$work/.lock"
+if ! flock -n 9; then echo "debian-root.sh: $work is in use by another run" >&2; exit 1; fi
 cleanup() {
   local status=$?
   if [ -z "$keep" ]; then rm -rf --one-file-system "$work"; fi
@@ -219,7 +222,7 @@ if [ ${#command[@]} -gt 0 ]; then what=(command "${command[@]}"); else what=(scr
 
 set +e
 env -i "${env_args[@]}" unshare --mount --propagation private -- \
-  /bin/bash -c "$enter" "$inner" "$root" "$release" "$setup" "${what[@]}"
+  /bin/bash -c "$enter" "$inner" "$root" "$release" "$setup" "${what[@]}" 9>&-
 status=$?
 set -e
 echo "debian-root.sh: Debian $release: exit $status after $((SECONDS - started)) s"
