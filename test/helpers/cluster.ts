@@ -39,7 +39,7 @@ export class Cluster {
       await cluster.installAgents(agents);
       cluster.started = true;
       await startPacemaker(ns, scratch);
-      await cluster.waitForStatus('node1 online', (status) => status.online, 120_000);
+      await cluster.waitForStatus('node1 online and a DC elected', (status) => status.online && status.dc, 120_000);
       const property = await cluster.exec('crm_attribute', ['--type', 'crm_config', '--name', 'stonith-enabled', '--update', 'false']);
       if (property.code !== 0) throw new Error(property.output);
     } catch (error) {

@@ -150,6 +150,8 @@ export interface ClusterStatus {
   /** Failed operations with the agent's exit reason, as crm_mon shows them. */
   readonly failures: { id: string; node: string; task: string; exitstatus: string; exitcode: number; exitreason: string }[];
   readonly quorum: boolean;
+  /** A DC is elected (crmsh 5 refuses `crm configure` before: "Pacemaker is not running. No DC."). */
+  readonly dc: boolean;
 }
 
 function attributes(tag: string): Record<string, string> {
@@ -177,6 +179,7 @@ export function parseStatus(xml: string): ClusterStatus {
   const failures = [...xml.matchAll(/<failure [^>]*>/g)].map((m) => attributes(m[0])).map((a) => ({
     id: (a.op_key ?? '').replace(/_[a-z-]+_\d+$/, ''), node: a.node ?? '', task: a.task ?? '', exitstatus: a.exitstatus ?? '', exitcode: Number(a.exitcode ?? -1), exitreason: a.exitreason ?? '',
   }));
-  const quorum = attributes(/<current_dc [^>]*>/.exec(xml)?.[0] ?? '').with_quorum === 'true';
-  return { xml, online: nodes[0]?.online ?? false, nodes, resources, failures, quorum };
+  const currentDc = attributes(/<current_dc [^>]*>/.exec(xml)?.[0] ?? '');
+  const quorum = currentDc.with_quorum === 'true';
+  return { xml, online: nodes[0]?.online ?? false, nodes, resources, failures, quorum, dc: currentDc.present === 'true' };
 }

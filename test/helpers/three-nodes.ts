@@ -132,7 +132,7 @@ export class ThreeNodes {
     writeFileSync(this.mapFile, this.nodes.map((n) => `${n.name} ${n.ns.pid} ${this.network.pid} ${n.bridgePort}\n`).join(''));
 
     await Promise.all(this.nodes.map((node) => this.boot(node)));
-    await this.waitForStatus('three nodes online', (s) => s.nodes.length === 3 && s.nodes.every((n) => n.online), 180_000);
+    await this.waitForStatus('three nodes online and a DC elected', (s) => s.nodes.length === 3 && s.nodes.every((n) => n.online) && s.dc, 180_000);
   }
 
   /** The node's own address on its link, and the link up at both ends. */
