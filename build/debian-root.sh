@@ -165,6 +165,9 @@ if [ "$1" = 1 ]; then
   build/setup-debian.sh || { echo "debian-root.sh: build/setup-debian.sh failed" >&2; exit 1; }
 fi
 shift
+# What a boot makes under /run from the tmpfiles.d of the packages (/run/resource-agents, which
+# the automatic validate-all of pcs 0.12 needs for ocf:heartbeat agents).
+if command -v systemd-tmpfiles >/dev/null; then systemd-tmpfiles --create --prefix=/run >/dev/null 2>&1 || true; fi
 status=0
 if [ "$1" = scripts ]; then
   shift
