@@ -132,6 +132,12 @@ export function processGroup(pid: number): number | undefined {
   return pgrp === undefined ? undefined : Number(pgrp);
 }
 
+/** The session id, from /proc/PID/stat: a process that detached itself (setsid) leads its own. */
+export function sessionOf(pid: number): number | undefined {
+  const session = statFields(pid)?.[3];
+  return session === undefined ? undefined : Number(session);
+}
+
 function networkNamespace(pid: number | 'self'): string | undefined {
   try {
     return readlinkSync(`/proc/${pid}/ns/net`);
