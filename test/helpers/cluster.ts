@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binaryPath, type Program } from './agent.ts';
 import { Namespaces, refuseBesideRunningCluster } from './namespaces.ts';
-import { corosyncConf, parseStatus, preparePacemakerNode, readLog, startPacemaker, type ClusterStatus } from './pacemaker.ts';
+import { corosyncConf, crmAndWait, parseStatus, preparePacemakerNode, readLog, startPacemaker, type ClusterStatus } from './pacemaker.ts';
 
 export { parseStatus, type ClusterStatus, type ResourceState } from './pacemaker.ts';
 
@@ -56,7 +56,7 @@ export class Cluster {
 
   /** crmsh, as an operator types it. */
   async crm(...args: string[]): Promise<Program> {
-    return this.exec('crm', ['-w', ...args]);
+    return crmAndWait((file, list) => this.exec(file, list), args);
   }
 
   /** pcs 0.11, as an operator types it; without pcsd it works on the CIB and crm_resource directly. */

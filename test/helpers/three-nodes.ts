@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot, runProgram, type Program } from './agent.ts';
 import { Namespaces, refuseBesideRunningCluster } from './namespaces.ts';
-import { corosyncConf, logDirectory, mountVolatile, parseStatus, preparePacemakerNode, startPacemaker, type ClusterStatus, type CorosyncNode, type Totem } from './pacemaker.ts';
+import { corosyncConf, crmAndWait, logDirectory, mountVolatile, parseStatus, preparePacemakerNode, startPacemaker, type ClusterStatus, type CorosyncNode, type Totem } from './pacemaker.ts';
 import { waitFor } from './processes.ts';
 
 export const SUBNET_PREFIX = 24;
@@ -162,7 +162,8 @@ export class ThreeNodes {
 
   /** crmsh on a live node, as an operator types it. */
   crm(...args: string[]): Promise<Program> {
-    return this.live().exec('crm', ['-w', ...args]);
+    const node = this.live();
+    return crmAndWait((file, list) => node.exec(file, list), args);
   }
 
   /** pcs 0.11 on a live node, as an operator types it; without pcsd it works on the CIB directly. */
