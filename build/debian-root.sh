@@ -111,8 +111,27 @@ root="$work/root"
 # One run at a time in a root: a second would copy the checkout anew under the first one's feet.
 exec 9>"$work/.lock"
 if ! flock -n 9; then echo "debian-root.sh: $work is in use by another run" >&2; exit 1; fi
+# Every process the run starts, daemons and the cluster harnesses' namespace holders included
+# (reparented away from us, in mount namespaces of their own), stays in this cgroup: what is left in
+# it at the end is ended, and the cgroup removed.
+cgroup_root="$(findmnt -n -t cgroup2 -o TARGET | head -n 1)"
+cgroup=''
+end_processes() {
+  [ -n "$cgroup" ] && [ -d "$cgroup" ] || return 0
+  local pid tries=0
+  while [ -s "$cgroup/cgroup.procs" ] && [ $tries -lt 50 ]; do
+    for pid in $(cat "$cgroup/cgroup.procs"); do
+      echo "debian-root.sh: left running, ended: $(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" >&2
+      kill -9 "$pid" 2>/dev/null
+    done
+    sleep 0.2
+    tries=$((tries + 1))
+  done
+  rmdir "$cgroup" 2>/dev/null || echo "debian-root.sh: could not remove $cgroup" >&2
+}
 cleanup() {
   local status=$?
+  end_processes
   if [ -z "$keep" ]; then rm -rf --one-file-system "$work"; fi
   exit "$status"
 }
@@ -223,10 +242,21 @@ for name in CI http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; 
 done
 if [ ${#command[@]} -gt 0 ]; then what=(command "${command[@]}"); else what=(scripts "${scripts[@]}"); fi
 
+if [ -n "$cgroup_root" ]; then
+  cgroup="$cgroup_root/ocf-openstack-debian-root.$$"
+  mkdir "$cgroup"
+else
+  echo "debian-root.sh: no cgroup2 file system: what the run leaves running cannot be found at the end" >&2
+fi
 set +e
-env -i "${env_args[@]}" unshare --mount --propagation private -- \
-  /bin/bash -c "$enter" "$inner" "$root" "$release" "$setup" "${what[@]}" 9>&-
+# (a subshell: it joins the cgroup, then becomes the namespace's first process)
+(
+  if [ -n "$cgroup" ]; then echo "$BASHPID" > "$cgroup/cgroup.procs"; fi
+  exec env -i "${env_args[@]}" unshare --mount --propagation private -- \
+    /bin/bash -c "$enter" "$inner" "$root" "$release" "$setup" "${what[@]}"
+) 9>&-
 status=$?
 set -e
+end_processes
 echo "debian-root.sh: Debian $release: exit $status after $((SECONDS - started)) s"
 exit "$status"
