@@ -4,24 +4,24 @@
 // workload_partitioning for compute) are checked here instead of being learnt from lost samples.
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
-import { defineAgent, type ActionContext } from '../shared/agent.ts';
-import { requireBinary } from '../shared/binary.ts';
+import { defineAgent, type ActionContext } from '../shared/ocf/agent.ts';
+import { requireBinary } from '../shared/process/binary.ts';
 import {
   forgetMember, learnMember, membershipOf, parseBackendUrl, partitioningGroup, recallMember, rememberMember, clientKey, unreachable,
   type Backend, type Checkable, type LearnedMember,
-} from '../shared/coordination.ts';
-import { configCredentials, urlPasswords } from '../shared/credentials.ts';
-import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
-import { Deadline } from '../shared/deadline.ts';
-import { splitArguments } from '../shared/exec.ts';
-import { OCF } from '../shared/exit-codes.ts';
-import { configSourcesIn, isOsloTrue, readOsloConfig } from '../shared/ini.ts';
-import { degraded, fail, failure, OcfError, quoted, success, type Outcome } from '../shared/outcome.ts';
-import { choice, integer, string } from '../shared/parameters.ts';
-import { processTree } from '../shared/proc.ts';
-import { readState, removeState, writeState } from '../shared/state-file.ts';
-import { establishedTo } from '../shared/tcp-connections.ts';
-import { lookupUser } from '../shared/users.ts';
+} from '../shared/coordination/tooz.ts';
+import { configCredentials, urlPasswords } from '../shared/ocf/credentials.ts';
+import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
+import { Deadline } from '../shared/ocf/deadline.ts';
+import { splitArguments } from '../shared/ocf/exec.ts';
+import { OCF } from '../shared/ocf/exit-codes.ts';
+import { configSourcesIn, isOsloTrue, readOsloConfig } from '../shared/config/oslo-ini.ts';
+import { degraded, fail, failure, OcfError, quoted, success, type Outcome } from '../shared/ocf/outcome.ts';
+import { choice, integer, string } from '../shared/ocf/parameters.ts';
+import { processTree } from '../shared/process/proc.ts';
+import { readState, removeState, writeState } from '../shared/process/state-file.ts';
+import { establishedTo } from '../shared/net/tcp-connections.ts';
+import { lookupUser } from '../shared/process/users.ts';
 
 const NAMESPACES = ['central', 'compute', 'ipmi'];
 

@@ -2,19 +2,19 @@
 // virtual IP, so it must run where the VIP is (colocation and order constraints) or be allowed to
 // bind addresses that are not local (net.ipv4.ip_nonlocal_bind). start refuses to hide a missing
 // constraint behind a daemon that dies on "cannot bind socket".
-import { addressFamily, isWildcard, unbracket } from '../shared/address.ts';
-import { defineAgent, type ActionContext } from '../shared/agent.ts';
-import { requireBinary, requireFile } from '../shared/binary.ts';
-import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
-import { runProgram, splitArguments } from '../shared/exec.ts';
-import { OCF } from '../shared/exit-codes.ts';
-import { readBindAddresses, type BindAddress } from '../shared/haproxy-config.ts';
-import { connectAddress, isListening, unixExchange } from '../shared/net.ts';
-import { fail, failure, quoted, success, type Outcome } from '../shared/outcome.ts';
-import { choice, string } from '../shared/parameters.ts';
-import { childrenOf } from '../shared/proc.ts';
-import { readState, removeState, writeState } from '../shared/state-file.ts';
-import { isLocalAddress, vipProblem } from '../shared/vip.ts';
+import { addressFamily, isWildcard, unbracket } from '../shared/net/address.ts';
+import { defineAgent, type ActionContext } from '../shared/ocf/agent.ts';
+import { requireBinary, requireFile } from '../shared/process/binary.ts';
+import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
+import { runProgram, splitArguments } from '../shared/ocf/exec.ts';
+import { OCF } from '../shared/ocf/exit-codes.ts';
+import { readBindAddresses, type BindAddress } from '../shared/config/haproxy.ts';
+import { connectAddress, isListening, unixExchange } from '../shared/net/socket.ts';
+import { fail, failure, quoted, success, type Outcome } from '../shared/ocf/outcome.ts';
+import { choice, string } from '../shared/ocf/parameters.ts';
+import { childrenOf } from '../shared/process/proc.ts';
+import { readState, removeState, writeState } from '../shared/process/state-file.ts';
+import { isLocalAddress, vipProblem } from '../shared/net/vip.ts';
 
 const parameters = {
   binary: string({

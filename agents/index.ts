@@ -1,5 +1,5 @@
 // The agents of the suite by name, loaded on demand so one agent's code never slows another.
-import type { AnyAgent } from "../shared/agent.ts";
+import type { AnyAgent } from "../shared/ocf/agent.ts";
 
 const loaders = {
   memcached: () => import('./memcached.ts'),

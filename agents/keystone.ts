@@ -4,20 +4,20 @@
 // os_password=... os_username=admin os_tenant_name=admin os_auth_url=http://VIP:5000/v2.0/`.
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { defineAgent, type ActionContext } from '../shared/agent.ts';
-import { isAddressOrHostname } from '../shared/address.ts';
-import { requireBinary, requireFile } from '../shared/binary.ts';
-import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
-import { sleep } from '../shared/deadline.ts';
-import type { OcfEnvironment } from '../shared/environment.ts';
-import { splitArguments } from '../shared/exec.ts';
-import { OCF } from '../shared/exit-codes.ts';
-import { getJson, jsonBody, postJson } from '../shared/http.ts';
-import { connectAddress, isListening } from '../shared/net.ts';
-import { degraded, fail, failure, quoted, success } from '../shared/outcome.ts';
-import { choice, integer, rawValue, string } from '../shared/parameters.ts';
-import { lookupGroupId, lookupUser } from '../shared/users.ts';
-import { vipProblem } from '../shared/vip.ts';
+import { defineAgent, type ActionContext } from '../shared/ocf/agent.ts';
+import { isAddressOrHostname } from '../shared/net/address.ts';
+import { requireBinary, requireFile } from '../shared/process/binary.ts';
+import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
+import { sleep } from '../shared/ocf/deadline.ts';
+import type { OcfEnvironment } from '../shared/ocf/environment.ts';
+import { splitArguments } from '../shared/ocf/exec.ts';
+import { OCF } from '../shared/ocf/exit-codes.ts';
+import { getJson, jsonBody, postJson } from '../shared/net/http.ts';
+import { connectAddress, isListening } from '../shared/net/socket.ts';
+import { degraded, fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
+import { choice, integer, rawValue, string } from '../shared/ocf/parameters.ts';
+import { lookupGroupId, lookupUser } from '../shared/process/users.ts';
+import { vipProblem } from '../shared/net/vip.ts';
 
 /** token when credentials are given, api when only a URL is, else process (see monitor_check). */
 function defaultMonitorCheck(env: OcfEnvironment): 'process' | 'api' | 'token' {

@@ -1,15 +1,15 @@
 // ocf:openstack:memcached: the cache OpenStack services keep tokens in. Every controller runs its
 // own; services are given the full list of them (HA guide: "Memcached").
-import { defineAgent, type ActionContext } from '../shared/agent.ts';
-import { isAddressOrHostname } from '../shared/address.ts';
-import { requireBinary } from '../shared/binary.ts';
-import { daemonStatus, logfileParameter, notRunningOutcome, startDaemon, stopDaemon, type Daemon } from '../shared/daemon.ts';
-import { splitArguments } from '../shared/exec.ts';
-import { OCF } from '../shared/exit-codes.ts';
-import { connectAddress, isListening, tcpExchange } from '../shared/net.ts';
-import { fail, failure, quoted, success } from '../shared/outcome.ts';
-import { choice, integer, string } from '../shared/parameters.ts';
-import { firstExistingUser, lookupUser } from '../shared/users.ts';
+import { defineAgent, type ActionContext } from '../shared/ocf/agent.ts';
+import { isAddressOrHostname } from '../shared/net/address.ts';
+import { requireBinary } from '../shared/process/binary.ts';
+import { daemonStatus, logfileParameter, notRunningOutcome, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
+import { splitArguments } from '../shared/ocf/exec.ts';
+import { OCF } from '../shared/ocf/exit-codes.ts';
+import { connectAddress, isListening, tcpExchange } from '../shared/net/socket.ts';
+import { fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
+import { choice, integer, string } from '../shared/ocf/parameters.ts';
+import { firstExistingUser, lookupUser } from '../shared/process/users.ts';
 
 const parameters = {
   binary: string({

@@ -16,7 +16,7 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(providerDir, { recursive: true });
 execFileSync(
   join(root, 'node_modules', '.bin', 'bun'),
-  ['build', '--compile', '--minify', '--bytecode', '--splitting', '--format=esm', '--target=bun-linux-x64', join(root, 'shared', 'main.ts'), '--outfile', binary],
+  ['build', '--compile', '--minify', '--bytecode', '--splitting', '--format=esm', '--target=bun-linux-x64', join(root, 'shared', 'entry', 'main.ts'), '--outfile', binary],
   { stdio: 'inherit', cwd: root },
 );
 for (const agent of agentNames) symlinkSync('../../ocf-openstack', join(providerDir, agent));

@@ -5,9 +5,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { agentNames, loadAgent } from '../agents/index.ts';
-import type { AnyAgent } from '../shared/agent.ts';
-import { fullLongdesc, shownDefault, SUITE_VERSION } from '../shared/metadata.ts';
-import type { ParameterSpec, ParameterSpecs } from '../shared/parameters.ts';
+import type { AnyAgent } from '../shared/ocf/agent.ts';
+import { fullLongdesc, shownDefault, SUITE_VERSION } from '../shared/ocf/metadata.ts';
+import type { ParameterSpec, ParameterSpecs } from '../shared/ocf/parameters.ts';
 
 export interface PageInfo {
   readonly version: string;

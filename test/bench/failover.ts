@@ -3,7 +3,7 @@
 // scenario and variant: `failover SCENARIO VARIANT outage_ms=N failed=N sent=N`.
 // Usage: node test/bench/failover.ts [VARIANT ...]   (run as root, beside no other cluster)
 import { rmSync } from 'node:fs';
-import { prepareKeystone, removeKeystone } from '../helpers/keystone.ts';
+import { prepareKeystone, removeKeystone } from '../helpers/daemons/keystone.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from '../e2e/failover.ts';
 import { haproxyKilled, keystoneKilled, nodeLost, partition, SCENARIOS, standby, type Scenario } from '../e2e/scenarios.ts';
 import { TOTEM, VARIANTS, type Variant } from '../e2e/three-layout.ts';

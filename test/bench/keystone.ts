@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callAgent, freePort } from '../helpers/agent.ts';
-import { prepareKeystone, removeKeystone } from '../helpers/keystone.ts';
+import { prepareKeystone, removeKeystone } from '../helpers/daemons/keystone.ts';
 import { anythingMonitor, depthPairs, type Scenario } from './scenario.ts';
 
 const PASSWORD = 'bench-secret';

@@ -1,7 +1,7 @@
 // A benchmark scenario: bring up a real daemon, offer pairs of commands to measure, tear down.
 import { readFileSync } from 'node:fs';
 import { loadAgent } from '../../agents/index.ts';
-import type { MonitorDepth } from '../../shared/agent.ts';
+import type { MonitorDepth } from '../../shared/ocf/agent.ts';
 import { agentPath, ocfEnvironment, type CallOptions } from '../helpers/agent.ts';
 import type { Command, Pair } from './measure.ts';
 

@@ -5,11 +5,11 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configurationLines, pcsDefaultOperations } from '../helpers/cib.ts';
-import { copyKeystone, removeKeystone, type KeystoneFixture } from '../helpers/keystone.ts';
-import { spawnClient, type ClientCounts } from '../helpers/netns.ts';
-import type { ClusterStatus } from '../helpers/pacemaker.ts';
-import { buildDeb, NETWORK_ADDRESS, NODES, ThreeNodes, VIP, waitUntil, type ClusterNode } from '../helpers/three-nodes.ts';
+import { configurationLines, pcsDefaultOperations } from '../helpers/parsers/cib.ts';
+import { copyKeystone, removeKeystone, type KeystoneFixture } from '../helpers/daemons/keystone.ts';
+import { spawnClient, type ClientCounts } from '../helpers/client-loop.ts';
+import type { ClusterStatus } from '../helpers/parsers/crm-mon.ts';
+import { buildDeb, NETWORK_ADDRESS, NODES, ThreeNodes, VIP, waitUntil, type ClusterNode } from '../helpers/clusters/three-nodes.ts';
 import { ceilometerConfig, clusterCommands, crmCommands, FRONTEND_PORT, haproxyConfig, KEYSTONE_PORT, layoutPrimitives, PARTITIONING_PREFIX, pcsClusterCommands, pcsCommands, REDIS_PORT, TOTEM, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
 
 export const ADMIN_PASSWORD = 'three-admin-secret';

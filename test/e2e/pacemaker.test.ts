@@ -4,11 +4,11 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentPath, projectRoot, runProgram } from '../helpers/agent.ts';
-import { configurationLines, operationLine, pcsDefaultOperations } from '../helpers/cib.ts';
-import { Cluster, type ClusterStatus } from '../helpers/cluster.ts';
-import { prepareKeystone, removeKeystone, type KeystoneFixture } from '../helpers/keystone.ts';
+import { configurationLines, operationLine, pcsDefaultOperations } from '../helpers/parsers/cib.ts';
+import { Cluster, type ClusterStatus } from '../helpers/clusters/one-node.ts';
+import { prepareKeystone, removeKeystone, type KeystoneFixture } from '../helpers/daemons/keystone.ts';
 import { requireProgram, waitFor } from '../helpers/processes.ts';
-import { childText, descendants, parseXml } from '../helpers/xml.ts';
+import { childText, descendants, parseXml } from '../helpers/parsers/xml.ts';
 import { loadAgent, type AgentName } from '../../agents/index.ts';
 import { ceilometerConfig, crmCommands, FRONTEND_PORT, haproxyConfig, KEYSTONE_TOKEN_INTERVAL_S, layoutPrimitives, PARTITIONING_PREFIX, pcsCommands, REDIS_PORT, VIP, type LayoutFiles } from './layout.ts';
 

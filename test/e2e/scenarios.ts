@@ -1,7 +1,7 @@
 // The failover scenarios on three controllers: each injects one fault, waits (bounded) for the
 // cluster to recover, and returns what the client through the VIP saw and what crm_mon and the
 // services said. The test asserts on these; the bench prints them.
-import type { ClusterStatus } from '../helpers/pacemaker.ts';
+import { successfulFencings, type ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { Controllers, waitUntil, type Figures } from './failover.ts';
 
 export const SCENARIOS = ['haproxy-killed', 'keystone-killed', 'standby', 'node-lost', 'partition'] as const;
@@ -87,7 +87,7 @@ function failureKey(f: ClusterStatus['failures'][number]): string {
 /** Successful fencings of a node in the cluster's history (stonith_admin, from a live node). */
 async function fencings(c: Controllers, node: string): Promise<number> {
   const result = await c.cluster.live().exec('stonith_admin', ['--history', node, '--output-as=xml'], undefined, 20_000);
-  return [...result.output.matchAll(/<fence_event [^>]*>/g)].filter((m) => /status="success"/.test(m[0]) && m[0].includes(`target="${node}"`)).length;
+  return successfulFencings(result.output, node);
 }
 
 /** 5. The VIP's node powered off without warning; fenced by the survivors; back again later. */

@@ -2,7 +2,7 @@
 // types it with crmsh and with pcs, in the two colocation variants the seed's crmsh and pcs lines
 // disagree on. docs/pacemaker.md shows these same commands; test/e2e/three-nodes.test.ts runs
 // both clients' lines (pcs: the recommended variant) and checks that the doc shows them.
-import { NETWORK_ADDRESS, NODES, VIP } from '../helpers/three-nodes.ts';
+import { NETWORK_ADDRESS, NODES, VIP } from '../helpers/clusters/three-nodes.ts';
 import { crmLines, pcsLines, primitivesOf, type LayoutPrimitive, type LayoutStep } from './layout-steps.ts';
 
 export const VARIANTS = ['vip-follows-haproxy', 'haproxy-follows-vip'] as const;

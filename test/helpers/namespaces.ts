@@ -1,10 +1,13 @@
-// One way to make the namespaces a test cluster lives in, run programs inside them, and end
-// everything in them: a holder process (`unshare ... sleep infinity`) keeps the namespaces alive,
-// programs enter them with nsenter, and a namespace's end kills every process in it. The one-node
-// cluster (cluster.ts) and the three-node cluster (three-nodes.ts) both stand on it.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The one way tests make namespaces, run programs inside them, and end everything in them: a holder
+// process (`unshare ... sleep infinity`) keeps the namespaces alive, programs enter them with
+// nsenter, and a namespace's end kills every process in it. A test's own node (networkNamespace: a
+// network namespace whose addresses and sysctls the test sets without touching the host), the
+// one-node cluster (clusters/one-node.ts) and the three-node cluster (clusters/three-nodes.ts) all
+// stand on it.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { runProgram, type Program } from './agent.ts';
+import type { ExecutionContext } from 'ava';
+import { agentPath, ocfEnvironment, runProgram, type AgentCall, type CallOptions, type Program } from './agent.ts';
 import { isAlive, kill, waitFor } from './processes.ts';
 
 export type NamespaceKind = 'mount' | 'net' | 'uts';
@@ -73,7 +76,8 @@ export class Namespaces {
     return safeReadlink(`/proc/${this.pid}/ns/net`);
   }
 
-  private command(file: string, args: readonly string[]): string[] {
+  /** nsenter's arguments that run `file` inside the namespaces. */
+  command(file: string, args: readonly string[]): string[] {
     return ['-t', String(this.pid), ...this.flags, '--', file, ...args];
   }
 
@@ -130,4 +134,39 @@ export class Namespaces {
     kill(this.pid, 'SIGKILL');
     await waitFor(() => !isAlive(this.pid), 10_000);
   }
+}
+
+/** A fresh network namespace with its loopback up, ended (with every process in it) when the test ends. */
+export async function networkNamespace(t: ExecutionContext): Promise<Namespaces> {
+  const ns = await Namespaces.create(['net']);
+  t.teardown(() => ns.destroy());
+  await ns.run('/usr/sbin/ip', 'link', 'set', 'lo', 'up');
+  return ns;
+}
+
+/** Add an address (with its prefix, "198.51.100.10/32" or "fd00:10::10/128") to the namespace's lo: the VIP arrives. */
+export async function addAddress(ns: Namespaces, cidr: string): Promise<void> {
+  await ns.run('/usr/sbin/ip', 'address', 'add', cidr, 'dev', 'lo');
+}
+
+/** The VIP leaves. */
+export async function removeAddress(ns: Namespaces, cidr: string): Promise<void> {
+  await ns.run('/usr/sbin/ip', 'address', 'delete', cidr, 'dev', 'lo');
+}
+
+/** Set a sysctl inside the namespace only (net.* sysctls are per network namespace). */
+export async function setSysctl(ns: Namespaces, name: string, value: string): Promise<void> {
+  await ns.run('/usr/sbin/sysctl', '-q', '-w', `${name}=${value}`);
+}
+
+/** callAgent, with the agent running inside the namespace as Pacemaker would on that node. */
+export function callAgentIn(ns: Namespaces, agent: string, action: string, options: CallOptions): Promise<AgentCall> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile('nsenter', ns.command(agentPath(agent), [action]), { env: ocfEnvironment(agent, options), timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      const reason = /^ocf-exit-reason:(.*)$/m.exec(stderr)?.[1];
+      resolve({ code, stdout, stderr, reason, elapsedMs: Date.now() - started });
+    });
+  });
 }

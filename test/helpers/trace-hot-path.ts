@@ -13,7 +13,7 @@ registerHooks({
 
 const agentName = process.argv[2] ?? 'memcached';
 const { loadAgent, isAgentName } = await import('../../agents/index.ts');
-const { runAgent } = await import('../../shared/run.ts');
+const { runAgent } = await import('../../shared/ocf/run.ts');
 if (!isAgentName(agentName)) throw new Error(`no agent ${agentName}`);
 const agent = await loadAgent(agentName);
 const silent = { stdout: () => undefined, stderr: () => undefined };

@@ -3,10 +3,10 @@ import test, { type ExecutionContext } from 'ava';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
-import { groupsOf, memberGroups, scratchGroup } from '../helpers/groups.ts';
-import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
+import { groupsOf, memberGroups, scratchGroup } from '../helpers/daemons/groups.ts';
+import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidfile-contract.ts';
 import { isAlive, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
-import { redisCli, REDIS_SERVER, startRedis } from '../helpers/redis.ts';
+import { redisCli, REDIS_SERVER, startRedis } from '../helpers/daemons/redis.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;

@@ -6,8 +6,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { agentPath, callAgent, freePort, ocfEnvironment, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
-import { addAddress, callAgentIn, clientLoop, networkNamespace, removeAddress, runIn, setSysctl, type Namespace } from '../helpers/netns.ts';
-import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
+import { clientLoop } from '../helpers/client-loop.ts';
+import { addAddress, callAgentIn, networkNamespace, removeAddress, setSysctl, type Namespaces } from '../helpers/namespaces.ts';
+import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidfile-contract.ts';
 import { deadPid, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, pidFromFile, requireProgram, stranger, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
@@ -82,13 +83,13 @@ async function resource(t: ExecutionContext, name: string, site: Partial<Site> =
 }
 
 const call = (r: Resource, action: string, extra: Partial<CallOptions> = {}) => callAgent('haproxy', action, { ...r.options, ...extra });
-const callIn = (ns: Namespace, r: Resource, action: string, extra: Partial<CallOptions> = {}) =>
+const callIn = (ns: Namespaces, r: Resource, action: string, extra: Partial<CallOptions> = {}) =>
   callAgentIn(ns, 'haproxy', action, { ...r.options, ...extra });
 
 /** One HTTP GET from inside the namespace: the body, or the error. */
-async function fetchIn(ns: Namespace, host: string, port: number): Promise<string> {
+async function fetchIn(ns: Namespaces, host: string, port: number): Promise<string> {
   const script = `const r = await fetch('http://${host.includes(':') ? `[${host}]` : host}:${port}/').then((r) => r.text(), (e) => 'error ' + (e.cause?.code ?? e.message)); process.stdout.write(r);`;
-  return (await runIn(ns, process.execPath, ['--input-type=module', '-e', script], undefined, 20_000)).output.trim();
+  return (await ns.exec(process.execPath, ['--input-type=module', '-e', script], undefined, 20_000)).output.trim();
 }
 
 const VIP = '198.51.100.10';
@@ -99,7 +100,7 @@ test('ocf-tester passes with the VIP on this node (namespace)', async (t) => {
   await addAddress(ns, `${VIP}/32`);
   const r = await resource(t, 'hap-tester', { frontend: VIP, port: 8080 });
   const env = ocfEnvironment('haproxy', r.options);
-  const result = await runIn(ns, '/usr/sbin/ocf-tester', ['-v', '-n', 'hap-tester', '-o', `config=${r.config}`, '-o', `stats_socket=${r.site.socket}`, '-o', `logfile=${join(r.rscTmp, 'haproxy-hap-tester.log')}`, agentPath('haproxy')], {
+  const result = await ns.exec('/usr/sbin/ocf-tester', ['-v', '-n', 'hap-tester', '-o', `config=${r.config}`, '-o', `stats_socket=${r.site.socket}`, '-o', `logfile=${join(r.rscTmp, 'haproxy-hap-tester.log')}`, agentPath('haproxy')], {
     ...process.env, HA_RSCTMP: env.HA_RSCTMP,
   });
   t.is(result.code, 0, result.output);

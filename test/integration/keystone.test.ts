@@ -5,9 +5,9 @@ import test, { type ExecutionContext } from 'ava';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
-import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/keystone.ts';
-import { groupsOf, scratchGroup } from '../helpers/groups.ts';
-import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
+import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/daemons/keystone.ts';
+import { groupsOf, scratchGroup } from '../helpers/daemons/groups.ts';
+import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidfile-contract.ts';
 import { childrenOf, commandLine, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;

@@ -4,12 +4,12 @@ import { chmodSync, copyFileSync, existsSync, lstatSync, readdirSync, readFileSy
 import { spawn } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
-import { logfileParameter } from '../../shared/daemon.ts';
-import type { OcfEnvironment } from '../../shared/environment.ts';
+import { logfileParameter } from '../../shared/process/daemon.ts';
+import type { OcfEnvironment } from '../../shared/ocf/environment.ts';
 import { callAgent, freePort, ocfTester, projectRoot, runProgram, scratchDir, type CallOptions } from '../helpers/agent.ts';
-import { groupsOf, scratchGroup } from '../helpers/groups.ts';
-import { networkNamespace } from '../helpers/netns.ts';
-import { checkKillRecovery, checkPidfileContract } from '../helpers/pidfile-contract.ts';
+import { groupsOf, scratchGroup } from '../helpers/daemons/groups.ts';
+import { networkNamespace } from '../helpers/namespaces.ts';
+import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidfile-contract.ts';
 import { commandLine, deadPid, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, markerOf, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
@@ -58,11 +58,11 @@ test('kill -9 of memcached: monitor says not running, stop and start recover', a
 });
 
 test('another node\'s memcached (same resource, another network namespace) is never taken for ours: probe 7, stop leaves it', async (t) => {
-  // Three controllers on one machine (test/helpers/three-nodes.ts) share a PID namespace: every
+  // Three controllers on one machine (test/helpers/clusters/three-nodes.ts) share a PID namespace: every
   // node's daemon carries the same marker, memcached:RESOURCE. A container on the host would too.
   const r = await resource(t, 'mc-other-node');
   const node = await networkNamespace(t);
-  const other = spawn('/usr/sbin/ip', ['netns', 'exec', node.name, '/usr/bin/memcached', '-u', 'memcache', '-l', '127.0.0.1', '-p', String(r.port)], {
+  const other = spawn('nsenter', node.command('/usr/bin/memcached', ['-u', 'memcache', '-l', '127.0.0.1', '-p', String(r.port)]), {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', OCF_OPENSTACK_RESOURCE: 'memcached:mc-other-node' }, stdio: 'ignore',
   });
   t.teardown(() => kill(other.pid));
@@ -294,7 +294,7 @@ test('a daemon that overwrites its argv and environment (setproctitle) is still 
   const dir = scratchDir(t);
   chmodSync(dir, 0o755); // the service user runs it
   const binary = join(dir, 'renaming-daemon');
-  copyFileSync(join(projectRoot, 'test', 'helpers', 'renaming-daemon.py'), binary);
+  copyFileSync(join(projectRoot, 'test', 'helpers', 'daemons', 'renaming-daemon.py'), binary);
   chmodSync(binary, 0o755);
   const r = await resource(t, 'mc-renamed', { binary });
   const start = await call(r, 'start');

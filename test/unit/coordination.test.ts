@@ -1,8 +1,8 @@
 // backend_url parsing, group names, RESP and MONITOR parsing, /proc/net/tcp decoding.
 import test from 'ava';
-import { clientKey, parseBackendUrl, partitioningGroup } from '../../shared/coordination.ts';
-import { encodeCommand, parseMonitorLine, parseReplies, RedisError } from '../../shared/redis.ts';
-import { decodeAddress, parseTcpTable, tcpConnectionsOf } from '../../shared/tcp-connections.ts';
+import { clientKey, parseBackendUrl, partitioningGroup } from '../../shared/coordination/tooz.ts';
+import { encodeCommand, parseMonitorLine, parseReplies, RedisError } from '../../shared/net/redis.ts';
+import { decodeAddress, parseTcpTable, tcpConnectionsOf } from '../../shared/net/tcp-connections.ts';
 
 test('backend URLs as tooz takes them', (t) => {
   const redis = parseBackendUrl('redis://:s3cret@10.0.0.5:6380?db=2&timeout=10');

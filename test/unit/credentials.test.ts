@@ -1,8 +1,8 @@
 // Credentials found in URLs and configuration options, as the logger must blank them out.
 import test from 'ava';
-import { configCredentials, urlPasswords, urlWithoutUserinfo } from '../../shared/credentials.ts';
-import { parseOsloIni } from '../../shared/ini.ts';
-import { Logger, type LogSinks } from '../../shared/log.ts';
+import { configCredentials, urlPasswords, urlWithoutUserinfo } from '../../shared/ocf/credentials.ts';
+import { parseOsloIni } from '../../shared/config/oslo-ini.ts';
+import { Logger, type LogSinks } from '../../shared/ocf/log.ts';
 
 test('passwords in URLs, as written and percent-decoded', (t) => {
   t.deepEqual(urlPasswords('redis://:Zq;8x=Lm@192.0.2.7:6379'), ['Zq;8x=Lm']);

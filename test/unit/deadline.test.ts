@@ -1,5 +1,5 @@
 import test from 'ava';
-import { Deadline } from '../../shared/deadline.ts';
+import { Deadline } from '../../shared/ocf/deadline.ts';
 
 test('an action\'s deadline counts from the start of the process, as Pacemaker\'s timer does, and keeps its margin', (t) => {
   // This process started performance.now() ms ago; a 10 s action keeps 1 s of margin.

@@ -1,12 +1,12 @@
 // Which monitor depth a call runs: OCF_CHECK_LEVEL (OCF 1.1 check levels) or monitor_check.
 import test from 'ava';
 import { loadAgent } from '../../agents/index.ts';
-import type { MonitorDeclaration } from '../../shared/agent.ts';
-import { resolveDepth } from '../../shared/depth.ts';
-import { readEnvironment } from '../../shared/environment.ts';
-import { OcfError } from '../../shared/outcome.ts';
-import { readParameters, type ParameterSpecs } from '../../shared/parameters.ts';
-import { runAgent } from '../../shared/run.ts';
+import type { MonitorDeclaration } from '../../shared/ocf/agent.ts';
+import { resolveDepth } from '../../shared/ocf/depth.ts';
+import { readEnvironment } from '../../shared/ocf/environment.ts';
+import { OcfError } from '../../shared/ocf/outcome.ts';
+import { readParameters, type ParameterSpecs } from '../../shared/ocf/parameters.ts';
+import { runAgent } from '../../shared/ocf/run.ts';
 
 async function depthOf(agentName: 'keystone' | 'memcached' | 'haproxy' | 'ceilometer', variables: Record<string, string>): Promise<string> {
   const agent = await loadAgent(agentName);

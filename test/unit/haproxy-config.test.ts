@@ -1,5 +1,5 @@
 import test from 'ava';
-import { bindAddresses, configWords, parseBindAddress } from '../../shared/haproxy-config.ts';
+import { bindAddresses, configWords, parseBindAddress } from '../../shared/config/haproxy.ts';
 
 test('bind elements as HAProxy reads them: port after the last colon, brackets, family prefixes', (t) => {
   t.deepEqual(parseBindAddress(':80'), { address: '', port: '80' });

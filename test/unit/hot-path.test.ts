@@ -14,7 +14,7 @@ function trace(agent: string, env: Record<string, string>) {
   return JSON.parse(child.stdout) as { codes: number[]; resolved: string[] };
 }
 
-test('memcached monitor of a running daemon (protocol check) and meta-data load neither yargs nor execa', async (t) => {
+test('memcached monitor of a running daemon (protocol check) and meta-data load neither yargs, execa nor the XML library', async (t) => {
   const rscTmp = scratchDir(t);
   const port = String(await freePort());
   const options = { instance: 'mc-hot', rscTmp, params: { port, logfile: join(rscTmp, 'memcached.log') } };
@@ -25,15 +25,15 @@ test('memcached monitor of a running daemon (protocol check) and meta-data load 
   });
   t.deepEqual(codes, [0, 0], 'meta-data and monitor both succeeded');
   t.true(resolved.some((specifier) => specifier.includes('memcached.ts')), 'the trace saw the agent load');
-  t.false(resolved.some((specifier) => /(^|\/)(execa|yargs)(\/|$)/.test(specifier)), resolved.join('\n'));
+  t.false(resolved.some((specifier) => /(^|\/)(execa|yargs|@xmldom)(\/|$)/.test(specifier)), resolved.join('\n'));
   t.false(resolved.includes('node:child_process'), 'nothing is spawned by a monitor');
   t.is((await callAgent('memcached', 'stop', options)).code, 0);
 });
 
-const HEAVY = /^(node:net|node:tty|node:child_process|node:http|node:https)$|(^|\/)(execa|yargs)(\/|$)/;
+const HEAVY = /^(node:net|node:tty|node:child_process|node:http|node:https)$|(^|\/)(execa|yargs|@xmldom)(\/|$)/;
 
 for (const agent of ['memcached', 'haproxy', 'keystone', 'ceilometer']) {
-  test(`${agent}: meta-data and a probe load no heavy module (execa, yargs, node:net, node:tty, node:child_process)`, (t) => {
+  test(`${agent}: meta-data and a probe load no heavy module (execa, yargs, the XML library, node:net, node:tty, node:child_process)`, (t) => {
     const rscTmp = scratchDir(t);
     const { codes, resolved } = trace(agent, { OCF_RESOURCE_INSTANCE: `${agent}-hot`, HA_RSCTMP: rscTmp, OCF_RESKEY_CRM_meta_interval: '0' });
     t.is(codes[0], 0, 'meta-data');

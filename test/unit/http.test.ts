@@ -1,8 +1,8 @@
-// shared/http.ts against real sockets: a node:net server that answers exactly the bytes a test
+// shared/net/http.ts against real sockets: a node:net server that answers exactly the bytes a test
 // gives it (Content-Length, chunked, close-delimited, malformed, silent), and what it was sent.
 import test from 'ava';
 import { createServer, type Socket } from 'node:net';
-import { decodeChunked, getJson, httpRequest, jsonBody, parseResponse, postJson } from '../../shared/http.ts';
+import { decodeChunked, getJson, httpRequest, jsonBody, parseResponse, postJson } from '../../shared/net/http.ts';
 
 interface Server {
   readonly url: string;

@@ -3,7 +3,7 @@ import test from 'ava';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configSourcesIn, isOsloTrue, parseOsloIni, readOsloConfig } from '../../shared/ini.ts';
+import { configSourcesIn, isOsloTrue, parseOsloIni, readOsloConfig } from '../../shared/config/oslo-ini.ts';
 
 test('sections, comments, quotes and the last value winning', (t) => {
   const sections = parseOsloIni('# c\n[coordination]\n; other\nbackend_url = redis://a:1\n[polling]\nx = "quoted"\n[coordination]\nbackend_url=redis://b:2\n');

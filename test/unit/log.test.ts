@@ -1,6 +1,6 @@
 import test from 'ava';
-import type { LogSettings } from '../../shared/environment.ts';
-import { formatDate, Logger, type LogSinks } from '../../shared/log.ts';
+import type { LogSettings } from '../../shared/ocf/environment.ts';
+import { formatDate, Logger, type LogSinks } from '../../shared/ocf/log.ts';
 
 function recorder() {
   const lines: { sink: string; target?: string; line: string }[] = [];

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentNames, loadAgent } from '../../agents/index.ts';
-import { defineAgent } from '../../shared/agent.ts';
-import { success } from '../../shared/outcome.ts';
-import { integer, string } from '../../shared/parameters.ts';
+import { defineAgent } from '../../shared/ocf/agent.ts';
+import { success } from '../../shared/ocf/outcome.ts';
+import { integer, string } from '../../shared/ocf/parameters.ts';
 import { agentManPage, manPageName, roffText, writeManPages } from '../../build/manpages.ts';
 
 const info = { version: '9.8.7', date: new Date('2026-01-02T03:04:05Z') };

@@ -2,7 +2,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { agentNames, loadAgent } from '../../agents/index.ts';
-import { renderMetadata } from '../../shared/metadata.ts';
+import { renderMetadata } from '../../shared/ocf/metadata.ts';
 
 const DTD = '/usr/share/resource-agents/ra-api-1.dtd';
 const RNG = '/usr/share/resource-agents/metadata.rng';

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { readEnvironment } from '../../shared/environment.ts';
-import { OcfError } from '../../shared/outcome.ts';
-import { boolean, checkParameters, choice, integer, readParameters, secretValues, string, time } from '../../shared/parameters.ts';
+import { readEnvironment } from '../../shared/ocf/environment.ts';
+import { OcfError } from '../../shared/ocf/outcome.ts';
+import { boolean, checkParameters, choice, integer, readParameters, secretValues, string, time } from '../../shared/ocf/parameters.ts';
 
 const specs = {
   name: string({ shortdesc: 's', longdesc: 'l', default: 'fallback' }),

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pidStatus, readPid, readPidfile, recordOf, writePidfile } from '../../shared/pidfile.ts';
-import { bootId, startTime } from '../../shared/proc.ts';
+import { pidStatus, readPid, readPidfile, recordOf, writePidfile } from '../../shared/process/pidfile.ts';
+import { bootId, startTime } from '../../shared/process/proc.ts';
 
 function scratch(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'ocf-pidfile-'));

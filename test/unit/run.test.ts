@@ -3,10 +3,10 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineAgent } from '../../shared/agent.ts';
-import { degraded, failure, success, type Outcome } from '../../shared/outcome.ts';
-import { runAgent } from '../../shared/run.ts';
-import { string } from '../../shared/parameters.ts';
+import { defineAgent } from '../../shared/ocf/agent.ts';
+import { degraded, failure, success, type Outcome } from '../../shared/ocf/outcome.ts';
+import { runAgent } from '../../shared/ocf/run.ts';
+import { string } from '../../shared/ocf/parameters.ts';
 
 function agentMonitoring(outcome: Outcome) {
   return defineAgent({

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { splitArguments } from '../../shared/exec.ts';
+import { splitArguments } from '../../shared/ocf/exec.ts';
 
 test('words split on blanks, quotes group, nothing is evaluated', (t) => {
   t.deepEqual(splitArguments('  -a  b\tc '), ['-a', 'b', 'c']);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { addressFamily, isAddressOrHostname, isWildcard, parseIPv4, parseIPv6 } from '../../shared/address.ts';
-import { isLocalAddress, nonLocalBindAllowed, nonLocalBindSysctl, vipProblem } from '../../shared/vip.ts';
+import { addressFamily, isAddressOrHostname, isWildcard, parseIPv4, parseIPv6 } from '../../shared/net/address.ts';
+import { isLocalAddress, nonLocalBindAllowed, nonLocalBindSysctl, vipProblem } from '../../shared/net/vip.ts';
 
 test('IPv4 and IPv6 literals are parsed into their kernel forms; anything else is not an address', (t) => {
   t.is(parseIPv4('192.0.2.1'), 0xc0000201);

@@ -1,9 +1,9 @@
 // The multi-call binary: invoked through a symlink named after an agent, it is that agent;
 // invoked as ocf-openstack, it is the command for people (yargs, loaded only then).
 import { basename } from 'node:path';
-import { isAgentName, loadAgent } from '../agents/index.ts';
-import { writeStderr } from './io.ts';
-import { runAgent } from './run.ts';
+import { isAgentName, loadAgent } from '../../agents/index.ts';
+import { writeStderr } from '../ocf/output.ts';
+import { runAgent } from '../ocf/run.ts';
 
 async function main(): Promise<number> {
   const invokedAs = basename(process.argv0 || process.argv[1] || '');
@@ -19,4 +19,4 @@ void main()
     writeStderr(`ocf-exit-reason:${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   })
-  .then((code) => process.exit(code)); // all output was written synchronously (shared/io.ts)
+  .then((code) => process.exit(code)); // all output was written synchronously (shared/ocf/output.ts)

@@ -10,10 +10,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectRoot, runProgram, type Program } from './agent.ts';
-import { Namespaces, refuseBesideRunningCluster } from './namespaces.ts';
-import { corosyncConf, crmAndWait, logDirectory, mountVolatile, parseStatus, preparePacemakerNode, startPacemaker, type ClusterStatus, type CorosyncNode, type Totem } from './pacemaker.ts';
-import { waitFor } from './processes.ts';
+import { projectRoot, runProgram, type Program } from '../agent.ts';
+import { Namespaces, refuseBesideRunningCluster } from '../namespaces.ts';
+import { parseStatus, type ClusterStatus } from '../parsers/crm-mon.ts';
+import { corosyncConf, crmAndWait, logDirectory, mountVolatile, preparePacemakerNode, startPacemaker, type CorosyncNode, type Totem } from './pacemaker.ts';
+import { waitFor } from '../processes.ts';
 
 export const SUBNET_PREFIX = 24;
 export const NETWORK_ADDRESS = '192.0.2.10';
@@ -232,7 +233,7 @@ export class ThreeNodes {
 
 /** Build the .deb of the current dist/ into `out` (about 30 s): the tree the nodes run. */
 export async function buildDeb(out: string): Promise<string> {
-  const { buildPackages } = await import('../../build/package.ts');
+  const { buildPackages } = await import('../../../build/package.ts');
   const [deb] = await buildPackages({ dist: join(projectRoot, 'dist'), out, formats: ['deb'] });
   return deb!;
 }

@@ -1,17 +1,17 @@
 // The daemon a resource runs, seen through its pidfile: status, start with readiness, stop.
 // Agents describe their daemon; the pidfile, identity and escalation rules live here once.
 import { basename } from 'node:path';
-import type { ActionContext } from './agent.ts';
+import type { ActionContext } from '../ocf/agent.ts';
 import { findBinary } from './binary.ts';
-import type { Deadline } from './deadline.ts';
-import type { OcfEnvironment } from './environment.ts';
-import { OCF } from './exit-codes.ts';
-import type { Logger } from './log.ts';
-import { failure, notRunning, success, type Outcome } from './outcome.ts';
-import { string, type ParameterSpec, type ParameterSpecs } from './parameters.ts';
+import type { Deadline } from '../ocf/deadline.ts';
+import type { OcfEnvironment } from '../ocf/environment.ts';
+import { OCF } from '../ocf/exit-codes.ts';
+import type { Logger } from '../ocf/log.ts';
+import { failure, notRunning, success, type Outcome } from '../ocf/outcome.ts';
+import { string, type ParameterSpec, type ParameterSpecs } from '../ocf/parameters.ts';
 import { pidStatus, recordOf, removePidfile, writePidfile, type PidStatus } from './pidfile.ts';
 import { childrenOf, isAlive, markedProcesses, processTree, sessionOf, startTime, topmost, type ProgramIdentity } from './proc.ts';
-import { sleep } from './deadline.ts';
+import { sleep } from '../ocf/deadline.ts';
 import { lastLogLine, launchDaemon, stopProcesses, waitUntilReady, type DaemonLaunch, type LaunchedDaemon } from './supervise.ts';
 import type { Account } from './users.ts';
 

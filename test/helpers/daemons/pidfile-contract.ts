@@ -5,8 +5,8 @@
 // daemon whose pidfile is gone is still found by its resource marker, by monitor and by stop.
 import type { ExecutionContext } from 'ava';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import type { AgentCall } from './agent.ts';
-import { deadPid, isAlive, kill, markedProcesses, markerOf, pidFromFile, stranger, waitFor } from './processes.ts';
+import type { AgentCall } from '../agent.ts';
+import { deadPid, isAlive, kill, markedProcesses, markerOf, pidFromFile, stranger, waitFor } from '../processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;

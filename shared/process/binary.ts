@@ -2,9 +2,9 @@
 // ocf-shellfuncs) and its files.
 import { accessSync, closeSync, constants, openSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OcfEnvironment } from './environment.ts';
-import { OCF } from './exit-codes.ts';
-import { fail } from './outcome.ts';
+import type { OcfEnvironment } from '../ocf/environment.ts';
+import { OCF } from '../ocf/exit-codes.ts';
+import { fail } from '../ocf/outcome.ts';
 
 // Pacemaker's execd runs agents with a short PATH; daemons live in sbin as often as in bin.
 const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];

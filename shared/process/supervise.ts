@@ -2,11 +2,11 @@
 // within the start timeout, stop it with escalation within the stop timeout.
 import { closeSync, constants, mkdirSync, openSync, readSync, fstatSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Deadline } from './deadline.ts';
-import { sleep } from './deadline.ts';
-import { OCF } from './exit-codes.ts';
-import type { Logger } from './log.ts';
-import { failure, success, type Outcome } from './outcome.ts';
+import type { Deadline } from '../ocf/deadline.ts';
+import { sleep } from '../ocf/deadline.ts';
+import { OCF } from '../ocf/exit-codes.ts';
+import type { Logger } from '../ocf/log.ts';
+import { failure, success, type Outcome } from '../ocf/outcome.ts';
 import { recordOf, writePidfile } from './pidfile.ts';
 import { isAlive, processGroup, RESOURCE_MARKER, startTime, topmost } from './proc.ts';
 import type { Account } from './users.ts';

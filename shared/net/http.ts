@@ -1,10 +1,10 @@
 // A minimal HTTP/1.1 client for health checks: one request, one answer, a bounded time.
-// It runs over shared/net.ts (Bun's native sockets in the binary) rather than node:http, whose
+// It runs over shared/net/socket.ts (Bun's native sockets in the binary) rather than node:http, whose
 // import alone costs a monitor more than the whole check (node:net is about 12 ms, measured).
 // Plain HTTP only: agents check the instance they run on its own socket; TLS is the business of
 // the load balancer in front of it. An https URL is refused with a clear reason.
 import { indexOfCrLf } from './crlf.ts';
-import { tcpExchange } from './net.ts';
+import { tcpExchange } from './socket.ts';
 
 export interface HttpRequest {
   readonly method?: 'GET' | 'POST' | 'HEAD';

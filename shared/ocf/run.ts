@@ -5,7 +5,7 @@ import { Deadline } from './deadline.ts';
 import { resolveDepth } from './depth.ts';
 import { readEnvironment, type Env } from './environment.ts';
 import { OCF, ocfCodeName, type OcfCode } from './exit-codes.ts';
-import { writeStderr, writeStdout } from './io.ts';
+import { writeStderr, writeStdout } from './output.ts';
 import { Logger } from './log.ts';
 import { renderMetadata } from './metadata.ts';
 import { OcfError, type Outcome } from './outcome.ts';

@@ -3,8 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import type { ExecutionContext } from 'ava';
-import { freePort, scratchDir } from './agent.ts';
-import { isAlive, kill, waitFor } from './processes.ts';
+import { freePort, scratchDir } from '../agent.ts';
+import { isAlive, kill, waitFor } from '../processes.ts';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
@@ -68,7 +68,7 @@ export async function startRedis(t: ExecutionContext): Promise<RedisServer> {
 
 /** One Redis command through redis-cli, its output as text. */
 export async function redisCli(port: number, ...args: string[]): Promise<string> {
-  const { runProgram } = await import('./agent.ts');
+  const { runProgram } = await import('../agent.ts');
   const result = await runProgram('/usr/bin/redis-cli', ['-p', String(port), ...args]);
   return result.output.trim();
 }

@@ -3,7 +3,7 @@
 // files given with --config-file and --config-dir (files in a directory in name order).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { quoted } from './outcome.ts';
+import { quoted } from '../ocf/outcome.ts';
 
 export interface OsloConfig {
   /** The value an option ends with, or undefined when no file sets it. */

@@ -3,9 +3,9 @@
 // natively from the backend (Redis RESP, memcached text protocol) with the key layout of tooz's
 // redis and memcached drivers.
 import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { shownQuery, urlWithoutUserinfo } from './credentials.ts';
-import { tcpExchange } from './net.ts';
-import { redisCommands, RedisError, watchCommands, type RedisTarget } from './redis.ts';
+import { shownQuery, urlWithoutUserinfo } from '../ocf/credentials.ts';
+import { tcpExchange } from '../net/socket.ts';
+import { redisCommands, RedisError, watchCommands, type RedisTarget } from '../net/redis.ts';
 
 interface BackendBase {
   /** The URL with any password blanked, for messages. */

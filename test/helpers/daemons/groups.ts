@@ -1,7 +1,7 @@
 // Supplementary groups: a scratch group with a service user in it, and what a process holds.
 import { readFileSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
-import { runProgram } from './agent.ts';
+import { runProgram } from '../agent.ts';
 
 /** A new group with `user` as a member, deleted (with the membership) when the test ends; its gid. */
 export async function scratchGroup(t: ExecutionContext, user: string): Promise<number> {

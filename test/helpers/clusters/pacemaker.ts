@@ -1,11 +1,12 @@
-// A corosync + Pacemaker node inside namespaces of its own (namespaces.ts): its private
+// A corosync + Pacemaker node inside namespaces of its own (../namespaces.ts): its private
 // /etc/corosync, /var/lib/corosync, /var/lib/pacemaker, /var/log, /run and /dev/shm, its
 // corosync.conf, its daemons started and waited for; and crm_mon's XML read back. Shared by the
-// one-node cluster (cluster.ts) and the three-node cluster (three-nodes.ts).
+// one-node cluster (one-node.ts) and the three-node cluster (three-nodes.ts).
 import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Namespaces } from './namespaces.ts';
-import { waitFor } from './processes.ts';
+import type { Namespaces } from '../namespaces.ts';
+import { controllerState, designatedController } from '../parsers/crm-mon.ts';
+import { waitFor } from '../processes.ts';
 
 export interface CorosyncNode {
   readonly name: string;
@@ -125,65 +126,6 @@ export function readLog(dir: string, name: string): string {
   }
 }
 
-export interface NodeState {
-  readonly name: string;
-  readonly online: boolean;
-  readonly standby: boolean;
-  readonly unclean: boolean;
-}
-
-export interface ResourceState {
-  readonly id: string;
-  readonly role: string;
-  readonly active: boolean;
-  readonly failed: boolean;
-  /** The nodes crm_mon places it on. */
-  readonly nodes: string[];
-}
-
-export interface ClusterStatus {
-  readonly xml: string;
-  /** The first node is online (the one-node cluster's question). */
-  readonly online: boolean;
-  readonly nodes: NodeState[];
-  readonly resources: ResourceState[];
-  /** Failed operations with the agent's exit reason, as crm_mon shows them. */
-  readonly failures: { id: string; node: string; task: string; exitstatus: string; exitcode: number; exitreason: string }[];
-  readonly quorum: boolean;
-  /** A DC is elected (crmsh 5 refuses `crm configure` before: "Pacemaker is not running. No DC."). */
-  readonly dc: boolean;
-}
-
-function attributes(tag: string): Record<string, string> {
-  const result: Record<string, string> = {};
-  const entities: Record<string, string> = { quot: '"', apos: "'", lt: '<', gt: '>', amp: '&' };
-  const decode = (text: string) => text.replace(/&(quot|apos|lt|gt|amp|#\d+);/g, (_, name: string) =>
-    name.startsWith('#') ? String.fromCharCode(Number(name.slice(1))) : entities[name]!);
-  // Pacemaker 2.1 stores exit reasons escaped and crm_mon escapes them again: decode twice.
-  for (const match of tag.matchAll(/([\w-]+)="([^"]*)"/g)) result[match[1]!] = decode(decode(match[2]!));
-  return result;
-}
-
-/** crm_mon --output-as=xml, read. */
-export function parseStatus(xml: string): ClusterStatus {
-  const nodesSection = /<nodes>([\s\S]*?)<\/nodes>/.exec(xml)?.[1] ?? '';
-  const nodes = [...nodesSection.matchAll(/<node [^>]*>/g)].map((m) => attributes(m[0])).map((a) => ({
-    name: a.name ?? '', online: a.online === 'true', standby: a.standby === 'true', unclean: a.unclean === 'true',
-  }));
-  const resourcesSection = /<resources>([\s\S]*?)<\/resources>/.exec(xml)?.[1] ?? '';
-  const resources = [...resourcesSection.matchAll(/<resource [^>]*?(\/>|>([\s\S]*?)<\/resource>)/g)].map((m) => {
-    const a = attributes(/<resource [^>]*>/.exec(m[0])![0]);
-    const placed = [...(m[2] ?? '').matchAll(/<node [^>]*>/g)].map((n) => attributes(n[0]).name ?? '');
-    return { id: a.id ?? '', role: a.role ?? '', active: a.active === 'true', failed: a.failed === 'true', nodes: placed };
-  });
-  const failures = [...xml.matchAll(/<failure [^>]*>/g)].map((m) => attributes(m[0])).map((a) => ({
-    id: (a.op_key ?? '').replace(/_[a-z-]+_\d+$/, ''), node: a.node ?? '', task: a.task ?? '', exitstatus: a.exitstatus ?? '', exitcode: Number(a.exitcode ?? -1), exitreason: a.exitreason ?? '',
-  }));
-  const currentDc = attributes(/<current_dc [^>]*>/.exec(xml)?.[0] ?? '');
-  const quorum = currentDc.with_quorum === 'true';
-  return { xml, online: nodes[0]?.online ?? false, nodes, resources, failures, quorum, dc: currentDc.present === 'true' };
-}
-
 type Exec = (file: string, args: readonly string[]) => Promise<{ readonly code: number | null; readonly output: string }>;
 
 /**
@@ -196,9 +138,9 @@ export async function crmAndWait(exec: Exec, args: readonly string[], timeoutMs 
   const result = await exec('crm', args);
   if (result.code !== 0) return result;
   const idle = await waitFor(async () => {
-    const dc = /node_name="([^"]+)"/.exec((await exec('crmadmin', ['--dc_lookup', '--output-as=xml'])).output)?.[1];
+    const dc = designatedController((await exec('crmadmin', ['--dc_lookup', '--output-as=xml'])).output);
     if (!dc) return false;
-    return /state="S_IDLE"/.test((await exec('crmadmin', ['--status', dc, '--output-as=xml'])).output);
+    return controllerState((await exec('crmadmin', ['--status', dc, '--output-as=xml'])).output) === 'S_IDLE';
   }, timeoutMs, 200);
   if (!idle) throw new Error(`crm ${args.join(' ')}: the DC did not become idle within ${timeoutMs} ms`);
   return result;

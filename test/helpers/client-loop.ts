@@ -1,63 +1,8 @@
-// Network namespaces a test makes and always removes: a node of its own, whose addresses and
-// sysctls (net.ipv4.ip_nonlocal_bind is per namespace) the test sets without touching the host.
-import { execFile, spawn } from 'node:child_process';
+// A counting HTTP client loop, run where the test puts it (inside a namespace): what a client of
+// the VIP sees during a fault, as requests answered and failed and the longest gap between answers.
+import { spawn } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
-import { agentPath, ocfEnvironment, runProgram, type AgentCall, type CallOptions, type Program } from './agent.ts';
-
-let counter = 0;
-
-export interface Namespace {
-  readonly name: string;
-}
-
-async function ip(args: readonly string[]): Promise<Program> {
-  const result = await runProgram('/usr/sbin/ip', args, undefined, 20_000);
-  if (result.code !== 0) throw new Error(`ip ${args.join(' ')}: ${result.output.trim()}`);
-  return result;
-}
-
-/** A fresh network namespace with its loopback up, deleted when the test ends. */
-export async function networkNamespace(t: ExecutionContext): Promise<Namespace> {
-  const name = `ocft-${process.pid}-${++counter}`;
-  await ip(['netns', 'add', name]);
-  t.teardown(async () => {
-    await runProgram('/usr/sbin/ip', ['netns', 'delete', name], undefined, 20_000);
-  });
-  await ip(['-n', name, 'link', 'set', 'lo', 'up']);
-  return { name };
-}
-
-/** Add an address (with its prefix, "198.51.100.10/32" or "fd00:10::10/128") to the namespace's lo: the VIP arrives. */
-export async function addAddress(ns: Namespace, cidr: string): Promise<void> {
-  await ip(['-n', ns.name, 'address', 'add', cidr, 'dev', 'lo']);
-}
-
-/** The VIP leaves. */
-export async function removeAddress(ns: Namespace, cidr: string): Promise<void> {
-  await ip(['-n', ns.name, 'address', 'delete', cidr, 'dev', 'lo']);
-}
-
-/** Set a sysctl inside the namespace only (net.* sysctls are per network namespace). */
-export async function setSysctl(ns: Namespace, name: string, value: string): Promise<void> {
-  await ip(['netns', 'exec', ns.name, '/usr/sbin/sysctl', '-q', '-w', `${name}=${value}`]);
-}
-
-/** Run a program inside the namespace to its end. */
-export function runIn(ns: Namespace, file: string, args: readonly string[], env?: NodeJS.ProcessEnv, timeoutMs?: number): Promise<Program> {
-  return runProgram('/usr/sbin/ip', ['netns', 'exec', ns.name, file, ...args], env, timeoutMs);
-}
-
-/** callAgent, with the agent running inside the namespace as Pacemaker would on that node. */
-export function callAgentIn(ns: Namespace, agent: string, action: string, options: CallOptions): Promise<AgentCall> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    execFile('/usr/sbin/ip', ['netns', 'exec', ns.name, agentPath(agent), action], { env: ocfEnvironment(agent, options), timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      const reason = /^ocf-exit-reason:(.*)$/m.exec(stderr)?.[1];
-      resolve({ code, stdout, stderr, reason, elapsedMs: Date.now() - started });
-    });
-  });
-}
+import type { Namespaces } from './namespaces.ts';
 
 export interface ClientCounts {
   /** Answers by body text. */
@@ -161,8 +106,8 @@ export function spawnClient(enter: readonly string[], host: string, port: number
 }
 
 /** Start a counting HTTP client loop against host:port inside the namespace. */
-export function clientLoop(t: ExecutionContext, ns: Namespace, host: string, port: number, limit = 50_000, maxMs = 30_000): ClientLoop {
-  const loop = spawnClient(['/usr/sbin/ip', 'netns', 'exec', ns.name], host, port, { limit, maxMs });
+export function clientLoop(t: ExecutionContext, ns: Namespaces, host: string, port: number, limit = 50_000, maxMs = 30_000): ClientLoop {
+  const loop = spawnClient(['nsenter', '-t', String(ns.pid), '-n'], host, port, { limit, maxMs });
   t.teardown(() => loop.kill());
   return loop;
 }

@@ -6,11 +6,12 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { binaryPath, type Program } from './agent.ts';
-import { Namespaces, refuseBesideRunningCluster } from './namespaces.ts';
-import { corosyncConf, crmAndWait, parseStatus, preparePacemakerNode, readLog, startPacemaker, type ClusterStatus } from './pacemaker.ts';
+import { binaryPath, type Program } from '../agent.ts';
+import { Namespaces, refuseBesideRunningCluster } from '../namespaces.ts';
+import { parseStatus, type ClusterStatus } from '../parsers/crm-mon.ts';
+import { corosyncConf, crmAndWait, preparePacemakerNode, readLog, startPacemaker } from './pacemaker.ts';
 
-export { parseStatus, type ClusterStatus, type ResourceState } from './pacemaker.ts';
+export { parseStatus, type ClusterStatus, type ResourceState } from '../parsers/crm-mon.ts';
 
 export class Cluster {
   readonly scratch: string;

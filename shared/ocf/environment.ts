@@ -26,7 +26,7 @@ export interface OcfEnvironment {
   readonly cloneMax: number | undefined;
   /** ocf_is_clone: the clone-max meta attribute is present. */
   readonly isClone: boolean;
-  /** OCF_CHECK_LEVEL as the operation gave it (trimmed; undefined when unset or empty): shared/depth.ts reads it. */
+  /** OCF_CHECK_LEVEL as the operation gave it (trimmed; undefined when unset or empty): shared/ocf/depth.ts reads it. */
   readonly checkLevel: string | undefined;
   /** ocf-tester asks agents to behave as if their binaries were missing. */
   readonly failHaveBinary: boolean;

@@ -1,10 +1,10 @@
 // `ocf-openstack`, the command for people: list the agents, show meta-data, run an action with
 // the OCF environment set up as Pacemaker would. yargs is loaded here and nowhere else.
-import { agentNames, isAgentName, loadAgent } from '../agents/index.ts';
-import { OCF, ocfCodeName } from './exit-codes.ts';
-import { renderMetadata, SUITE_VERSION } from './metadata.ts';
-import { writeStderr, writeStdout } from './io.ts';
-import { runAgent } from './run.ts';
+import { agentNames, isAgentName, loadAgent } from '../../agents/index.ts';
+import { OCF, ocfCodeName } from '../ocf/exit-codes.ts';
+import { renderMetadata, SUITE_VERSION } from '../ocf/metadata.ts';
+import { writeStderr, writeStdout } from '../ocf/output.ts';
+import { runAgent } from '../ocf/run.ts';
 
 function parseParams(pairs: readonly string[]): Record<string, string> | string {
   const params: Record<string, string> = {};

@@ -1,8 +1,8 @@
-// A minimal Redis client speaking RESP over shared/net.ts (Bun's native sockets in the binary):
+// A minimal Redis client speaking RESP over shared/net/socket.ts (Bun's native sockets in the binary):
 // a pipeline of commands in one round trip, and a bounded look at the MONITOR stream.
 // Values are read as UTF-8 text: enough for keys, counters and ids; binary values are not kept exact.
 import { indexOfCrLf } from './crlf.ts';
-import { tcpExchange } from './net.ts';
+import { tcpExchange } from './socket.ts';
 
 export interface RedisTarget {
   readonly host: string;

@@ -2,7 +2,7 @@
 // metadata.rng alike (so no content types beyond string/integer/boolean/time).
 import type { Agent } from './agent.ts';
 import type { ParameterSpec } from './parameters.ts';
-import pkg from '../package.json' with { type: 'json' };
+import pkg from '../../package.json' with { type: 'json' };
 
 export const SUITE_VERSION: string = pkg.version;
 

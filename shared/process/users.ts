@@ -23,7 +23,7 @@ function localEntry(file: string, name: string): string[] | undefined {
 }
 
 async function getent(database: string, name: string): Promise<string[] | undefined> {
-  const { runProgram } = await import('./exec.ts');
+  const { runProgram } = await import('../ocf/exec.ts');
   const result = await runProgram('getent', [database, '--', name], { timeoutMs: 5000 });
   return result.exitCode === 0 ? parseEntry(result.stdout.split('\n')[0]) : undefined;
 }

@@ -3,7 +3,7 @@
 // only with HA_debug (to HA_DEBUGLOG when set), and stderr when neither facility nor file is set.
 import { appendFileSync } from 'node:fs';
 import type { LogSettings } from './environment.ts';
-import { stdinIsTerminal, writeStderr } from './io.ts';
+import { stdinIsTerminal, writeStderr } from './output.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'err' | 'crit';
 
