@@ -3,7 +3,9 @@ export class Deadline {
   private readonly at: number;
 
   private constructor(at: number) {
-    this.at = at;
+    // Whole milliseconds: what remains is handed to APIs that want an integer (child_process's
+    // timeout refuses 17965.01), and performance.now() or a fraction of a timeout is not one.
+    this.at = Math.floor(at);
   }
 
   static after(ms: number): Deadline {

@@ -11,3 +11,10 @@ test('an action\'s deadline counts from the start of the process, as Pacemaker\'
   // The margin is at most 2 s.
   t.true(Deadline.forAction(60_000).remaining() <= 58_000 - spent + 5);
 });
+
+test('what remains is whole milliseconds (child_process and execa refuse a fractional timeout)', (t) => {
+  const deadline = Deadline.forAction(17_777);
+  for (const ms of [deadline.remaining(), deadline.bound(60_000), deadline.leaving(deadline.remaining() / 7).remaining(), Deadline.after(1000.5).remaining()]) {
+    t.true(Number.isInteger(ms), String(ms));
+  }
+});
