@@ -2,7 +2,7 @@
 // The parameters of the old shell agent (openstack-resource-agents ocf/keystone) keep working:
 // operators' `crm configure primitive p_keystone ocf:openstack:keystone params config=...
 // os_password=... os_username=admin os_tenant_name=admin os_auth_url=http://VIP:5000/v2.0/`.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { checkFailed, checkPassed, peersSay } from '../shared/cluster/evidence.ts';
 import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
@@ -26,6 +26,11 @@ function defaultMonitorCheck(env: OcfEnvironment): 'process' | 'api' | 'token' {
   if (rawValue(env, 'os_username') !== undefined && hasPassword) return 'token';
   return rawValue(env, 'os_auth_url') !== undefined ? 'api' : 'process';
 }
+
+/** The Debian and Ubuntu packages' WSGI script, dropped by newer Keystone packages. */
+const KEYSTONE_WSGI_SCRIPT = '/usr/bin/keystone-wsgi-public';
+/** Keystone's WSGI entry point as a module (2025.1 and later). */
+const KEYSTONE_WSGI_MODULE = 'keystone.wsgi.api:application';
 
 const parameters = {
   binary: string({
@@ -68,8 +73,12 @@ const parameters = {
   }),
   wsgi_script: string({
     shortdesc: 'Keystone WSGI script',
-    longdesc: 'The WSGI script uwsgi serves (--wsgi-file), when uwsgi_ini is not set.',
-    default: '/usr/bin/keystone-wsgi-public',
+    longdesc: `The WSGI script uwsgi serves (--wsgi-file), when uwsgi_ini and wsgi_module are not set. When it is not set either and ${KEYSTONE_WSGI_SCRIPT} does not exist (newer Keystone packages drop it), uwsgi serves the module ${KEYSTONE_WSGI_MODULE} (--module), Keystone's own entry point since 2025.1.`,
+    default: KEYSTONE_WSGI_SCRIPT,
+  }),
+  wsgi_module: string({
+    shortdesc: 'Keystone WSGI module',
+    longdesc: `The Python module and callable uwsgi serves (--module MODULE:CALLABLE) instead of a script, when uwsgi_ini is not set: ${KEYSTONE_WSGI_MODULE} with Keystone 2025.1 and later. Set it or wsgi_script, not both.`,
   }),
   processes: integer({
     shortdesc: 'uwsgi worker processes',
@@ -287,7 +296,7 @@ async function validate(context: Context) {
   requireFile(params.config, env, 'config');
   const uwsgi = isUwsgi(params.binary);
   if (uwsgi && params.uwsgi_ini !== '') requireFile(params.uwsgi_ini, env, 'uwsgi_ini');
-  if (uwsgi && params.uwsgi_ini === '') requireFile(params.wsgi_script, env, 'wsgi_script');
+  const application = uwsgi && params.uwsgi_ini === '' ? wsgiApplication(context) : undefined;
   const user = await lookupUser(params.user);
   if (!user) fail(OCF.ERR_INSTALLED, `user ${params.user} (parameter user) does not exist on this node`);
   const gid = await lookupGroupId(params.group);
@@ -303,7 +312,27 @@ async function validate(context: Context) {
   }
   const extra = splitArguments(params.additional_parameters);
   if ('error' in extra) fail(OCF.ERR_CONFIGURED, `parameter additional_parameters: ${extra.error}`);
-  return { program, account: { ...user, gid }, extra, uwsgi };
+  return { program, account: { ...user, gid }, extra, uwsgi, application };
+}
+
+/**
+ * What uwsgi serves without uwsgi_ini: wsgi_module when set; else wsgi_script when set or when the
+ * default script exists; else Keystone's module.
+ */
+function wsgiApplication({ params, env, log }: Context): readonly string[] {
+  const script = rawValue(env, 'wsgi_script');
+  const module = rawValue(env, 'wsgi_module');
+  if (script !== undefined && module !== undefined) fail(OCF.ERR_CONFIGURED, 'set wsgi_script or wsgi_module, not both');
+  if (module !== undefined) {
+    if (!/^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$/.test(module)) fail(OCF.ERR_CONFIGURED, `parameter wsgi_module: ${quoted(module)} is not MODULE or MODULE:CALLABLE`);
+    return ['--module', module];
+  }
+  if (script === undefined && !existsSync(KEYSTONE_WSGI_SCRIPT)) {
+    log.info(`${KEYSTONE_WSGI_SCRIPT} does not exist: serving the module ${KEYSTONE_WSGI_MODULE}`);
+    return ['--module', KEYSTONE_WSGI_MODULE];
+  }
+  requireFile(params.wsgi_script, env, 'wsgi_script');
+  return ['--wsgi-file', params.wsgi_script];
 }
 
 function socketAddress(listen: string, port: number): string {
@@ -311,13 +340,13 @@ function socketAddress(listen: string, port: number): string {
   return bare.includes(':') ? `[${bare}]:${port}` : `${bare}:${port}`;
 }
 
-function uwsgiArguments({ params }: Context, extra: readonly string[]): string[] {
+function uwsgiArguments({ params }: Context, extra: readonly string[], application: readonly string[] = []): string[] {
   // uwsgi's http-socket closes every connection after one answer but does not say so: clients that
   // keep connections alive (python-requests, the openstack client) then meet a reset on reuse.
   const socket = ['--http-socket', socketAddress(params.listen, params.port), '--add-header', 'Connection: close'];
   if (params.uwsgi_ini !== '') return ['--ini', params.uwsgi_ini, ...socket, ...extra];
   return [
-    '--plugins', 'python3', ...socket, '--wsgi-file', params.wsgi_script,
+    '--plugins', 'python3', ...socket, ...application,
     '--master', '--processes', String(params.processes), '--threads', String(params.threads), '--enable-threads',
     // Exit rather than serve errors when Keystone cannot be imported; stop rather than reload on SIGTERM.
     '--need-app', '--die-on-term',
@@ -365,7 +394,7 @@ async function portInUse(context: Context): Promise<boolean> {
 
 async function start(context: Context) {
   const { params } = context;
-  const { program, account, extra, uwsgi } = await validate(context);
+  const { program, account, extra, uwsgi, application } = await validate(context);
   const daemon = daemonOf(context);
   if ((await daemonStatus(context, daemon)).state === 'running') {
     const problem = await apiProblem(context);
@@ -378,7 +407,7 @@ async function start(context: Context) {
   }
   const started = await startDaemon(context, daemon, {
     program,
-    args: uwsgi ? uwsgiArguments(context, extra) : extra,
+    args: uwsgi ? uwsgiArguments(context, extra, application) : extra,
     account,
     env: { OS_KEYSTONE_CONFIG_FILES: params.config },
     // Ready when this node's API answers. Start never depends on what every node shares: a token

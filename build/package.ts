@@ -8,7 +8,7 @@
 // packaging/changelog (whose release part is the package release). The build is reproducible:
 // SOURCE_DATE_EPOCH (default: the newest changelog date) fixes every time stamp.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { agentNames } from '../agents/index.ts';
@@ -119,6 +119,18 @@ interface Build {
   readonly env: NodeJS.ProcessEnv;
 }
 
+/** rename, or copy and unlink where the destination is another file system (EXDEV: /tmp is a
+ * tmpfs on Debian 13, the work directory is under dist/). */
+function moveFile(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    copyFileSync(from, to);
+    unlinkSync(from);
+  }
+}
+
 function buildDeb(build: Build, out: string): string {
   const source = join(build.work, 'deb', `ocf-openstack-${build.version}`);
   cpSync(join(packagingDir, 'debian'), join(source, 'debian'), { recursive: true });
@@ -133,7 +145,7 @@ function buildDeb(build: Build, out: string): string {
     env: { ...build.env, OCF_OPENSTACK_DEB_COMPRESSION: DEB_COMPRESSION.join(' ') },
   });
   const name = `ocf-openstack_${build.version}-${build.release}_amd64.deb`;
-  renameSync(join(build.work, 'deb', name), join(out, name));
+  moveFile(join(build.work, 'deb', name), join(out, name));
   return join(out, name);
 }
 
@@ -155,7 +167,7 @@ function buildRpm(build: Build, out: string): string {
   writeFileSync(specPath, `${spec}${rpmChangelog(build.entries)}`);
   run('rpmbuild', ['-bb', '--target', 'x86_64', '--define', `_topdir ${top}`, specPath], { env: build.env });
   const name = `ocf-openstack-${build.version}-${build.release}.x86_64.rpm`;
-  renameSync(join(top, 'RPMS', 'x86_64', name), join(out, name));
+  moveFile(join(top, 'RPMS', 'x86_64', name), join(out, name));
   return join(out, name);
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Everything the build and the test suite need on a fresh Debian 12 or Ubuntu machine, as root:
-# the real daemons the tests drive, the cluster stack, the packaging tools, then npm ci.
+# Everything the build and the test suite need on a fresh Debian 12 or 13 machine (a minimal one too:
+# mmdebstrap --variant=apt), as root: the real daemons the tests drive, the cluster stack, the
+# packaging tools, then npm ci.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,9 +13,10 @@ packages=(
   keystone uwsgi-core uwsgi-plugin-python3 python3-openstackclient
   ceilometer-polling ceilometer-agent-central python3-tooz python3-redis
   # what the agents and tests call
-  procps iproute2 util-linux time hyperfine ca-certificates curl python3 logrotate
+  procps iproute2 util-linux mount time hyperfine ca-certificates curl python3 logrotate
   # packaging
-  dpkg-dev debhelper fakeroot lintian rpm rpmlint man-db groff-base
+  # (build-essential: dpkg-buildpackage's implicit build dependency, absent from a minimal install)
+  build-essential dpkg-dev debhelper fakeroot lintian rpm rpmlint man-db groff-base
 )
 
 if [ "$(id -u)" != 0 ]; then

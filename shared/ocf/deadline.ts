@@ -3,7 +3,9 @@ export class Deadline {
   private readonly at: number;
 
   private constructor(at: number) {
-    this.at = at;
+    // Whole milliseconds: what remains is handed to APIs that want an integer (child_process's
+    // timeout refuses 17965.01), and performance.now() or a fraction of a timeout is not one.
+    this.at = Math.floor(at);
   }
 
   static after(ms: number): Deadline {
@@ -12,10 +14,12 @@ export class Deadline {
 
   /**
    * The deadline of an action given Pacemaker's timeout: keep a margin (a tenth, at most 2 s) so
-   * the agent reports its own reason before pacemaker-execd kills it.
+   * the agent reports its own reason before pacemaker-execd kills it. Pacemaker's clock started
+   * when it ran the agent, not when the agent got here: the time since this process started
+   * (performance.now(), a few hundred ms on a loaded machine) is spent already.
    */
   static forAction(timeoutMs: number): Deadline {
-    return Deadline.after(timeoutMs - Math.min(2000, timeoutMs / 10));
+    return new Deadline(Date.now() - performance.now() + timeoutMs - Math.min(2000, timeoutMs / 10));
   }
 
   remaining(): number {

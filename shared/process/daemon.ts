@@ -9,7 +9,7 @@ import { OCF } from '../ocf/exit-codes.ts';
 import type { Logger } from '../ocf/log.ts';
 import { failure, notRunning, success, type Outcome } from '../ocf/outcome.ts';
 import { string, type ParameterSpec, type ParameterSpecs } from '../ocf/parameters.ts';
-import { expectedProcess, markedProcesses, pidfileStatus, resourceProcesses, startedAt, type Expected, type PidStatus } from './identity.ts';
+import { expectedProcess, markedProcesses, pidfileStatus, resourceProcesses, sessionOf, startedAt, type Expected, type PidStatus } from './identity.ts';
 import { readPidfile, recordOf, removePidfile, writePidfile } from './pidfile.ts';
 import { childrenOf, isAlive, processTree, topmost } from './proc.ts';
 import { sleep } from '../ocf/deadline.ts';
@@ -212,8 +212,18 @@ export async function startDaemon<P extends ParameterSpecs>(context: ActionConte
   log.info(`${daemon.name} launched (pid ${launched.pid}), output in ${logFile}`);
   const ready = await waitUntilReady({ name: daemon.name, daemon: launched, logFile, deadline: cleanup, check: request.ready });
   if (ready.code === OCF.SUCCESS) {
-    log.info(`${daemon.name} (pid ${launched.pid}) is ready`);
-    return ready;
+    // A daemon that daemonizes itself (fork, setsid in the child, the parent exits: daemon(3),
+    // memcached -d) answers from the child, often before the process we launched has exited or
+    // been seen to: readiness is no proof it stays in the foreground. What gives it away whenever
+    // it answers is the child's session of its own, or the launched process gone.
+    const launchedGone = launched.exit() !== undefined || !isAlive(launched.pid);
+    const session = sessionOf(launched.pid);
+    const detached = launchedGone ? [] : (await ourProcesses(context, daemon)).filter((pid) => pid !== launched.pid && sessionOf(pid) !== undefined && sessionOf(pid) !== session);
+    if (!launchedGone && detached.length === 0) {
+      log.info(`${daemon.name} (pid ${launched.pid}) is ready`);
+      return ready;
+    }
+    return abandonStart(context, daemon, failure(OCF.ERR_GENERIC, `${daemon.name} did not stay in the foreground`), launched, detached);
   }
   return abandonStart(context, daemon, ready, launched);
 }
@@ -222,10 +232,17 @@ export async function startDaemon<P extends ParameterSpecs>(context: ActionConte
  * After a failed start: stop whatever it left (the launched process, while it has not exited, is
  * our child and its pid cannot have been reused), say so, and remove the pidfile once nothing lives.
  */
-async function abandonStart<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, failed: Outcome, launched?: LaunchedDaemon): Promise<Outcome> {
+async function abandonStart<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, failed: Outcome, launched?: LaunchedDaemon, detached: readonly number[] = []): Promise<Outcome> {
   const child = () => (launched && launched.exit() === undefined && isAlive(launched.pid) ? [launched.pid] : []);
   const exited = launched !== undefined && child().length === 0;
   const left = [...new Set([...child(), ...(await ourProcesses(context, daemon))])];
+  if (detached.length) {
+    // The launched process still lives beside the child it detached.
+    const stopped = await stopOurs(context, daemon, child);
+    if (stopped.code === OCF.SUCCESS && (await pidfileStatus(daemon.pidfile, daemonIdentity(context.env, daemon), context.deadline)).state !== 'foreign') removePidfile(daemon.pidfile);
+    const after = stopped.code === OCF.SUCCESS ? '' : `; ${stopped.reason ?? 'what it left could not be stopped'}`;
+    return failure(failed.code, `${daemon.name} daemonized itself (pid ${launched!.pid} forked pid ${pidList(detached)} into a session of its own, stopped): it must run in the foreground${after}`);
+  }
   const stopped = await stopOurs(context, daemon, child);
   // Kept while a process of ours survives, for stop; never removed when it names another's.
   const kept = stopped.code !== OCF.SUCCESS || (await pidfileStatus(daemon.pidfile, daemonIdentity(context.env, daemon), context.deadline)).state === 'foreign';

@@ -132,7 +132,7 @@ export function crmCommands(files: ThreeLayoutFiles, variant: Variant): string[]
   return crmLines(layout(files, variant));
 }
 
-/** Each entry is one `pcs ...` command line (pcs 0.11), split into words (see pcsLines). */
+/** Each entry is one `pcs ...` command line (pcs 0.11 and 0.12), split into words (see pcsLines). */
 export function pcsCommands(files: ThreeLayoutFiles, variant: Variant): string[][] {
   return pcsLines(layout(files, variant));
 }

@@ -2,7 +2,7 @@
 // compiled binary. Serial: each uwsgi imports all of Keystone (seconds of CPU on a shared machine),
 // and Keystone's sqlite backend does not take concurrent writers well.
 import test, { type ExecutionContext } from 'ava';
-import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
 import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/daemons/keystone.ts';
@@ -14,6 +14,7 @@ import { childrenOf, commandLine, isAlive, kill, killAtEnd, killMarkedAtEnd, mar
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
 const OCF_ERR_INSTALLED = 5;
+const OCF_ERR_CONFIGURED = 6;
 const OCF_NOT_RUNNING = 7;
 const OCF_DEGRADED = 190;
 
@@ -218,10 +219,39 @@ test.serial('a uwsgi that daemonizes itself fails start, says why, and leaves no
   killMarkedAtEnd(t, 'keystone:ks-daemonize');
   const start = await call(r, 'start');
   t.is(start.code, OCF_ERR_GENERIC);
-  t.regex(start.reason ?? '', /^keystone \(uwsgi\) daemonized itself \(pid \d+ exited, pid [\d, ]+ stopped\): it must run in the foreground$/);
+  t.regex(start.reason ?? '', /^keystone \(uwsgi\) daemonized itself \(pid \d+ (exited, pid [\d, ]+ stopped|forked pid [\d, ]+ into a session of its own, stopped)\): it must run in the foreground$/);
   t.true(await waitFor(() => markedProcesses('keystone:ks-daemonize').length === 0, 3000), 'nothing of this resource runs');
   t.false(existsSync(r.pidfile));
   t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);
+});
+
+test.serial('wsgi_module: uwsgi serves Keystone from a module (--module) instead of the script; start, api monitor, stop', async (t) => {
+  // A module of our own that builds Keystone's application as keystone.wsgi.api (2025.1) does,
+  // so that the same test runs against Keystone 22, which has no keystone.wsgi.api yet.
+  const dir = scratchDir(t);
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, 'ks_test_app.py'), 'from keystone.server import wsgi\napplication = wsgi.initialize_public_application()\n', { mode: 0o644 });
+  const r = await resource(t, 'ks-module', { wsgi_module: 'ks_test_app:application', monitor_check: 'api', additional_parameters: `--pythonpath ${dir}` });
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  const pid = pidFromFile(r.pidfile)!;
+  const args = commandLine(pid);
+  t.is(args[args.indexOf('--module') + 1], 'ks_test_app:application');
+  t.false(args.includes('--wsgi-file'));
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.true(await waitFor(() => !isAlive(pid), 3000));
+});
+
+test('wsgi_module and wsgi_script together, or a module name that is not one, are not configured (6)', async (t) => {
+  const both = await resource(t, 'ks-both', { wsgi_module: 'keystone.wsgi.api:application', wsgi_script: KEYSTONE_WSGI });
+  const refused = await call(both, 'validate-all');
+  t.is(refused.code, OCF_ERR_CONFIGURED);
+  t.is(refused.reason, 'set wsgi_script or wsgi_module, not both');
+  const bad = await resource(t, 'ks-badmodule', { wsgi_module: 'keystone.wsgi.api:application; rm -rf /' });
+  const rejected = await call(bad, 'validate-all');
+  t.is(rejected.code, OCF_ERR_CONFIGURED);
+  t.regex(rejected.reason ?? '', /^parameter wsgi_module: .* is not MODULE or MODULE:CALLABLE$/);
 });
 
 test.serial('the distribution\'s uwsgi ini file (uwsgi_ini) with die-on-term: start, api monitor, stop', async (t) => {
