@@ -239,7 +239,9 @@ function tracker(find: () => readonly number[] | Promise<readonly number[]>): ()
       const start = startTime(pid); // found now, so ours now: a reused pid takes the new start
       if (start !== undefined) seen.set(pid, start);
     }
-    return [...seen].filter(([pid, start]) => startTime(pid) === start).map(([pid]) => pid);
+    // One gone stays gone (pid and start name it): forgotten, so each look costs what lives now.
+    for (const [pid, start] of seen) if (startTime(pid) !== start) seen.delete(pid);
+    return [...seen.keys()];
   };
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # Processes of a resource that keep appearing whatever stop kills: run as root with the resource's
-# marker in its environment, three spawners (one process group) each fork a child every 5 ms (there
+# marker in its environment, three spawners (one process group) each fork a child every 20 ms (there
 # is never a moment without one) that leads a session of their
 # own as the service user (uid, gid given as arguments): program (python3), owner, marker and session
 # all say they are the resource's, and the spawner, root's, is not. Each child sleeps 10 s; the
@@ -25,4 +25,4 @@ while time.monotonic() < until:
         os.setuid(uid)
         time.sleep(10)
         os._exit(0)
-    time.sleep(0.005)
+    time.sleep(0.02)
