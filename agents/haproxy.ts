@@ -112,16 +112,20 @@ function vipCheckProblem({ params }: Context): string | undefined {
     : (readBindAddresses(params.config) ?? []).map((bind) => ({ address: bind.address, where: `bind on line ${bind.line} of ${params.config}` }));
   const problems = required.flatMap(({ address, where }) => {
     const problem = vipProblem(address);
-    return problem ? [`${problem} (${where})`] : [];
+    return problem ? [`(${where}) ${problem}`] : [];
   });
-  return problems.length ? `haproxy cannot bind here: ${problems.join('; ')}` : undefined;
+  return problems.length ? `haproxy cannot bind here ${problems.join('; ')}` : undefined;
 }
 
 /** The VIP check as the vip_check parameter wants it: a failure, a warning, or nothing. */
 function enforceVipCheck(context: Context): Outcome | undefined {
   const problem = vipCheckProblem(context);
   if (!problem) return undefined;
-  if (context.params.vip_check === 'strict') return failure(OCF.ERR_GENERIC, problem);
+  if (context.params.vip_check === 'strict') {
+    // The reason is cut at 256 bytes; the log keeps every address.
+    context.log.warn(problem);
+    return failure(OCF.ERR_GENERIC, problem);
+  }
   context.log.warn(`${problem}; going on because vip_check=warn`);
   return undefined;
 }

@@ -9,7 +9,7 @@ import { OCF } from '../ocf/exit-codes.ts';
 import type { Logger } from '../ocf/log.ts';
 import { failure, notRunning, success, type Outcome } from '../ocf/outcome.ts';
 import { string, type ParameterSpec, type ParameterSpecs } from '../ocf/parameters.ts';
-import { expectedProcess, markedProcesses, pidfileStatus, resourceProcesses, sessionOf, startedAt, type Expected, type PidStatus } from './identity.ts';
+import { expectedProcess, markedProcesses, pidfileStatus, recordStatus, resourceProcesses, sessionOf, startedAt, type Expected, type PidStatus } from './identity.ts';
 import { readPidfile, recordOf, removePidfile, writePidfile } from './pidfile.ts';
 import { childrenOf, isAlive, processTree, topmost } from './proc.ts';
 import { sleep } from '../ocf/deadline.ts';
@@ -86,7 +86,7 @@ function oldestFirst(pids: readonly number[]): number[] {
 export async function daemonStatus({ env, log, deadline }: DaemonView, daemon: Daemon): Promise<DaemonStatus> {
   const expected = daemonIdentity(env, daemon);
   const record = readPidfile(daemon.pidfile);
-  const status = await pidfileStatus(daemon.pidfile, expected, deadline);
+  const status: PidStatus = record === undefined ? { state: 'absent' } : await recordStatus(record, expected, deadline);
   if (status.state === 'running') return status;
   const found = await markedProcesses(expected, record, status, deadline);
   if (found.unanswered.length) log.warn(`the environment of pid ${pidList(found.unanswered)} (${daemon.name}, this resource's user) could not be read in time: not taken for this resource's`);

@@ -16,12 +16,11 @@
 //                              only root can make a process of another uid.
 //   start time + boot          for the pid a launch record names: /proc/PID/stat's start time and
 //                              this boot's id equal what root recorded at launch (pids are recycled).
-//   session / parentage        a process found by its marker belongs to the session the launch
-//                              record names (the daemon is launched as a session leader, its workers
-//                              inherit the session id, even after their master died) and started
-//                              after it, or leads a session of its own (a daemon that daemonized
-//                              itself with setsid) or belongs to the session of one that passes
-//                              every other check.
+//   session / parentage        with a launch record of this boot, a process found by its marker must
+//                              have started after that launch (its workers, what a daemon that
+//                              daemonized itself left); with no launch record at all, it must lead
+//                              a session of its own (root launches daemons as session leaders) or
+//                              belong to the session of one that passes every other check.
 //                              Descendants of a process of ours are ours: only the kernel sets
 //                              parentage.
 //   network namespace          a marker search counts only processes in the agent's own network
@@ -289,10 +288,11 @@ export async function markedProcesses(expected: Expected, record: PidRecord | un
   const markers = await readMarkers(candidates, readBound(deadline));
   const marked = candidates.filter((pid) => { const read = markers.get(pid)!; return !('unanswered' in read) && read.marker === expected.marker; });
   const unanswered = candidates.filter((pid) => 'unanswered' in markers.get(pid)!);
-  // The launch record's session; else (no record, or a daemon that left it: memcached -d) a
-  // session leader that passes every other check, and the members of its session.
+  // With a launch record of this boot, started after it (its workers, or a daemon that left its
+  // session: memcached -d, uwsgi daemonize= double-forks); without one, a session leader that
+  // passes every other check, and the members of its session.
+  if (anchor) return { pids: marked, unanswered };
   const sessions = new Set(marked.filter((pid) => sessionOf(pid) === pid));
-  if (anchor) sessions.add(anchor.pid);
   return { pids: marked.filter((pid) => sessions.has(sessionOf(pid) ?? -1)), unanswered };
 }
 

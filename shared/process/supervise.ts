@@ -239,16 +239,21 @@ function tracker(find: () => readonly number[] | Promise<readonly number[]>): ()
       const start = startTime(pid); // found now, so ours now: a reused pid takes the new start
       if (start !== undefined) seen.set(pid, start);
     }
-    return [...seen].filter(([pid, start]) => startTime(pid) === start).map(([pid]) => pid);
+    // One gone stays gone (pid and start name it): forgotten, so each look costs what lives now.
+    for (const [pid, start] of seen) if (startTime(pid) !== start) seen.delete(pid);
+    return [...seen.keys()];
   };
 }
 
-/** Wait until none of ours lives; `each` is given those still alive at every look (the SIGKILL phase kills them again). */
-async function waitForNone(living: () => Promise<number[]>, deadline: Deadline, each: (pids: number[]) => void = () => undefined): Promise<boolean> {
+/**
+ * Wait until none of ours lives: [] then, else those still alive at the last look, once the
+ * deadline is reached (never looked for again after it). `each` is given those alive at every
+ * look (the SIGKILL phase kills them again).
+ */
+async function waitForNone(living: () => Promise<number[]>, deadline: Deadline, each: (pids: number[]) => void = () => undefined): Promise<number[]> {
   for (;;) {
     const alive = await living();
-    if (!alive.length) return true;
-    if (deadline.expired()) return false;
+    if (!alive.length || deadline.expired()) return alive;
     each(alive);
     await sleep(Math.min(100, deadline.remaining()));
   }
@@ -275,12 +280,12 @@ export async function stopProcesses(request: StopRequest): Promise<Outcome> {
   log.info(`stopping ${name} (pid ${shortList(roots)}) with ${signal}`);
   for (const pid of roots) signalProcess(pid, signal, false);
   const graceful = deadline.leaving(Math.min(5000, deadline.remaining() / 4));
-  if (await waitForNone(living, graceful)) return success;
-  const stubborn = await living();
+  const stubborn = await waitForNone(living, graceful);
+  if (!stubborn.length) return success;
   log.warn(`${name} (pid ${shortList(stubborn)}) ignored ${signal}; killing it with SIGKILL`);
   kill(stubborn);
   // Every look kills again what it finds: a process of ours forked after the first round is ours too.
-  if (await waitForNone(living, deadline, kill)) return success;
-  const survivors = await living();
+  const survivors = await waitForNone(living, deadline, kill);
+  if (!survivors.length) return success;
   return failure(OCF.ERR_GENERIC, `${name} is still running after SIGKILL (${survivors.length === 1 ? 'pid' : `${survivors.length} processes, pid`} ${shortList(survivors)})`);
 }

@@ -1,11 +1,12 @@
 // ocf:openstack:ceilometer against Debian's ceilometer-polling and a real Redis, through the compiled binary.
 import test, { type ExecutionContext } from 'ava';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
 import { groupsOf, memberGroups, scratchGroup } from '../helpers/daemons/groups.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidfile-contract.ts';
-import { isAlive, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
+import { isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 import { redisCli, REDIS_SERVER, startRedis } from '../helpers/daemons/redis.ts';
 import { fakeAttrd } from '../helpers/fake-attrd.ts';
 
@@ -427,4 +428,23 @@ test('the message bus and the coordination backend are judged by the peers\' evi
   t.is(local.code, OCF_ERR_GENERIC, local.stderr);
   t.regex(local.reason ?? '', /^message bus check fails here since \d\d:\d\d:\d\d, passes on node2 at \d\d:\d\d:\d\d: this node's fault/);
   t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
+});
+
+test('issue 17, item 1: an unprivileged user\'s python3 carrying the marker is not the agent: probe 7, start launches ours, stop leaves it', async (t) => {
+  const config = configFile(t, {});
+  const r = resource(t, 'cm-impostor', config, {}, false);
+  const impostor = spawn('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', '--', '/usr/bin/python3', '-c', 'import time; time.sleep(300)'], {
+    env: { PATH: '/usr/bin:/bin', OCF_OPENSTACK_RESOURCE: 'ceilometer:cm-impostor' }, stdio: 'ignore', detached: true,
+  });
+  t.teardown(() => kill(impostor.pid));
+  t.true(await waitFor(() => isAlive(impostor.pid!) && readFileSync(`/proc/${impostor.pid}/environ`, 'latin1').includes('ceilometer:cm-impostor'), 5000));
+  const probe = await call(r, 'monitor', { intervalMs: 0 });
+  t.is(probe.code, 7, probe.stderr);
+  const start = await call(r, 'start');
+  t.is(start.code, 0, start.stderr);
+  t.not(pidFromFile(r.pidfile), impostor.pid, 'start launched the agent instead of taking the impostor for it');
+  t.true(isAlive(pidFromFile(r.pidfile)!));
+  const stop = await call(r, 'stop');
+  t.is(stop.code, 0, stop.stderr);
+  t.true(isAlive(impostor.pid!), 'the impostor was never signalled');
 });

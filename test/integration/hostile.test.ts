@@ -156,7 +156,7 @@ test('item 2: a forged launch record naming a kernel thread does not make stop f
   await writeAs('memcache', pidfile, `${kthreadd}\nstart=${startTimeOf(kthreadd)}\nboot=${bootId()}\nresource=memcached:hostile-kthread\n`);
   const stop = await callWithin(r, 'stop', 30_000, { timeoutMs: 6000 });
   t.is(stop.code, OCF_SUCCESS, stop.stderr);
-  t.true(stop.elapsedMs < 3000, `stop took ${stop.elapsedMs} ms`);
+  t.true(stop.elapsedMs < 6000, `stop took ${stop.elapsedMs} ms, its timeout is 6000`);
   t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);
 });
 
@@ -201,41 +201,43 @@ test('item 4: a FIFO the service plants at its log path never hangs the read of 
   t.true(start.elapsedMs < 10_000);
 });
 
-test('item 5: a stop that finds hundreds of processes fails with a reason of at most 256 bytes, within its timeout', async (t) => {
-  // A scratch service user whose process count is capped (RLIMIT_NPROC), running the hydra: a
-  // launch record written as the agent writes it names its first process.
+test.serial('item 5: a stop that keeps finding processes fails within its timeout, its reason at most 256 bytes', async (t) => {
+  // A scratch service user, and processes of the resource that keep appearing whatever stop kills
+  // (test/helpers/daemons/respawner.py): stop fails, and would list every pid it found.
   const user = `ocfh${process.pid % 100000}`;
   const added = await runProgram('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', user]);
   t.is(added.code, 0, added.output);
+  const uid = uidOf(user);
+  const gid = gidOf(user);
+  const dir = scratchDir(t);
+  chmodSync(dir, 0o755);
+  const binary = join(dir, 'respawner');
+  copyFileSync(join(projectRoot, 'test', 'helpers', 'daemons', 'respawner.py'), binary);
+  chmodSync(binary, 0o755);
+  const r = await resource(t, 'hostile-respawn', { binary, user });
+  const spawner = spawn(binary, [String(uid), String(gid)], { env: { PATH: '/usr/bin:/bin', OCF_OPENSTACK_RESOURCE: 'memcached:hostile-respawn' }, stdio: 'ignore', detached: true });
   t.teardown(async () => {
-    // Its processes end by themselves within 20 s; kill them by pid until none is left, then the user goes.
-    const uid = uidOf(user);
+    try {
+      process.kill(-spawner.pid!, 'SIGKILL'); // the three spawners: the process group the test started
+    } catch {
+      // gone already
+    }
+    // What they forked ends by itself within 10 s; kill each by pid until none is left, then the user goes.
     await waitFor(() => {
       const left = ownedBy(uid);
       for (const pid of left) kill(pid, 'SIGKILL');
       return left.length === 0;
-    }, 30_000, 20);
+    }, 30_000, 50);
     await runProgram('userdel', [user]);
   });
-  const dir = scratchDir(t);
-  chmodSync(dir, 0o755);
-  const binary = join(dir, 'hydra');
-  copyFileSync(join(projectRoot, 'test', 'helpers', 'daemons', 'hydra.py'), binary);
-  chmodSync(binary, 0o755);
-  const r = await resource(t, 'hostile-hydra', { binary, user });
-  const hydra = spawn('prlimit', ['--nproc=300', '--', 'setpriv', '--reuid', user, '--regid', 'nogroup', '--clear-groups', '--', binary], {
-    env: { PATH: '/usr/bin:/bin', OCF_OPENSTACK_RESOURCE: 'memcached:hostile-hydra' }, stdio: 'ignore', detached: true,
-  });
-  const pid = hydra.pid!;
-  t.true(await waitFor(() => isAlive(pid) && readFileSync(`/proc/${pid}/status`, 'utf8').includes(`Uid:\t${uidOf(user)}`), 5000));
-  writeFileSync(r.pidfile, `${pid}\nstart=${startTimeOf(pid)}\nboot=${bootId()}\nuid=${uidOf(user)}\nresource=memcached:hostile-hydra\n`);
-  t.true(await waitFor(() => ownedBy(uidOf(user)).length > 100, 10_000), 'the hydra has grown');
+  t.true(await waitFor(() => ownedBy(uid).length > 50, 10_000), 'the processes appear');
   const stop = await callWithin(r, 'stop', 30_000, { timeoutMs: 8000 });
   t.is(stop.code, OCF_ERR_GENERIC, stop.stderr);
   t.true(stop.elapsedMs < 8000, `stop took ${stop.elapsedMs} ms, its timeout is 8000`);
   const reason = stop.reason ?? '';
   t.true(Buffer.byteLength(reason) <= 256, `${Buffer.byteLength(reason)} bytes: ${reason}`);
-  t.regex(reason, /^memcached is still running after SIGKILL/, 'what failed comes first');
+  t.regex(reason, /^memcached is still running after SIGKILL \(\d+ processes, pid [\d, ]+ and \d+ more\)$/, 'what failed comes first');
+  t.true(isAlive(spawner.pid!), 'root\'s spawner, not the resource\'s, was never signalled');
 });
 
 function ownedBy(uid: number): number[] {

@@ -317,7 +317,7 @@ test.serial('reload: uwsgi reloads gracefully in place (same master, new workers
   t.true(workersAfter.length > 0 && workersAfter.every((pid) => !workersBefore.includes(pid)), 'every worker is new');
   t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  t.is((await call(r, 'reload')).code, OCF_SUCCESS, 'not running: nothing to reload');
+  t.is((await call(r, 'reload')).code, OCF_NOT_RUNNING, 'not running: nothing was reloaded, said as "not running" (issue 17, item 7)');
   t.false(isAlive(master));
 });
 
