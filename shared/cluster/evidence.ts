@@ -91,11 +91,10 @@ export function judge(since: number, peers: readonly PeerState[], now: number, s
 
 /**
  * The peers the evidence still waits for: current (they publish) but not yet reported since this
- * node's failure began, or whose "ok" is too close to its beginning to tell (within the skew).
- * Each reports again within one of its intervals.
+ * node's failure began. Each reports within one of its intervals.
  */
 export function pending(since: number, peers: readonly PeerState[], now: number, skew = SKEW_S): PeerState[] {
-  return peers.filter((peer) => current(peer, now, skew) && (peer.confirmed < since - skew || (peer.state === 'ok' && peer.confirmed <= since + skew)));
+  return peers.filter((peer) => current(peer, now, skew) && peer.confirmed < since - skew);
 }
 
 /** hh:mm:ss, UTC (the nodes' logs and crm_mon are read side by side; NTP keeps them in step). */
