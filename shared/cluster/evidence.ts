@@ -15,14 +15,10 @@ import type { ActionContext, CheckDeclaration } from '../ocf/agent.ts';
 import { OCF, type OcfCode } from '../ocf/exit-codes.ts';
 import { degraded, failure, type Outcome } from '../ocf/outcome.ts';
 import type { ParameterSpecs } from '../ocf/parameters.ts';
-import { sleep } from '../ocf/deadline.ts';
 import { readState, writeState } from '../process/state-file.ts';
 
 /** Clock skew between nodes the rule tolerates, in seconds (NTP keeps them well within it). */
 export const SKEW_S = 5;
-
-/** Longest a failing check waits for the peers to report since its failure began. */
-const WAIT_MS = 20_000;
 
 /** Longest reason published: the attribute is a summary, the log and crm_mon have the rest. */
 const REASON_MAX = 80;
@@ -87,14 +83,6 @@ export function judge(since: number, peers: readonly PeerState[], now: number, s
     return { kind: 'shared', failing: [...reported].sort((a, b) => a.node.localeCompare(b.node)) };
   }
   return { kind: 'none' };
-}
-
-/**
- * The peers the evidence still waits for: current (they publish) but not yet reported since this
- * node's failure began. Each reports within one of its intervals.
- */
-export function pending(since: number, peers: readonly PeerState[], now: number, skew = SKEW_S): PeerState[] {
-  return peers.filter((peer) => current(peer, now, skew) && peer.confirmed < since - skew);
 }
 
 /** hh:mm:ss, UTC (the nodes' logs and crm_mon are read side by side; NTP keeps them in step). */
@@ -274,19 +262,8 @@ export async function checkFailed(context: Context, check: CheckDeclaration, pro
   const name = attributeName(context.env.instance, check.name);
   await publish(context, name, { state: 'failing', since, confirmed: now, every, reason: problem });
   keep(context, file, { state: 'failing', since, published: nowMs, ...(pidAtStart === undefined ? {} : { pid: pidAtStart }) });
-  const peersNow = async () => [...(await readPeers(context, name))].filter(([node]) => node !== self).map(([node, state]) => ({ node, ...state }));
-  let peers = await peersNow();
-  let verdict = judge(since, peers, Math.floor(Date.now() / 1000));
-  // crm_mon keeps the reason of the first of a run of equal results: gather the evidence now, while
-  // peers that publish have yet to report since this failure began (each does within its
-  // interval), for at most WAIT_MS and never past the deadline, less what the exit needs.
-  const waitFor = context.deadline.leaving(3000);
-  const waitUntil = Date.now() + Math.min(WAIT_MS, waitFor.remaining());
-  while (verdict.kind !== 'local' && pending(since, peers, Math.floor(Date.now() / 1000)).length > 0 && waitUntil - Date.now() > 1000) {
-    await sleep(1000);
-    peers = await peersNow();
-    verdict = judge(since, peers, Math.floor(Date.now() / 1000));
-  }
+  const peers = [...(await readPeers(context, name))].filter(([node]) => node !== self).map(([node, state]) => ({ node, ...state }));
+  const verdict = judge(since, peers, Math.floor(Date.now() / 1000));
   const restarted = pidAtStart !== undefined && failed.pid !== undefined && failed.pid !== pidAtStart;
   const judged = outcomeOf(check, self, since, verdict, problem, { restarted, ...(failed.unrepairable ? { unrepairable: true } : {}) });
   if (verdict.kind === 'none') context.log.debug(`${check.title}: no evidence from the peers (${peers.length} published): reported as shared`);
