@@ -61,7 +61,7 @@ const parameters = {
   }),
   amqp_server_port: integer({
     shortdesc: 'Message bus port to require a connection to',
-    longdesc: 'When set, monitor (depth 10, the default) requires an ESTABLISHED TCP connection from the agent\'s processes to this port (the AMQP server, 5672 for RabbitMQ), read from /proc.',
+    longdesc: 'When set, monitor (depth 10, the default) checks for an ESTABLISHED TCP connection from the agent\'s processes to this port (the AMQP server, 5672 for RabbitMQ), read from /proc. The bus is shared by every node: a missing connection is judged by the cluster\'s evidence (the peers\' published states): OCF_DEGRADED when every node lacks it or nothing is known, 1 when the peers have theirs. Start never waits for it.',
     min: 1, max: 65535,
   }),
   coordination_check: choice(['auto', 'true', 'false'], {

@@ -202,7 +202,7 @@ export interface SharedFaultOutcome {
   readonly tokenDuringFault: boolean | undefined;
   /** From the fault to the first 190 in crm_mon, per node. */
   readonly degradedMs: Record<string, number>;
-  /** Nodes whose 190 reason came to name every node (the peers' evidence: shared), and when the last did. */
+  /** Nodes whose first 190 reason names this node and at least one peer failing too (the peers' evidence: shared). */
   readonly namedOn: string[];
   readonly namedMs: number | undefined;
   readonly reasons: string[];
@@ -246,12 +246,12 @@ export async function sharedFault(c: Controllers, fault: 'database' | 'redis'): 
       return nodes.every((n) => s.failures.some((f) => f.id === primitive && f.node === n.name && f.exitcode === 190));
     }, 120_000);
     if (fault === 'database') tokenDuringFault = await c.issueToken().then(() => true, () => false);
-    // The peers' evidence comes within a monitor interval or two: every node's reason names the three.
-    const namedStatus = await c.cluster.waitForStatus(`${primitive}'s reasons naming every node`,
-      (s) => nodes.every((n) => s.failures.some((f) => f.id === primitive && f.node === n.name && f.exitcode === 190 && allNodes.test(f.exitreason))), 60_000)
-      .then((s) => ((namedMs = Date.now() - faultAt), s), () => undefined);
-    named = (namedStatus ?? statusDuring).failures.filter((f) => f.id === primitive && f.exitcode === 190 && allNodes.test(f.exitreason));
-    statusDuring = namedStatus ?? (await c.cluster.status());
+    // Pacemaker records a recurring monitor's result only when it changes: crm_mon keeps each node's
+    // first 190 reason. The first node to fail has no evidence yet (its check's own reason); a node
+    // failing after peers reported names itself and them.
+    const evidence = statusDuring.failures.filter((f) => f.id === primitive && f.exitcode === 190 && / fails on /.test(f.exitreason));
+    named = evidence.filter((f) => (allNodes.test(f.exitreason) || new RegExp(`fails on (node\\d, )*${f.node}`).test(f.exitreason)) && /fails on node\d, node\d/.test(f.exitreason));
+    namedMs = named.length ? Date.now() - faultAt : undefined;
   } finally {
     await repair();
   }

@@ -321,7 +321,7 @@ test.serial('reload: uwsgi reloads gracefully in place (same master, new workers
   t.false(isAlive(master));
 });
 
-test.serial('this node\'s fernet keys emptied while a peer issues tokens: the peers\' evidence makes it this node\'s fault (1, then 5 once a restart did not repair it); every peer failing too: 190 naming the nodes', async (t) => {
+test.serial('one node\'s fault while a peer issues tokens (its fernet keys emptied, then its database path wrong): the peers\' evidence makes it local (1, then 5 once a restart did not repair it); every peer failing too: 190 naming the nodes', async (t) => {
   const ks = copyKeystone(fixture());
   t.teardown(() => removeKeystone(ks));
   const attrd = fakeAttrd(t);
@@ -348,9 +348,19 @@ test.serial('this node\'s fernet keys emptied while a peer issues tokens: the pe
   const local = await call(r, 'monitor', ev);
   t.is(local.code, OCF_ERR_GENERIC, local.stderr);
   t.regex(local.reason ?? '', /^token check fails here since \d\d:\d\d:\d\d, passes on node2 at \d\d:\d\d:\d\d: this node's fault: token check: /);
-  // Pacemaker's recovery: a restart here. The failure goes on: a restart cannot repair it, 5 (ban this node).
+  // Pacemaker's recovery, a restart here: Keystone itself refuses to start without keys (start-failure-is-fatal bans this node).
   t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
-  t.is((await call(r, 'start', ev)).code, OCF_SUCCESS, 'start does not wait for the token check');
+  const refused = await call(r, 'start', ev);
+  t.is(refused.code, OCF_ERR_GENERIC);
+  t.regex(refused.reason ?? '', /does not contain keys/);
+  // The keys back, but this node's [database] connection wrong: Keystone starts, the failure goes on
+  // after the restart: a restart cannot repair it, 5 (Pacemaker bans this node only).
+  rmSync(keys, { recursive: true, force: true });
+  renameSync(`${keys}.aside`, keys);
+  const good = readFileSync(ks.config, 'utf8');
+  writeFileSync(ks.config, good.replace(/^connection = .*$/m, `connection = sqlite:///${join(ks.dir, 'no-such-dir', 'keystone.db')}`));
+  const restarted = await call(r, 'start', ev);
+  t.is(restarted.code, OCF_SUCCESS, `start does not wait for the token check: ${restarted.reason}`);
   attrd.set('node2', name, `ok|${now() - 600}|${now()}|10|passes`);
   const banned = await call(r, 'monitor', ev);
   t.is(banned.code, OCF_ERR_INSTALLED, banned.stderr);
@@ -362,8 +372,9 @@ test.serial('this node\'s fernet keys emptied while a peer issues tokens: the pe
   t.is(shared.code, OCF_DEGRADED, shared.stderr);
   t.regex(shared.reason ?? '', /^token check fails on node1, node2, node3 since \d\d:\d\d:\d\d, shared: token check: /);
   t.false(JSON.stringify(attrd.values(name)).includes(PASSWORD), 'no password published');
-  rmSync(keys, { recursive: true, force: true });
-  renameSync(`${keys}.aside`, keys);
+  writeFileSync(ks.config, good);
+  t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
+  t.is((await call(r, 'start', ev)).code, OCF_SUCCESS);
   t.is((await call(r, 'monitor', ev)).code, OCF_SUCCESS);
   t.regex(attrd.values(name).node1 ?? '', /^ok\|/, 'passing again, published at once');
   t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
