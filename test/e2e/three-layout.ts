@@ -111,7 +111,7 @@ export function layout(files: ThreeLayoutFiles, variant: Variant): LayoutStep[] 
   return [
     { kind: 'primitive', id: 'vip', agent: 'ocf:heartbeat:IPaddr2', params: [`ip=${VIP}`, 'cidr_netmask=24', 'nic=eth0'], ops: [['monitor', 'interval=2s']] },
     { kind: 'primitive', id: 'haproxy', agent: 'ocf:openstack:haproxy', params: [`config=${files.haproxyConfig}`, `stats_socket=${files.haproxySocket}`],
-      ops: [['monitor', 'interval=1s', 'timeout=20s']], clone: { id: 'haproxy-clone', meta: [] } },
+      ops: [['monitor', 'interval=1s', 'timeout=20s']], clone: { id: 'haproxy-clone', meta: ['interleave=true'] } },
     ...colocation,
     { kind: 'primitive', id: 'p_memcached', agent: 'ocf:openstack:memcached', params: ['listen=127.0.0.1'], ops: [['monitor', 'interval=10s', 'timeout=20s']],
       clone: { id: 'cl_memcached', meta: ['interleave=true'] } },
