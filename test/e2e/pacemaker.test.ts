@@ -285,7 +285,11 @@ async function metadataOf(agent: string) {
   };
 }
 
-/** `pcs resource describe`'s "Default operations" section, as cib.ts writes operations. */
+/**
+ * `pcs resource describe`'s "Default operations" section, as cib.ts writes operations. pcs 0.11.5
+ * puts each operation's name at 2 spaces and its options one a line at 4; pcs 0.11.6 and later the
+ * name at 4 and the options on one line at 6.
+ */
 function describedOperations(resource: string, output: string): string[] {
   const section = output.slice(output.indexOf('Default operations:')).split('\n').slice(1);
   const operations: string[] = [];
@@ -296,19 +300,32 @@ function describedOperations(resource: string, output: string): string[] {
     operations.push(operationLine(resource, op, level));
   };
   for (const line of section) {
-    const name = /^ {2}(\S+):$/.exec(line)?.[1];
-    const option = /^ {4}([\w-]+)=(.*)$/.exec(line);
+    const name = /^ +(\S+):$/.exec(line)?.[1];
+    const options = /^ +[\w-]+=\S*(?: +[\w-]+=\S*)*$/.test(line) ? line.trim().split(/ +/) : undefined;
     if (name) {
       flush();
       current = { name };
-    } else if (option && current) {
-      current[option[1]!] = option[2]!;
+    } else if (options && current) {
+      for (const option of options) {
+        const at = option.indexOf('=');
+        current[option.slice(0, at)] = option.slice(at + 1);
+      }
     } else if (line.trim() === '' && operations.length + (current ? 1 : 0) > 0) {
       break;
     }
   }
   flush();
   return operations.sort();
+}
+
+/** A parameter in `pcs resource describe`: "  NAME: description" (pcs 0.11.5), "  NAME\n    Description: ..." (0.11.6 and later). */
+function describedParameter(name: string): RegExp {
+  return new RegExp(`^ {2}${name}(?:: |\n {4}Description: )`, 'm');
+}
+
+/** `crm ra info`'s first line: "SHORTDESC (AGENT)" (crmsh 4.4), "AGENT - SHORTDESC" (crmsh 5). */
+function raInfoTitles(agent: string, shortdesc: string): string[] {
+  return [`${shortdesc} (${agent})\n`, `${agent} - ${shortdesc}\n`];
 }
 
 for (const agent of AGENTS) {
@@ -318,13 +335,13 @@ for (const agent of AGENTS) {
     const described = await cluster.pcs('resource', 'describe', `ocf:openstack:${agent}`);
     t.is(described.code, 0, described.output);
     t.true(described.output.startsWith(`ocf:openstack:${agent} - ${metadata.shortdesc}\n`), described.output);
-    for (const parameter of metadata.parameters) t.regex(described.output, new RegExp(`^ {2}${parameter.name}: `, 'm'), parameter.name);
+    for (const parameter of metadata.parameters) t.regex(described.output, describedParameter(parameter.name), parameter.name);
     // What pcs would write into the CIB by default is what the meta-data recommends.
     t.deepEqual(describedOperations('R', described.output), pcsDefaultOperations('R', metadata.xml).sort());
 
     const info = await cluster.crm('ra', 'info', `ocf:openstack:${agent}`);
     t.is(info.code, 0, info.output);
-    t.true(info.output.startsWith(`${metadata.shortdesc} (ocf:openstack:${agent})\n`), info.output);
+    t.true(raInfoTitles(`ocf:openstack:${agent}`, metadata.shortdesc).some((title) => info.output.startsWith(title)), info.output);
     for (const parameter of metadata.parameters) {
       t.true(info.output.includes(`\n${parameter.name} (${parameter.type}${parameter.default === undefined ? '' : `, [${parameter.default}]`}): ${parameter.shortdesc}\n`), parameter.name);
     }
