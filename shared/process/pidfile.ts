@@ -22,14 +22,21 @@ export interface PidRecord {
 /**
  * The record in a pidfile; undefined when there is none. Its directory may be the service user's
  * (Debian's /run/memcached): a FIFO or a device planted at the path is never read (O_NONBLOCK, a
- * regular file only), and no more than 4 KB is.
+ * regular file only), and no more than 4 KB is. The launch record (start, boot, uid, resource) is
+ * believed only from a file this agent's user (root) owns with one link, as writePidfile leaves it:
+ * a service user can plant any file in its directory, and a forged `uid=` would let it choose a
+ * process of any owner. Any other file counts as a pid alone, which identity.ts accepts only with
+ * the program, the resource's user and the marker.
  */
 export function readPidfile(path: string): PidRecord | undefined {
   let text: string;
+  let trusted: boolean;
   try {
     const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
     try {
-      if (!fstatSync(fd).isFile()) return undefined;
+      const stat = fstatSync(fd);
+      if (!stat.isFile()) return undefined;
+      trusted = stat.uid === (process.geteuid?.() ?? 0) && stat.nlink === 1;
       const buffer = Buffer.alloc(4096);
       text = buffer.toString('utf8', 0, readSync(fd, buffer, 0, buffer.length, 0));
     } finally {
@@ -43,6 +50,7 @@ export function readPidfile(path: string): PidRecord | undefined {
   if (!match) return undefined;
   const fields = new Map(rest.map((line) => /^(\w+)=(.*)$/.exec(line.trim())).filter((m) => m !== null).map((m) => [m[1]!, m[2]!]));
   const record: { -readonly [K in keyof PidRecord]: PidRecord[K] } = { pid: Number(match[1]) };
+  if (!trusted) return record;
   if (fields.has('start')) record.start = fields.get('start');
   if (fields.has('boot')) record.boot = fields.get('boot');
   if (fields.has('resource')) record.resource = fields.get('resource');

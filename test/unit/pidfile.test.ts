@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { spawn, spawnSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, linkSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { realpathSync } from 'node:fs';
@@ -111,4 +111,18 @@ test("another resource's live process is foreign, with its owner named", async (
   const pid = sleeper(t);
   writePidfile(file, recordOf(pid, 'memcached:other', uid)!);
   t.deepEqual(await pidStatus(file), { state: 'foreign', pid, owner: 'memcached:other' });
+});
+
+test('a launch record is believed only from a file root owns with one link: a service user\'s file is a pid alone', (t) => {
+  const dir = scratch(t);
+  const path = join(dir, 'forged.pid');
+  // A forged record naming this test's own process (root) with uid=0, as a service user could write it.
+  const forged = `${process.pid}\nstart=${startTime(process.pid)}\nboot=${bootId()}\nuid=0\nresource=memcached:p_mc\n`;
+  writeFileSync(path, forged);
+  t.deepEqual(Object.keys(readPidfile(path)!).sort(), ['boot', 'pid', 'resource', 'start', 'uid'], 'root\'s own file: the whole record');
+  chownSync(path, 65534, 65534);
+  t.deepEqual(readPidfile(path), { pid: process.pid }, 'owned by another user: the pid alone');
+  chownSync(path, 0, 0);
+  linkSync(path, join(dir, 'second-link'));
+  t.deepEqual(readPidfile(path), { pid: process.pid }, 'a hard link to it elsewhere: the pid alone');
 });
