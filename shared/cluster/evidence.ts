@@ -71,12 +71,24 @@ function current(peer: PublishedState, now: number, skew: number): boolean {
 }
 
 /**
+ * Whether a peer's pass tells against this node: confirmed after this node's failure began, and
+ * passing throughout it (its pass began before this failure did) or for longer than one of its
+ * intervals. A pass that has only just begun is the end of a shared fault as often as not: when the
+ * database comes back, the peers pass at once while a check here begun before may still fail; that
+ * is no evidence yet, and the next monitor decides.
+ */
+function passesAgainst(peer: PublishedState, since: number, now: number, skew: number): boolean {
+  if (peer.state !== 'ok' || peer.confirmed <= since + skew) return false;
+  return peer.since <= since + skew || now - peer.since > peer.every + skew;
+}
+
+/**
  * The rule, a pure function: this node's check has failed since `since` (epoch s); `peers` are the
  * other nodes' published states (this node's own excluded), `now` the time of judgement.
  */
 export function judge(since: number, peers: readonly PeerState[], now: number, skew = SKEW_S): Verdict {
   const live = peers.filter((peer) => current(peer, now, skew));
-  const passing = live.filter((peer) => peer.state === 'ok' && peer.confirmed > since + skew).sort((a, b) => b.confirmed - a.confirmed);
+  const passing = live.filter((peer) => passesAgainst(peer, since, now, skew)).sort((a, b) => b.confirmed - a.confirmed);
   if (passing.length > 0) return { kind: 'local', passing };
   const reported = live.filter((peer) => peer.confirmed >= since - skew);
   if (reported.length > 0 && reported.every((peer) => peer.state === 'failing')) {

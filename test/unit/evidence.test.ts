@@ -134,3 +134,12 @@ test('attrd not answering (no cluster here) is no evidence, never a failure: 190
   t.is(outcome.reason, 'HTTP 500');
   t.true(Date.now() - started < 5000);
 });
+
+test('the end of a shared fault is no evidence against this node: a peer whose pass has only just begun does not make it local', (t) => {
+  // The database was down for everyone since T; it came back at T + 300: the peers pass at once,
+  // while a check here begun before may still fail.
+  const justRecovered: PeerState = { node: 'node2', state: 'ok', since: T + 300, confirmed: T + 300, every: EVERY, reason: 'passes' };
+  t.is(judge(T, [justRecovered], T + 302).kind, 'none', 'a pass younger than one interval: the next monitor decides (190)');
+  const stillPassing: PeerState = { ...justRecovered, confirmed: T + 300 + EVERY + SKEW_S + 1 };
+  t.is(judge(T, [stillPassing], T + 300 + EVERY + SKEW_S + 2).kind, 'local', 'passing for longer than its interval while this node still fails: local');
+});
