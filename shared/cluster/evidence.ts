@@ -13,7 +13,7 @@
 // so a few seconds of skew never turn a shared fault into a local one.
 import type { ActionContext, CheckDeclaration } from '../ocf/agent.ts';
 import { OCF, type OcfCode } from '../ocf/exit-codes.ts';
-import { degraded, failure, type Outcome } from '../ocf/outcome.ts';
+import { degraded, failure, shownText, type Outcome } from '../ocf/outcome.ts';
 import type { ParameterSpecs } from '../ocf/parameters.ts';
 import { readState, writeState } from '../process/state-file.ts';
 
@@ -198,7 +198,7 @@ async function attrd(args: readonly string[], timeoutMs: number): Promise<Ran | 
 
 /** Publish this node's state; false when attrd did not take it. */
 export async function publish(context: Context, name: string, state: PublishedState): Promise<boolean> {
-  const ran = await attrd(['-p', '-n', name, '-U', encodeState({ ...state, reason: context.log.redact(state.reason) })], context.deadline.bound(2000));
+  const ran = await attrd(['-p', '-n', name, '-U', encodeState({ ...state, reason: shownText(state.reason, (text) => context.log.redact(text)) })], context.deadline.bound(2000));
   if (ran?.code !== 0) context.log.debug(`attrd_updater did not take ${name}: no evidence published`);
   return ran?.code === 0;
 }
