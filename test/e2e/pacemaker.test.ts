@@ -34,7 +34,8 @@ test.before(async (t) => {
   t.context.scratch = scratch;
   const [cluster, keystone] = await Promise.all([
     Cluster.start(AGENTS),
-    prepareKeystone(ADMIN_PASSWORD),
+    // WAL: test 9 gives Keystone a wrong password (see walJournal).
+    prepareKeystone(ADMIN_PASSWORD, { journal: 'wal' }),
   ]);
   t.context.cluster = cluster;
   t.context.keystone = keystone;
