@@ -4,20 +4,22 @@
 // workload_partitioning for compute) are checked here instead of being learnt from lost samples.
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
-import { defineAgent, type ActionContext } from '../shared/ocf/agent.ts';
+import { checkFailed, checkPassed, peersSay } from '../shared/cluster/evidence.ts';
+import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
 import { requireBinary } from '../shared/process/binary.ts';
 import {
   forgetMember, learnMember, membershipOf, parseBackendUrl, partitioningGroup, recallMember, rememberMember, clientKey, unreachable,
   type Backend, type Checkable, type LearnedMember,
 } from '../shared/coordination/tooz.ts';
 import { configCredentials, urlPasswords } from '../shared/ocf/credentials.ts';
-import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
+import { daemonIdentity, daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
 import { Deadline } from '../shared/ocf/deadline.ts';
 import { splitArguments } from '../shared/ocf/exec.ts';
 import { OCF } from '../shared/ocf/exit-codes.ts';
 import { configSourcesIn, isOsloTrue, readOsloConfig } from '../shared/config/oslo-ini.ts';
-import { degraded, fail, failure, OcfError, quoted, success, type Outcome } from '../shared/ocf/outcome.ts';
+import { fail, failure, OcfError, quoted, success, type Outcome } from '../shared/ocf/outcome.ts';
 import { choice, integer, string } from '../shared/ocf/parameters.ts';
+import { launchedPid } from '../shared/process/identity.ts';
 import { processTree } from '../shared/process/proc.ts';
 import { readState, removeState, writeState } from '../shared/process/state-file.ts';
 import { establishedTo } from '../shared/net/tcp-connections.ts';
@@ -59,7 +61,7 @@ const parameters = {
   }),
   amqp_server_port: integer({
     shortdesc: 'Message bus port to require a connection to',
-    longdesc: 'When set, monitor (depth 10, the default) requires an ESTABLISHED TCP connection from the agent\'s processes to this port (the AMQP server, 5672 for RabbitMQ), read from /proc.',
+    longdesc: 'When set, monitor (depth 10, the default) checks for an ESTABLISHED TCP connection from the agent\'s processes to this port (the AMQP server, 5672 for RabbitMQ), read from /proc. The bus is shared by every node: a missing connection is judged by the cluster\'s evidence (the peers\' published states): OCF_DEGRADED when every node lacks it or nothing is known, 1 when the peers have theirs. Start never waits for it.',
     min: 1, max: 65535,
   }),
   coordination_check: choice(['auto', 'true', 'false'], {
@@ -88,7 +90,7 @@ interface Settings {
 type Coordination = Pick<Settings, 'checked' | 'group'>;
 
 function daemonOf({ params }: Context): Daemon {
-  return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid, logFile: params.logfile };
+  return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid, logFile: params.logfile, user: params.user };
 }
 
 function memberFile({ params }: Context): string {
@@ -111,11 +113,12 @@ function readSettings(context: Context, program: string): Settings {
   const namespaces = namespacesOf(params.namespaces);
   let config;
   try {
-    config = readOsloConfig([{ file: params.config }, ...configSourcesIn(extra)]);
+    config = readOsloConfig([{ file: params.config }, ...configSourcesIn(extra)], (secret) => context.log.addSecret(secret));
   } catch (error) {
     const message = (error as Error).message;
     if (/no such file/.test(message)) fail(env.isProbe ? OCF.NOT_RUNNING : OCF.ERR_INSTALLED, `${message} (parameter config)`);
-    fail(OCF.ERR_CONFIGURED, message);
+    // A file of this node (a typo in its ceilometer.conf): 5 bans this node only; 6 would stop the clone everywhere.
+    fail(OCF.ERR_INSTALLED, message);
   }
   // Before anything can quote the configuration: its passwords (transport_url, backend_url, ...).
   for (const secret of configCredentials(config.options())) context.log.addSecret(secret);
@@ -123,19 +126,19 @@ function readSettings(context: Context, program: string): Settings {
   const clone = (env.cloneMax ?? 1) > 1;
   const url = config.get('coordination', 'backend_url')?.trim() ?? '';
   if (clone && url === '') {
-    fail(OCF.ERR_CONFIGURED, `the resource is a clone (clone-max=${env.cloneMax}) but [coordination] backend_url is not set in ${files}: without a Tooz coordination backend the instances do not partition their work and only one of them would work correctly (the others poll the same resources again)`);
+    fail(OCF.ERR_INSTALLED, `the resource is a clone (clone-max=${env.cloneMax}) but [coordination] backend_url is not set in ${files}: without a Tooz coordination backend the instances do not partition their work and only one of them would work correctly (the others poll the same resources again)`);
   }
   const compute = namespaces.includes('compute');
   const partitioned = isOsloTrue(config.get('compute', 'workload_partitioning')) || config.get('compute', 'instance_discovery_method') === 'workload_partitioning';
   if (clone && compute && !partitioned) {
-    fail(OCF.ERR_CONFIGURED, `the compute namespace runs as a clone (clone-max=${env.cloneMax}) but ${files} does not enable workload partitioning ([compute] workload_partitioning = True, or instance_discovery_method = workload_partitioning since Ocata): every instance would poll every instance`);
+    fail(OCF.ERR_INSTALLED, `the compute namespace runs as a clone (clone-max=${env.cloneMax}) but ${files} does not enable workload partitioning ([compute] workload_partitioning = True, or instance_discovery_method = workload_partitioning since Ocata): every instance would poll every instance`);
   }
   let backend: Backend | undefined;
   if (url !== '') {
     try {
       backend = parseBackendUrl(url);
     } catch (error) {
-      fail(OCF.ERR_CONFIGURED, `[coordination] backend_url in ${files}: ${(error as Error).message}`);
+      fail(OCF.ERR_INSTALLED, `[coordination] backend_url in ${files}: ${(error as Error).message}`);
     }
   }
   const warnings: string[] = [];
@@ -147,7 +150,7 @@ function readSettings(context: Context, program: string): Settings {
     }
   }
   if (params.coordination_check === 'true' && (!backend || backend.kind === 'other')) {
-    fail(OCF.ERR_CONFIGURED, backend
+    fail(OCF.ERR_INSTALLED, backend
       ? `coordination_check=true, but the backend ${backend.shown} is ${backend.why}, which this agent cannot look into (redis:// and memcached:// only)`
       : `coordination_check=true, but [coordination] backend_url is not set in ${files}`);
   }
@@ -218,7 +221,56 @@ function clientsOf(masterPid: number, backend: Checkable): Map<string, number> {
   return new Map(establishedTo(processTree(masterPid), port).map((c) => [clientKey(c.localAddress, c.localPort), c.pid]));
 }
 
-type CoordinationResult = { readonly problem?: string; readonly unreachable?: string };
+/**
+ * problem: this node's agent is not a live member (its own fault); unreachable: the backend does
+ * not answer; checkError: the backend answers the check with an error (a password it rejects,
+ * MONITOR refused), said as what it is; pending: the member id is not learnt yet, nothing concluded.
+ */
+type CoordinationResult = { readonly problem?: string; readonly unreachable?: string; readonly checkError?: string; readonly pending?: string };
+
+/** The checks beyond the process; the message bus and the coordination backend are what the nodes share. */
+const BUS: CheckDeclaration = { name: 'bus', title: 'message bus check', shared: true, checks: 'with amqp_server_port, an established connection to the message bus' };
+const COORDINATION: CheckDeclaration = { name: 'coordination', title: 'coordination check', shared: true, checks: 'the coordination backend answers the membership check (reachable, this node\'s credentials accepted, MONITOR allowed)' };
+const MEMBERSHIP: CheckDeclaration = { name: 'membership', title: 'membership check', shared: false, checks: 'this node\'s agent is a live member of its partitioning group (its member id and heartbeat key)' };
+
+/** An error the backend answered with (it is reachable): what it is, or undefined for a backend that did not answer. */
+export function checkErrorOf(backend: Checkable, message: string): string | undefined {
+  if (/WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH failed|-ERR.*AUTH/i.test(message)) {
+    return `${backend.shown} refuses this node's credentials ([coordination] backend_url): ${message.slice(0, 80)}: membership unchecked`;
+  }
+  if (/refused MONITOR/.test(message)) {
+    return `${backend.shown} refuses MONITOR (${message.replace(/^.*refused MONITOR:\s*/, '').slice(0, 60)}): this node's member id cannot be learnt, membership unchecked`;
+  }
+  if (/^(Redis refused|Redis error|memcached error|unexpected answer)/.test(message)) {
+    return `${backend.shown} answers the membership check with an error (${message.slice(0, 80)}): membership unchecked`;
+  }
+  return undefined;
+}
+
+/** How long learning the member id may need: a whole heartbeat period (half the membership timeout) and a margin. */
+export function heartbeatPeriodMs(backend: Checkable): number {
+  return backend.membershipTimeoutMs / 2 + 2000;
+}
+
+function learningFile({ params }: Context): string {
+  return `${params.pid}.learning`;
+}
+
+/**
+ * The time already spent watching for this worker's heartbeat, over this and earlier calls. A
+ * monitor whose timeout is shorter than a heartbeat period concludes nothing alone (no false
+ * failure at every worker restart); several watches together do.
+ */
+function watchedFor(context: Context, masterPid: number, watchedMs: number): number {
+  const kept = readState(learningFile(context)) as { pid?: unknown; ms?: unknown } | undefined;
+  const before = kept?.pid === masterPid && typeof kept.ms === 'number' ? kept.ms : 0;
+  try {
+    writeState(learningFile(context), { pid: masterPid, ms: before + watchedMs });
+  } catch {
+    // Nothing kept: this watch alone counts.
+  }
+  return before + watchedMs;
+}
 
 /**
  * Is this node's agent a live member of its partitioning group? The member id is learnt once
@@ -233,13 +285,18 @@ async function coordinationStatus(context: Context, settings: Coordination, mast
   if (learned && !tree.includes(learned.pid)) learned = undefined;
   try {
     if (!learned) {
-      const waitMs = bound.leaving(1000).bound(backend.membershipTimeoutMs / 2 + 2000);
+      const periodMs = heartbeatPeriodMs(backend);
+      const waitMs = bound.leaving(1000).bound(periodMs);
       learned = await learnMember(backend, () => clientsOf(masterPid, backend), waitMs);
       if (!learned) {
         const why = await unreachable(backend, bound.bound(3000));
-        if (why) return { unreachable: why };
-        return { problem: `no heartbeat from this node's ceilometer-polling (pid ${masterPid}) reached ${backend.shown} within ${Math.round(waitMs / 1000)} s: it is not taking part in workload partitioning` };
+        if (why) return checkErrorOf(backend, why) ? { checkError: checkErrorOf(backend, why)! } : { unreachable: why };
+        // Concluded only once a whole heartbeat period was watched for this worker (a short monitor timeout never shrinks it).
+        const watched = waitMs >= periodMs ? waitMs : watchedFor(context, masterPid, waitMs);
+        if (watched < 2 * periodMs && waitMs < periodMs) return { pending: `no heartbeat of this node's worker seen yet (${Math.round(watched / 1000)} s watched of a ${Math.round(periodMs / 1000)} s heartbeat period)` };
+        return { problem: `no heartbeat from this node's ceilometer-polling (pid ${masterPid}) reached ${backend.shown} within ${Math.round(Math.max(waitMs, periodMs) / 1000)} s: it is not taking part in workload partitioning` };
       }
+      removeState(learningFile(context));
       const kept = keepMember(file, learned);
       if (kept) return { problem: kept };
     }
@@ -251,7 +308,9 @@ async function coordinationStatus(context: Context, settings: Coordination, mast
       case 'no-heartbeat': return { problem: `the heartbeat of this node's agent (member ${learned.member}, pid ${learned.pid}) in ${backend.shown} has expired: the others will take over its share` };
     }
   } catch (error) {
-    return { unreachable: (error as Error).message };
+    const message = (error as Error).message;
+    const refused = checkErrorOf(backend, message);
+    return refused ? { checkError: refused } : { unreachable: message };
   }
 }
 
@@ -275,12 +334,11 @@ function keepMember(file: string, learned: LearnedMember): string | undefined {
  * is back, a lost membership is a failure and the restart that follows repairs it.
  */
 function unreachableReason(settings: Coordination, why: string): string {
-  return `coordination backend ${settings.checked!.shown} unreachable (${why}), shared by every node: partitioning of group ${settings.group} unchecked`;
+  return `coordination backend ${settings.checked!.shown} unreachable (${why}): partitioning of group ${settings.group} unchecked`;
 }
 
-function warnUnreachable(context: Context, settings: Coordination, why: string): Outcome {
-  context.log.warn(`${unreachableReason(settings, why)}; not failing the resource for a fault every node sees alike`);
-  return success;
+function warnShared(context: Context, text: string): void {
+  context.log.warn(`${text}; not waited for: monitor judges it by the cluster's evidence`);
 }
 
 /** With amqp_server_port: undefined when one of the agent's processes is connected to it. */
@@ -289,23 +347,40 @@ function messageBusProblem({ params }: Context, pid: number): string | undefined
   return `no established connection to the message bus (port ${params.amqp_server_port})`;
 }
 
-/** The partitioning depth of a running agent; an unreachable backend is `onUnreachable`'s to judge. */
-async function runningOutcome(context: Context, settings: Coordination, pid: number, onUnreachable: (why: string) => Outcome): Promise<Outcome> {
-  const bus = messageBusProblem(context, pid);
-  if (bus) return failure(OCF.ERR_GENERIC, `ceilometer-polling (pid ${pid}) is running but has ${bus}`);
-  if (!settings.checked) return success;
+/**
+ * The partitioning depth of a running agent. The message bus and the coordination backend are
+ * shared by every node: their failures are judged by the cluster's evidence (a peer passing since:
+ * this node's, 1; every peer failing too, or no evidence: 190). Not being a live member while the
+ * backend answers is this node's (1).
+ */
+async function monitorOutcome(context: Context, settings: Coordination, pid: number): Promise<Outcome> {
+  let bus: Outcome = success;
+  if (!Number.isNaN(context.params.amqp_server_port)) {
+    const problem = messageBusProblem(context, pid);
+    if (problem) bus = await checkFailed(context, BUS, `ceilometer-polling (pid ${pid}) is running but has ${problem}`, { pid });
+    else await checkPassed(context, BUS);
+  }
+  if (bus.code !== OCF.SUCCESS && bus.code !== OCF.DEGRADED) return bus;
+  if (!settings.checked) return bus;
   const result = await coordinationStatus(context, settings, pid, context.deadline);
-  if (result.unreachable !== undefined) return onUnreachable(result.unreachable);
-  return result.problem ? failure(OCF.ERR_GENERIC, result.problem) : success;
+  let coordination: Outcome;
+  if (result.unreachable !== undefined) coordination = await checkFailed(context, COORDINATION, unreachableReason(settings, result.unreachable), { pid });
+  else if (result.checkError !== undefined) coordination = await checkFailed(context, COORDINATION, `coordination check: ${result.checkError}`, { pid });
+  else {
+    await checkPassed(context, COORDINATION);
+    if (result.pending) context.log.debug(result.pending);
+    coordination = result.problem ? failure(OCF.ERR_GENERIC, result.problem) : success;
+  }
+  return coordination.code !== OCF.SUCCESS ? coordination : bus;
 }
 
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
-  const status = daemonStatus(context, daemon);
+  const status = await daemonStatus(context, daemon);
   if (status.state !== 'running') return notRunningOutcome(daemon, status);
   if (context.depth.name === 'process') return success;
   const settings = recallCoordination(context) ?? currentCoordination(context);
-  return runningOutcome(context, settings, status.pid, (why) => degraded(unreachableReason(settings, why)));
+  return monitorOutcome(context, settings, status.pid);
 }
 
 /**
@@ -315,18 +390,24 @@ async function monitor(context: Context) {
  */
 async function readiness(context: Context, settings: Settings, pid: number, unreachable: (why: string) => void, firstBeat?: MemberWatch): Promise<string | undefined> {
   if (processTree(pid).length < 2) return 'no worker process yet';
-  const bus = messageBusProblem(context, pid);
-  if (bus) return bus;
   if (!settings.checked) return undefined;
   if (firstBeat && !firstBeat.done && recallMember(memberFile(context)) === undefined) return 'no heartbeat from the new worker yet';
   // Short looks, so that a daemon dying meanwhile is noticed between them.
   const result = await coordinationStatus(context, settings, pid, Deadline.after(context.deadline.bound(6000)));
-  if (result.unreachable !== undefined) {
-    unreachable(result.unreachable);
+  if (result.unreachable !== undefined || result.checkError !== undefined) {
+    unreachable(result.unreachable !== undefined ? unreachableReason(settings, result.unreachable) : `coordination check: ${result.checkError}`);
     return undefined;
   }
   if (result.problem && !context.deadline.expired()) context.log.debug(result.problem);
-  return result.problem;
+  return result.problem ?? result.pending;
+}
+
+/** After a start or reload: what the shared checks say, logged, never waited for. */
+async function reportShared(context: Context, when: string): Promise<void> {
+  const pid = await daemonStatus(context, daemonOf(context));
+  if (pid.state !== 'running' || Number.isNaN(context.params.amqp_server_port)) return;
+  const bus = messageBusProblem(context, pid.pid);
+  if (bus) context.log.warn(`${when}; it has ${bus}; the peers: ${await peersSay(context, BUS)}: monitor judges it by the cluster's evidence`);
 }
 
 interface MemberWatch {
@@ -357,10 +438,10 @@ function watchFirstBeat(context: Context, settings: Settings, masterPid: () => n
 }
 
 /** Report an unreachable backend once per action, however often readiness is asked. */
-function reportOnce(context: Context, settings: Settings): (why: string) => void {
+function reportOnce(context: Context): (why: string) => void {
   let reported = false;
   return (why) => {
-    if (!reported) warnUnreachable(context, settings, why);
+    if (!reported) warnShared(context, why);
     reported = true;
   };
 }
@@ -368,9 +449,14 @@ function reportOnce(context: Context, settings: Settings): (why: string) => void
 async function start(context: Context) {
   const settings = await validate(context);
   const daemon = daemonOf(context);
-  const status = daemonStatus(context, daemon);
-  if (status.state === 'running') return runningOutcome(context, settings, status.pid, (why) => warnUnreachable(context, settings, why));
+  const status = await daemonStatus(context, daemon);
+  if (status.state === 'running') {
+    const problem = await readiness(context, settings, status.pid, reportOnce(context));
+    await reportShared(context, 'ceilometer-polling is already running');
+    return problem ? failure(OCF.ERR_GENERIC, `ceilometer-polling is already running but ${problem}`) : success;
+  }
   forgetMember(memberFile(context));
+  removeState(learningFile(context));
   rememberCoordination(context, settings);
   const legacy = basename(settings.program) !== 'ceilometer-polling';
   const args = [
@@ -378,11 +464,8 @@ async function start(context: Context) {
     '--config-file', context.params.config,
     ...settings.extra,
   ];
-  const unreachable = reportOnce(context, settings);
-  const runningPid = () => {
-    const launched = daemonStatus(context, daemon);
-    return launched.state === 'running' ? launched.pid : undefined;
-  };
+  const unreachable = reportOnce(context);
+  const runningPid = () => launchedPid(daemon.pidfile, daemonIdentity(context.env, daemon));
   const firstBeat = watchFirstBeat(context, settings, runningPid);
   const ready = async (): Promise<string | undefined> => {
     const pid = runningPid();
@@ -392,7 +475,9 @@ async function start(context: Context) {
   // block, and with it the resource marker stop and monitor recognise the daemon by. SPT_NOENV
   // keeps the environment (the title is then cut to the length of the original command line).
   const daemonEnv = { SPT_NOENV: '1' };
-  return startDaemon(context, daemon, { program: settings.program, args, account: settings.account, env: daemonEnv, ready });
+  const started = await startDaemon(context, daemon, { program: settings.program, args, account: settings.account, env: daemonEnv, ready });
+  if (started.code === OCF.SUCCESS) await reportShared(context, 'ceilometer-polling started');
+  return started;
 }
 
 /**
@@ -402,7 +487,7 @@ async function start(context: Context) {
  */
 async function reload(context: Context) {
   const settings = await validate(context);
-  const unreachable = reportOnce(context, settings);
+  const unreachable = reportOnce(context);
   return reloadInPlace(context, daemonOf(context), {
     signal: 'SIGHUP',
     // The master reads its files again now: from here on, monitor judges what it read.
@@ -415,6 +500,7 @@ async function stop(context: Context) {
   const outcome = await stopDaemon(context, daemonOf(context));
   if (outcome.code === OCF.SUCCESS) {
     forgetMember(memberFile(context));
+    removeState(learningFile(context));
     removeState(coordinationFile(context));
   }
   return outcome;
@@ -436,6 +522,7 @@ export default defineAgent({
         { name: 'partitioning', level: 10, interval: 60, timeout: 30, checks: 'with amqp_server_port, a connection to the message bus; with a checkable coordination backend, this node\'s agent is a live member of its partitioning group' },
       ],
       defaultDepth: () => 'partitioning',
+      checks: [BUS, COORDINATION, MEMBERSHIP],
       run: monitor,
     },
     'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },

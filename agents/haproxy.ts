@@ -3,7 +3,7 @@
 // bind addresses that are not local (net.ipv4.ip_nonlocal_bind). start refuses to hide a missing
 // constraint behind a daemon that dies on "cannot bind socket".
 import { addressFamily, isWildcard, unbracket } from '../shared/net/address.ts';
-import { defineAgent, type ActionContext } from '../shared/ocf/agent.ts';
+import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
 import { requireBinary, requireFile } from '../shared/process/binary.ts';
 import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
 import { runProgram, splitArguments } from '../shared/ocf/exec.ts';
@@ -75,6 +75,12 @@ async function configProblem(program: string, extra: readonly string[], context:
   return located ? `${located[1]}:${located[2]}: ${located[3]}` : `haproxy -c -f ${params.config}: ${message}`;
 }
 
+/** Every check is of this node's HAProxy: none depends on anything the nodes share (audited for issue 16). */
+const HAPROXY_CHECKS: readonly CheckDeclaration[] = [
+  { name: 'socket', title: 'admin socket check', shared: false, checks: 'this node\'s HAProxy answers "show info"' },
+  { name: 'frontends', title: 'frontends check', shared: false, checks: 'this node\'s bind addresses accept connections' },
+];
+
 async function validate(context: Context) {
   const { params, env } = context;
   const program = requireBinary(params.binary, env);
@@ -86,8 +92,11 @@ async function validate(context: Context) {
   }
   const extra = splitArguments(params.additional_parameters);
   if ('error' in extra) fail(OCF.ERR_CONFIGURED, `parameter additional_parameters: ${extra.error}`);
+  // haproxy -c reads this node's files (the configuration, its certificates) and resolves this
+  // node's names: a failure is this node's (5, Pacemaker bans this node only), never 6, which
+  // stops the clone on every node (and the VIP colocated with it).
   const problem = await configProblem(program, extra, context);
-  if (problem) fail(OCF.ERR_CONFIGURED, problem);
+  if (problem) fail(OCF.ERR_INSTALLED, problem);
   return { program, extra };
 }
 
@@ -103,16 +112,20 @@ function vipCheckProblem({ params }: Context): string | undefined {
     : (readBindAddresses(params.config) ?? []).map((bind) => ({ address: bind.address, where: `bind on line ${bind.line} of ${params.config}` }));
   const problems = required.flatMap(({ address, where }) => {
     const problem = vipProblem(address);
-    return problem ? [`${problem} (${where})`] : [];
+    return problem ? [`(${where}) ${problem}`] : [];
   });
-  return problems.length ? `haproxy cannot bind here: ${problems.join('; ')}` : undefined;
+  return problems.length ? `haproxy cannot bind here ${problems.join('; ')}` : undefined;
 }
 
 /** The VIP check as the vip_check parameter wants it: a failure, a warning, or nothing. */
 function enforceVipCheck(context: Context): Outcome | undefined {
   const problem = vipCheckProblem(context);
   if (!problem) return undefined;
-  if (context.params.vip_check === 'strict') return failure(OCF.ERR_GENERIC, problem);
+  if (context.params.vip_check === 'strict') {
+    // The reason is cut at 256 bytes; the log keeps every address.
+    context.log.warn(problem);
+    return failure(OCF.ERR_GENERIC, problem);
+  }
   context.log.warn(`${problem}; going on because vip_check=warn`);
   return undefined;
 }
@@ -176,7 +189,7 @@ function workerProblem(masterPid: number): string | undefined {
 
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
-  const status = daemonStatus(context, daemon);
+  const status = await daemonStatus(context, daemon);
   if (status.state !== 'running') return notRunningOutcome(daemon, status);
   const problem = workerProblem(status.pid) ?? (await deepProblem(context));
   return problem ? failure(OCF.ERR_GENERIC, `haproxy (pid ${status.pid}) is running but ${problem}`) : success;
@@ -185,7 +198,7 @@ async function monitor(context: Context) {
 async function start(context: Context) {
   const { program, extra } = await validate(context);
   const daemon = daemonOf(context);
-  const status = daemonStatus(context, daemon);
+  const status = await daemonStatus(context, daemon);
   if (status.state === 'running') {
     const problem = workerProblem(status.pid) ?? (await statsProblem(context));
     return problem ? failure(OCF.ERR_GENERIC, `haproxy is already running but ${problem}`) : success;
@@ -200,7 +213,7 @@ async function start(context: Context) {
     program,
     args,
     ready: async () => {
-      const pid = daemonStatus(context, daemon);
+      const pid = await daemonStatus(context, daemon);
       if (pid.state !== 'running') return 'the master process is not running';
       return workerProblem(pid.pid) ?? (await statsProblem(context));
     },
@@ -250,6 +263,7 @@ export default defineAgent({
       ],
       defaultDepth: ({ params }) => (params.stats_socket ? 'socket' : 'process'),
       available: (depth, { params }) => depth.name !== 'socket' || params.stats_socket !== '',
+      checks: HAPROXY_CHECKS,
       run: monitor,
     },
     reload: { timeout: 20, run: reload },

@@ -2,9 +2,10 @@
 // The parameters of the old shell agent (openstack-resource-agents ocf/keystone) keep working:
 // operators' `crm configure primitive p_keystone ocf:openstack:keystone params config=...
 // os_password=... os_username=admin os_tenant_name=admin os_auth_url=http://VIP:5000/v2.0/`.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { defineAgent, type ActionContext } from '../shared/ocf/agent.ts';
+import { checkFailed, checkPassed, peersSay } from '../shared/cluster/evidence.ts';
+import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
 import { isAddressOrHostname } from '../shared/net/address.ts';
 import { requireBinary, requireFile } from '../shared/process/binary.ts';
 import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
@@ -14,7 +15,7 @@ import { splitArguments } from '../shared/ocf/exec.ts';
 import { OCF } from '../shared/ocf/exit-codes.ts';
 import { getJson, jsonBody, postJson } from '../shared/net/http.ts';
 import { connectAddress, isListening } from '../shared/net/socket.ts';
-import { degraded, fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
+import { fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
 import { choice, integer, rawValue, string } from '../shared/ocf/parameters.ts';
 import { lookupGroupId, lookupUser } from '../shared/process/users.ts';
 import { vipProblem } from '../shared/net/vip.ts';
@@ -25,6 +26,11 @@ function defaultMonitorCheck(env: OcfEnvironment): 'process' | 'api' | 'token' {
   if (rawValue(env, 'os_username') !== undefined && hasPassword) return 'token';
   return rawValue(env, 'os_auth_url') !== undefined ? 'api' : 'process';
 }
+
+/** The Debian and Ubuntu packages' WSGI script, dropped by newer Keystone packages. */
+const KEYSTONE_WSGI_SCRIPT = '/usr/bin/keystone-wsgi-public';
+/** Keystone's WSGI entry point as a module (2025.1 and later). */
+const KEYSTONE_WSGI_MODULE = 'keystone.wsgi.api:application';
 
 const parameters = {
   binary: string({
@@ -67,8 +73,12 @@ const parameters = {
   }),
   wsgi_script: string({
     shortdesc: 'Keystone WSGI script',
-    longdesc: 'The WSGI script uwsgi serves (--wsgi-file), when uwsgi_ini is not set.',
-    default: '/usr/bin/keystone-wsgi-public',
+    longdesc: `The WSGI script uwsgi serves (--wsgi-file), when uwsgi_ini and wsgi_module are not set. When it is not set either and ${KEYSTONE_WSGI_SCRIPT} does not exist (newer Keystone packages drop it), uwsgi serves the module ${KEYSTONE_WSGI_MODULE} (--module), Keystone's own entry point since 2025.1.`,
+    default: KEYSTONE_WSGI_SCRIPT,
+  }),
+  wsgi_module: string({
+    shortdesc: 'Keystone WSGI module',
+    longdesc: `The Python module and callable uwsgi serves (--module MODULE:CALLABLE) instead of a script, when uwsgi_ini is not set: ${KEYSTONE_WSGI_MODULE} with Keystone 2025.1 and later. Set it or wsgi_script, not both.`,
   }),
   processes: integer({
     shortdesc: 'uwsgi worker processes',
@@ -146,6 +156,7 @@ function daemonOf({ params }: Context): Daemon {
   return {
     name: isUwsgi(params.binary) ? 'keystone (uwsgi)' : 'keystone',
     binary: params.binary,
+    user: params.user,
     pidfile: params.pid,
     logFile: params.logfile,
     ...(isUwsgi(params.binary) ? { stopSignal: UWSGI_STOP_SIGNAL } : {}),
@@ -182,15 +193,30 @@ function checkTimeout(context: Context): number {
   return Math.max(1, context.deadline.bound(10_000));
 }
 
-/** undefined when the version document answers 200; otherwise why not. */
-async function apiProblem(context: Context): Promise<string | undefined> {
+/**
+ * The checks beyond the process. The API not answering at all is this node's (its uwsgi); the API
+ * answering an error, and a token refused, can be this node's (its keys, its keystone.conf) or
+ * every node's (the database, the credentials): the cluster's evidence decides.
+ */
+const API_ANSWERS: CheckDeclaration = { name: 'api', title: 'API check', shared: true, checks: 'the Identity API\'s version document answers 200 (an answer with another status)' };
+const TOKEN: CheckDeclaration = { name: 'token', title: 'token check', shared: true, checks: 'a password authentication issues a token' };
+const API_REACHABLE: CheckDeclaration = { name: 'api-reachable', title: 'API', shared: false, checks: 'this node\'s uwsgi answers HTTP at all' };
+
+/** undefined when the version document answers 200; otherwise why not, and whether it answered at all. */
+async function apiStatus(context: Context): Promise<{ problem: string; answered: boolean } | undefined> {
   const url = localUrl(context, '');
   try {
     const response = await getJson(url, checkTimeout(context));
-    return response.status === 200 ? undefined : `GET ${url} answered HTTP ${response.status}`;
+    return response.status === 200 ? undefined : { problem: `GET ${url} answered HTTP ${response.status}`, answered: true };
   } catch (error) {
-    return `no answer from ${url}: ${(error as Error).message}`;
+    return { problem: `no answer from ${url}: ${(error as Error).message}`, answered: false };
   }
+}
+
+/** Start and reload wait for this node's API to answer (any answer: an error is for the evidence to judge). */
+async function apiProblem(context: Context): Promise<string | undefined> {
+  const status = await apiStatus(context);
+  return status?.answered ? undefined : status?.problem;
 }
 
 /** The password, from os_password_file (read now) or os_password; registered as a secret. */
@@ -247,17 +273,19 @@ async function tokenProblem(context: Context): Promise<string | undefined> {
     return `token check: no answer from ${path} (Keystone's database?): ${(error as Error).message}`;
   }
   if (response.status === 201 && response.headers['x-subject-token']) return undefined;
-  if (response.status === 401) return `token check: the credentials of user ${params.os_username} are rejected (authentication failed), shared by every node`;
+  if (response.status === 401) return `token check: the credentials of user ${params.os_username} are rejected (authentication failed)`;
   const message = errorMessage(jsonBody(response));
   const answer = `HTTP ${response.status}${response.status === 201 ? ' without a token' : ''}`;
-  return `token check: ${path} answered ${answer} (Keystone's database or keys, shared by every node)${message ? `: ${message}` : ''}`;
+  return `token check: ${path} answered ${answer} (Keystone's database or keys)${message ? `: ${message}` : ''}`;
 }
 
 /** Start waits for the API only; what the token check finds is said in the log (see tokenProblem). */
 async function reportToken(context: Context, when: string): Promise<void> {
+  const api = await apiStatus(context);
+  if (api) context.log.warn(`${when}, its API answers; ${api.problem}; the peers: ${await peersSay(context, API_ANSWERS)}: monitor judges it by the cluster's evidence`);
   if (!hasCredentials(context)) return;
   const problem = await tokenProblem(context);
-  if (problem) context.log.warn(`${when}, its API answers; ${problem}: monitor reports it as degraded until it is repaired`);
+  if (problem) context.log.warn(`${when}, its API answers; ${problem}; the peers: ${await peersSay(context, TOKEN)}: monitor judges it by the cluster's evidence`);
   else context.log.info(`${when}; the token check passes`);
 }
 
@@ -268,7 +296,7 @@ async function validate(context: Context) {
   requireFile(params.config, env, 'config');
   const uwsgi = isUwsgi(params.binary);
   if (uwsgi && params.uwsgi_ini !== '') requireFile(params.uwsgi_ini, env, 'uwsgi_ini');
-  if (uwsgi && params.uwsgi_ini === '') requireFile(params.wsgi_script, env, 'wsgi_script');
+  const application = uwsgi && params.uwsgi_ini === '' ? wsgiApplication(context) : undefined;
   const user = await lookupUser(params.user);
   if (!user) fail(OCF.ERR_INSTALLED, `user ${params.user} (parameter user) does not exist on this node`);
   const gid = await lookupGroupId(params.group);
@@ -284,7 +312,27 @@ async function validate(context: Context) {
   }
   const extra = splitArguments(params.additional_parameters);
   if ('error' in extra) fail(OCF.ERR_CONFIGURED, `parameter additional_parameters: ${extra.error}`);
-  return { program, account: { ...user, gid }, extra, uwsgi };
+  return { program, account: { ...user, gid }, extra, uwsgi, application };
+}
+
+/**
+ * What uwsgi serves without uwsgi_ini: wsgi_module when set; else wsgi_script when set or when the
+ * default script exists; else Keystone's module.
+ */
+function wsgiApplication({ params, env, log }: Context): readonly string[] {
+  const script = rawValue(env, 'wsgi_script');
+  const module = rawValue(env, 'wsgi_module');
+  if (script !== undefined && module !== undefined) fail(OCF.ERR_CONFIGURED, 'set wsgi_script or wsgi_module, not both');
+  if (module !== undefined) {
+    if (!/^[A-Za-z_][\w.]*(:[A-Za-z_]\w*)?$/.test(module)) fail(OCF.ERR_CONFIGURED, `parameter wsgi_module: ${quoted(module)} is not MODULE or MODULE:CALLABLE`);
+    return ['--module', module];
+  }
+  if (script === undefined && !existsSync(KEYSTONE_WSGI_SCRIPT)) {
+    log.info(`${KEYSTONE_WSGI_SCRIPT} does not exist: serving the module ${KEYSTONE_WSGI_MODULE}`);
+    return ['--module', KEYSTONE_WSGI_MODULE];
+  }
+  requireFile(params.wsgi_script, env, 'wsgi_script');
+  return ['--wsgi-file', params.wsgi_script];
 }
 
 function socketAddress(listen: string, port: number): string {
@@ -292,13 +340,13 @@ function socketAddress(listen: string, port: number): string {
   return bare.includes(':') ? `[${bare}]:${port}` : `${bare}:${port}`;
 }
 
-function uwsgiArguments({ params }: Context, extra: readonly string[]): string[] {
+function uwsgiArguments({ params }: Context, extra: readonly string[], application: readonly string[] = []): string[] {
   // uwsgi's http-socket closes every connection after one answer but does not say so: clients that
   // keep connections alive (python-requests, the openstack client) then meet a reset on reuse.
   const socket = ['--http-socket', socketAddress(params.listen, params.port), '--add-header', 'Connection: close'];
   if (params.uwsgi_ini !== '') return ['--ini', params.uwsgi_ini, ...socket, ...extra];
   return [
-    '--plugins', 'python3', ...socket, '--wsgi-file', params.wsgi_script,
+    '--plugins', 'python3', ...socket, ...application,
     '--master', '--processes', String(params.processes), '--threads', String(params.threads), '--enable-threads',
     // Exit rather than serve errors when Keystone cannot be imported; stop rather than reload on SIGTERM.
     '--need-app', '--die-on-term',
@@ -318,15 +366,19 @@ function uwsgiArguments({ params }: Context, extra: readonly string[]): string[]
  */
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
-  const status = daemonStatus(context, daemon);
+  const status = await daemonStatus(context, daemon);
   if (status.state !== 'running') return notRunningOutcome(daemon, status);
   if (context.depth.name === 'process') return success;
-  const api = await apiProblem(context);
-  if (api) return failure(OCF.ERR_GENERIC, `keystone (pid ${status.pid}) is running but ${api}`);
+  const api = await apiStatus(context);
+  if (api && !api.answered) return failure(OCF.ERR_GENERIC, `keystone (pid ${status.pid}) is running but ${api.problem}`);
+  if (api) return checkFailed(context, API_ANSWERS, `keystone (pid ${status.pid}) is running but ${api.problem}`, { pid: status.pid });
+  await checkPassed(context, API_ANSWERS);
   if (context.depth.name !== 'token') return success;
   if (!hasCredentials(context)) fail(OCF.ERR_CONFIGURED, 'monitor_check=token needs os_username and os_password or os_password_file');
   const token = await tokenProblem(context);
-  return token ? degraded(token) : success;
+  if (token) return checkFailed(context, TOKEN, token, { pid: status.pid });
+  await checkPassed(context, TOKEN);
+  return success;
 }
 
 /** A port still held for a moment by the workers of a killed master is released soon: wait briefly. */
@@ -342,9 +394,9 @@ async function portInUse(context: Context): Promise<boolean> {
 
 async function start(context: Context) {
   const { params } = context;
-  const { program, account, extra, uwsgi } = await validate(context);
+  const { program, account, extra, uwsgi, application } = await validate(context);
   const daemon = daemonOf(context);
-  if (daemonStatus(context, daemon).state === 'running') {
+  if ((await daemonStatus(context, daemon)).state === 'running') {
     const problem = await apiProblem(context);
     if (problem) return failure(OCF.ERR_GENERIC, `keystone is already running but ${problem}`);
     await reportToken(context, 'keystone is already running');
@@ -355,7 +407,7 @@ async function start(context: Context) {
   }
   const started = await startDaemon(context, daemon, {
     program,
-    args: uwsgi ? uwsgiArguments(context, extra) : extra,
+    args: uwsgi ? uwsgiArguments(context, extra, application) : extra,
     account,
     env: { OS_KEYSTONE_CONFIG_FILES: params.config },
     // Ready when this node's API answers. Start never depends on what every node shares: a token
@@ -398,6 +450,7 @@ export default defineAgent({
       ],
       defaultDepth: ({ params }) => params.monitor_check,
       available: (depth, context) => depth.name !== 'token' || hasCredentials(context),
+      checks: [API_REACHABLE, API_ANSWERS, TOKEN],
       run: monitor,
     },
     'validate-all': { timeout: 20, run: async (context) => (await validate(context), success) },

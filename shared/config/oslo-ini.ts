@@ -3,6 +3,7 @@
 // files given with --config-file and --config-dir (files in a directory in name order).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { configCredentials, urlPasswords } from '../ocf/credentials.ts';
 import { quoted } from '../ocf/outcome.ts';
 
 export interface OsloConfig {
@@ -70,10 +71,34 @@ function filesOf(source: ConfigSource): string[] {
 }
 
 /**
- * Read the files (directories expanded) in order; a missing or unreadable --config-file is an
- * error, as it is for the service itself.
+ * Every credential a file's text may hold, found leniently line by line before the file is parsed:
+ * password-like options (`option = value`, and a malformed `password S3cret` without "="), and the
+ * passwords of every URL. A parse error quotes a line: its secrets must be known before.
  */
-export function readOsloConfig(sources: readonly ConfigSource[]): OsloConfig {
+export function iniCredentials(text: string): string[] {
+  const found = new Set<string>();
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const separator = line.search(/[=:]/);
+    const [key, value] = separator > 0 ? [line.slice(0, separator).trim(), line.slice(separator + 1).trim()] : [line.split(/\s+/, 1)[0]!, line.slice(line.split(/\s+/, 1)[0]!.length).trim()];
+    for (const secret of configCredentials([[key, unquote(value)], [key, value]])) found.add(secret);
+    if (separator <= 0 && /pass|secret|key|token|auth/i.test(key) && value !== '') {
+      // A line without "=" whose first word names a credential: every word after it may be the value.
+      found.add(value);
+      for (const word of value.split(/\s+/)) if (word.length >= 4) found.add(word);
+    }
+    for (const word of line.split(/[\s=]+/)) for (const password of urlPasswords(word)) found.add(password);
+  }
+  return [...found];
+}
+
+/**
+ * Read the files (directories expanded) in order; a missing or unreadable --config-file is an
+ * error, as it is for the service itself. Each file's credentials go to `secret` (the logger's
+ * addSecret) before the file is parsed: nothing from a file is quoted before its secrets are known.
+ */
+export function readOsloConfig(sources: readonly ConfigSource[], secret: (value: string) => void): OsloConfig {
   const sections: Sections = new Map();
   const files = sources.flatMap(filesOf);
   for (const file of files) {
@@ -84,6 +109,7 @@ export function readOsloConfig(sources: readonly ConfigSource[]): OsloConfig {
       const code = (error as NodeJS.ErrnoException).code;
       throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? (error as Error).message}`);
     }
+    for (const value of iniCredentials(text)) secret(value);
     parseOsloIni(text, sections, file);
   }
   return {

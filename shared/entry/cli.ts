@@ -16,6 +16,9 @@ function parseParams(pairs: readonly string[]): Record<string, string> | string 
   return params;
 }
 
+/** Actions that act on no resource: everything else needs one named. */
+const RESOURCELESS = new Set(['meta-data', 'validate-all', 'usage', 'help', 'methods']);
+
 export async function runCli(args: readonly string[]): Promise<number> {
   const { default: yargs } = await import('yargs');
   let code: number = OCF.SUCCESS;
@@ -37,12 +40,13 @@ export async function runCli(args: readonly string[]): Promise<number> {
         .positional('agent', agentChoice)
         .positional('action', { type: 'string', describe: 'start, stop, monitor, validate-all, reload, meta-data' })
         .option('param', { alias: 'p', type: 'string', array: true, default: [], describe: 'a parameter, name=value (repeatable)' })
-        .option('instance', { type: 'string', describe: 'resource instance name (default: the agent name)' })
+        .option('resource', { alias: ['r', 'instance'], type: 'string', describe: 'the resource to act for: its Pacemaker id (OCF_RESOURCE_INSTANCE, e.g. p_memcached); required but for meta-data and validate-all' })
         .option('interval', { type: 'number', default: 0, describe: 'OCF_RESKEY_CRM_meta_interval in ms (0 and monitor: a probe)' })
         .option('timeout', { type: 'number', describe: 'OCF_RESKEY_CRM_meta_timeout in ms' })
         .option('clone-max', { type: 'number', describe: 'run as a clone of this many instances' })
         .option('check-level', { type: 'string', describe: 'OCF_CHECK_LEVEL: the monitor depth (0, 10, 20; default: monitor_check)' })
-        .example('$0 run memcached monitor -p port=11212', 'monitor the memcached of port 11212')
+        .example('$0 run memcached monitor -r p_memcached -p port=11212', 'monitor resource p_memcached, the memcached of port 11212')
+        .example('$0 run keystone reload -r p_keystone', 'reload the Keystone of resource p_keystone after editing its configuration')
         .epilog('Passwords given with --param are visible to other users in the process list: prefer a password file.'),
       async (argv) => {
         const params = parseParams(argv.param as string[]);
@@ -52,6 +56,14 @@ export async function runCli(args: readonly string[]): Promise<number> {
           return;
         }
         const agentName = String(argv.agent);
+        const action = String(argv.action);
+        const resource = typeof argv.resource === 'string' ? argv.resource : undefined;
+        // The instance names the pidfile, the log and the marker: a guessed one acts on nothing, or on another.
+        if (!RESOURCELESS.has(action) && (resource === undefined || resource.trim() === '')) {
+          writeStderr(`ocf-openstack run ${agentName} ${action}: name the resource to act for with --resource NAME (-r NAME), its Pacemaker id (for example p_${agentName}); no default is guessed\n`);
+          code = OCF.ERR_ARGS;
+          return;
+        }
         const env: Record<string, string | undefined> = {
           ...process.env,
           OCF_ROOT: process.env.OCF_ROOT ?? '/usr/lib/ocf',
@@ -59,15 +71,16 @@ export async function runCli(args: readonly string[]): Promise<number> {
           OCF_RA_VERSION_MINOR: '1',
           OCF_RESOURCE_TYPE: agentName,
           OCF_RESOURCE_PROVIDER: 'openstack',
-          OCF_RESOURCE_INSTANCE: argv.instance ?? agentName,
+          OCF_RESOURCE_INSTANCE: resource ?? agentName,
           OCF_RESKEY_CRM_meta_interval: String(argv.interval),
           ...(argv.timeout === undefined ? {} : { OCF_RESKEY_CRM_meta_timeout: String(argv.timeout) }),
           ...(argv['clone-max'] === undefined ? {} : { OCF_RESKEY_CRM_meta_clone_max: String(argv['clone-max']) }),
           ...(argv['check-level'] === undefined ? {} : { OCF_CHECK_LEVEL: argv['check-level'] }),
           ...Object.fromEntries(Object.entries(params).map(([name, value]) => [`OCF_RESKEY_${name}`, value])),
         };
-        code = await runAgent(await loadAgent(agentName as (typeof agentNames)[number]), String(argv.action), env);
-        writeStderr(`${ocfCodeName(code)} (${code})\n`);
+        code = await runAgent(await loadAgent(agentName as (typeof agentNames)[number]), action, env);
+        const which = resource === undefined ? agentName : `resource ${resource} (${agentName})`;
+        writeStderr(`${which} ${action}: ${code === OCF.NOT_RUNNING ? 'not running, ' : ''}${ocfCodeName(code)} (${code})\n`);
       },
     )
     .demandCommand(1, 'name a command: list, meta-data or run')

@@ -84,8 +84,8 @@ export function vipProblem(address: string): string | undefined {
   if (isWildcard(bare) || addressFamily(bare) === undefined) return undefined;
   if (isLocalAddress(bare) || nonLocalBindAllowed(bare)) return undefined;
   const sysctl = nonLocalBindSysctl(bare);
+  // Short enough for a 256-byte exit reason with what the agent puts before it.
   return `address ${shown} is not assigned to any interface of this node and ${sysctl} is 0: `
-    + 'colocate this resource with the VIP and start it after the VIP '
-    + '(pcs constraint colocation add THIS-RESOURCE with VIP-RESOURCE INFINITY; pcs constraint order start VIP-RESOURCE then THIS-RESOURCE), '
-    + `or set ${sysctl} = 1 on every node`;
+    + 'pcs constraint colocation add RSC with VIP INFINITY; pcs constraint order start VIP then RSC; '
+    + `or ${sysctl} = 1 on every node`;
 }

@@ -22,6 +22,23 @@ export interface MonitorDepth {
   readonly checks: string;
 }
 
+/**
+ * One check a monitor makes. A check whose failure can be shared (a database, credentials, a
+ * message bus every node uses) is `shared`: its failure is judged by the cluster's evidence
+ * (shared/cluster/evidence.ts): each node publishes the check's state, and the peers' states say
+ * whether the fault is this node's (recovered) or everyone's (reported, OCF_DEGRADED). A check
+ * that is not shared fails as this node's fault.
+ */
+export interface CheckDeclaration {
+  /** Short and stable: it names the node attribute the state is published as ("token", "bus"). */
+  readonly name: string;
+  /** How reasons name it ("token check"). */
+  readonly title: string;
+  readonly shared: boolean;
+  /** What it checks, for documentation. */
+  readonly checks: string;
+}
+
 export interface ActionContext<P extends ParameterSpecs> {
   readonly env: OcfEnvironment;
   readonly params: ParameterValues<P>;
@@ -53,6 +70,8 @@ export interface MonitorDeclaration<P extends ParameterSpecs> {
    * level asked for by OCF_CHECK_LEVEL that cannot runs the next lower one, as an unimplemented one does.
    */
   readonly available?: (depth: MonitorDepth, context: Pick<ActionContext<P>, 'params' | 'env'>) => boolean;
+  /** The checks monitor makes beyond the process, and which of them the cluster's evidence judges. */
+  readonly checks?: readonly CheckDeclaration[];
   readonly run: Handler<P>;
 }
 

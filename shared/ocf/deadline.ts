@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+
 /** A point in time an action must be done by; every wait in an action is bounded by one. */
 export class Deadline {
   private readonly at: number;
 
   private constructor(at: number) {
-    this.at = at;
+    // Whole milliseconds: what remains is handed to APIs that want an integer (child_process's
+    // timeout refuses 17965.01), and performance.now() or a fraction of a timeout is not one.
+    this.at = Math.floor(at);
   }
 
   static after(ms: number): Deadline {
@@ -12,10 +16,12 @@ export class Deadline {
 
   /**
    * The deadline of an action given Pacemaker's timeout: keep a margin (a tenth, at most 2 s) so
-   * the agent reports its own reason before pacemaker-execd kills it.
+   * the agent reports its own reason before pacemaker-execd kills it. Pacemaker's clock started
+   * when it ran the agent, not when the agent got here: the time since this process started
+   * (a few hundred ms on a loaded machine, see processAgeMs) is spent already.
    */
   static forAction(timeoutMs: number): Deadline {
-    return Deadline.after(timeoutMs - Math.min(2000, timeoutMs / 10));
+    return new Deadline(Date.now() - processAgeMs() + timeoutMs - Math.min(2000, timeoutMs / 10));
   }
 
   remaining(): number {
@@ -34,6 +40,26 @@ export class Deadline {
   /** A deadline that keeps `reserveMs` of this one free for what comes after. */
   leaving(reserveMs: number): Deadline {
     return new Deadline(this.at - reserveMs);
+  }
+}
+
+/**
+ * How long ago this process was exec'd: its start time in /proc/self/stat (clock ticks since boot,
+ * 100 a second on Linux) against /proc/uptime. performance.now() counts only from when the
+ * JavaScript runtime came up, after the executable was loaded: on a loaded machine that start is
+ * itself a few hundred ms that Pacemaker's timer has counted. performance.now() when /proc cannot say.
+ */
+export function processAgeMs(): number {
+  const runtime = performance.now();
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const startTicks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const uptimeMs = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
+    const age = uptimeMs - startTicks * 10;
+    // A clock that disagrees (no /proc, a different tick rate) is not trusted beyond what the runtime knows.
+    return Number.isFinite(age) && age >= runtime && age < runtime + 60_000 ? age : runtime;
+  } catch {
+    return runtime;
   }
 }
 

@@ -3,6 +3,7 @@
 // only with HA_debug (to HA_DEBUGLOG when set), and stderr when neither facility nor file is set.
 import { appendFileSync } from 'node:fs';
 import type { LogSettings } from './environment.ts';
+import { shownText } from './outcome.ts';
 import { stdinIsTerminal, writeStderr } from './output.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'err' | 'crit';
@@ -85,7 +86,7 @@ export class Logger {
   log(level: LogLevel, message: string): void {
     const { settings, sinks } = this;
     if (level === 'debug' && !settings.debug) return;
-    const line = `${PRIORITY[level].label}: ${this.redact(message)}`;
+    const line = `${PRIORITY[level].label}: ${shownText(message, (text) => this.redact(text))}`;
     if (this.interactive) {
       sinks.writeStderr(`${settings.tag}: ${line}`);
       return;

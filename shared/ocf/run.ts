@@ -8,7 +8,7 @@ import { OCF, ocfCodeName, type OcfCode } from './exit-codes.ts';
 import { writeStderr, writeStdout } from './output.ts';
 import { Logger } from './log.ts';
 import { renderMetadata } from './metadata.ts';
-import { OcfError, type Outcome } from './outcome.ts';
+import { boundedReason, OcfError, shownText, type Outcome } from './outcome.ts';
 import { checkParameters, readParameters, secretValues, type ParameterSpecs } from './parameters.ts';
 
 export interface Output {
@@ -77,7 +77,8 @@ export async function runAgent(agent: AnyAgent, action: string | undefined, vari
     outcome = await run().catch((error: unknown) => outcomeOfError(error, log));
   }
   if (outcome.reason !== undefined && outcome.code !== OCF.SUCCESS) {
-    const reason = log.redact(outcome.reason).replace(/\s*\n\s*/g, ' ');
+    // Redacted, quoted values cut, on one line, then bounded: the only way a reason leaves the agent.
+    const reason = exitReason(outcome.reason, log);
     output.stderr(`${env.exitReasonPrefix}${reason}\n`);
     const expected = outcome.code === OCF.NOT_RUNNING || outcome.code === OCF.ERR_UNIMPLEMENTED;
     // Degraded is running: a warning for the operator, not an error Pacemaker acts on.
@@ -93,4 +94,9 @@ function outcomeOfError(error: unknown, log: Logger): Outcome {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof Error && error.stack) log.debug(error.stack);
   return { code: OCF.ERR_GENERIC, reason: message };
+}
+
+/** An outcome's reason as it is written: secrets blanked, quoted values cut, one line, at most 256 bytes. */
+export function exitReason(reason: string, log: Pick<Logger, 'redact'>): string {
+  return boundedReason(shownText(reason, (text) => log.redact(text)).replace(/\s*\n\s*/g, ' ').trim());
 }

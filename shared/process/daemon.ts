@@ -9,11 +9,12 @@ import { OCF } from '../ocf/exit-codes.ts';
 import type { Logger } from '../ocf/log.ts';
 import { failure, notRunning, success, type Outcome } from '../ocf/outcome.ts';
 import { string, type ParameterSpec, type ParameterSpecs } from '../ocf/parameters.ts';
-import { pidStatus, recordOf, removePidfile, writePidfile, type PidStatus } from './pidfile.ts';
-import { childrenOf, isAlive, markedProcesses, processTree, startTime, topmost, type ProgramIdentity } from './proc.ts';
+import { expectedProcess, markedProcesses, pidfileStatus, recordStatus, resourceProcesses, sessionOf, startedAt, type Expected, type PidStatus } from './identity.ts';
+import { readPidfile, recordOf, removePidfile, writePidfile } from './pidfile.ts';
+import { childrenOf, isAlive, processTree, topmost } from './proc.ts';
 import { sleep } from '../ocf/deadline.ts';
 import { lastLogLine, launchDaemon, stopProcesses, waitUntilReady, type DaemonLaunch, type LaunchedDaemon } from './supervise.ts';
-import type { Account } from './users.ts';
+import { localUid, type Account } from './users.ts';
 
 export interface Daemon {
   /** How people call it in messages: "memcached". */
@@ -25,20 +26,31 @@ export interface Daemon {
   readonly logFile: string;
   /** The daemon's own "stop now" signal. */
   readonly stopSignal?: NodeJS.Signals;
+  /** The service user it runs as (the user parameter); undefined: the agent's own (root). */
+  readonly user?: string;
 }
 
 /** What an action needs to look at the daemon: the OCF environment, and a log for what it repairs. */
 export interface DaemonView {
   readonly env: OcfEnvironment;
   readonly log: Logger;
+  /** Every look into /proc is bounded by it. */
+  readonly deadline: Deadline;
 }
 
 export function resourceMarker(env: OcfEnvironment): string {
   return `${env.agent}:${env.instance}`;
 }
 
-export function daemonIdentity(env: OcfEnvironment, daemon: Daemon): ProgramIdentity {
-  return { binary: findBinary(daemon.binary, env) ?? daemon.binary, marker: resourceMarker(env) };
+/** What this resource's processes must be (see identity.ts): its program, its owner, its marker. */
+export function daemonIdentity(env: OcfEnvironment, daemon: Daemon): Expected {
+  const uid = daemon.user === undefined ? process.getuid?.() : localUid(daemon.user);
+  return expectedProcess(daemon.binary, findBinary(daemon.binary, env), uid, resourceMarker(env));
+}
+
+/** A list of pids for a reason or a log line: the first few, and how many more (hundreds would flood the CIB). */
+export function pidList(pids: readonly number[], shown = 8): string {
+  return pids.length <= shown ? pids.join(', ') : `${pids.slice(0, shown).join(', ')} and ${pids.length - shown} more`;
 }
 
 /**
@@ -61,7 +73,7 @@ export type DaemonStatus =
   | { readonly state: 'remnants'; readonly pid: number; readonly pids: readonly number[] };
 
 function oldestFirst(pids: readonly number[]): number[] {
-  return [...pids].sort((a, b) => Number(startTime(a) ?? 0) - Number(startTime(b) ?? 0) || a - b);
+  return [...pids].sort((a, b) => startedAt(a) - startedAt(b) || a - b);
 }
 
 /**
@@ -71,17 +83,21 @@ function oldestFirst(pids: readonly number[]): number[] {
  * ours left by a daemon that died are remnants, a failure for stop to end, never "not running".
  * A healthy monitor reads the pidfile and /proc/PID/stat only.
  */
-export function daemonStatus({ env, log }: DaemonView, daemon: Daemon): DaemonStatus {
-  const status = pidStatus(daemon.pidfile, daemonIdentity(env, daemon));
+export async function daemonStatus({ env, log, deadline }: DaemonView, daemon: Daemon): Promise<DaemonStatus> {
+  const expected = daemonIdentity(env, daemon);
+  const record = readPidfile(daemon.pidfile);
+  const status: PidStatus = record === undefined ? { state: 'absent' } : await recordStatus(record, expected, deadline);
   if (status.state === 'running') return status;
-  const marked = markedProcesses(resourceMarker(env));
+  const found = await markedProcesses(expected, record, status, deadline);
+  if (found.unanswered.length) log.warn(`the environment of pid ${pidList(found.unanswered)} (${daemon.name}, this resource's user) could not be read in time: not taken for this resource's`);
+  const marked = found.pids;
   if (!marked.length) return status;
   if (status.state === 'stale') return { state: 'remnants', pid: status.pid, pids: marked };
   const [pid, ...others] = oldestFirst(topmost(marked));
-  if (others.length) log.warn(`several ${daemon.name} processes carry this resource's marker: ${[pid, ...others].join(', ')}; pid ${pid} is taken as the daemon, stop ends them all`);
+  if (others.length) log.warn(`several ${daemon.name} processes carry this resource's marker: ${pidList([pid!, ...others])}; pid ${pid} is taken as the daemon, stop ends them all`);
   if (status.state === 'absent') {
     try {
-      writePidfile(daemon.pidfile, recordOf(pid!, resourceMarker(env)) ?? pid!);
+      writePidfile(daemon.pidfile, recordOf(pid!, resourceMarker(env), expected.uid) ?? pid!);
       log.warn(`${daemon.name} (pid ${pid}) was running without its pidfile; ${daemon.pidfile} written again`);
     } catch (error) {
       log.warn(`${daemon.name} (pid ${pid}) is running without its pidfile, which cannot be written: ${(error as Error).message}`);
@@ -92,8 +108,8 @@ export function daemonStatus({ env, log }: DaemonView, daemon: Daemon): DaemonSt
   return { state: 'running', pid: pid! };
 }
 
-function foreignReason(daemon: Daemon, status: { pid: number; owner?: string }): string {
-  const whose = status.owner ? ` (it is resource ${status.owner}'s)` : '';
+function foreignReason(daemon: Daemon, status: { pid: number; owner?: string; why?: string }): string {
+  const whose = status.owner ? ` (it is resource ${status.owner}'s)` : status.why ? ` (${status.why})` : '';
   return `pid ${status.pid} in ${daemon.pidfile} is not this resource's ${daemon.name}${whose}`;
 }
 
@@ -102,7 +118,7 @@ export function notRunningReason(daemon: Daemon, status: DaemonStatus): string |
   switch (status.state) {
     case 'stale': return `${daemon.name} (pid ${status.pid} from ${daemon.pidfile}) is not running`;
     case 'foreign': return foreignReason(daemon, status);
-    case 'remnants': return `${daemon.name} (pid ${status.pid} from ${daemon.pidfile}) is not running, but processes it left are (pid ${status.pids.join(', ')})`;
+    case 'remnants': return `${daemon.name} (pid ${status.pid} from ${daemon.pidfile}) is not running, but processes it left are (pid ${pidList(status.pids)})`;
     default: return undefined;
   }
 }
@@ -116,16 +132,17 @@ export function notRunningOutcome(daemon: Daemon, status: Exclude<DaemonStatus, 
   return status.state === 'remnants' ? failure(OCF.ERR_GENERIC, reason!) : notRunning(reason);
 }
 
-/** This resource's processes now: the daemon its pidfile names, every process carrying its marker, and their descendants. */
-function ourProcesses(env: OcfEnvironment, daemon: Daemon): number[] {
-  const status = pidStatus(daemon.pidfile, daemonIdentity(env, daemon));
-  const found = [...(status.state === 'running' ? [status.pid] : []), ...markedProcesses(resourceMarker(env))];
-  return [...new Set(found.flatMap(processTree))];
+/** This resource's processes now, as identity.ts decides: the pidfile's, the marked ones, their descendants. */
+async function ourProcesses({ env, log, deadline }: DaemonView, daemon: Daemon): Promise<number[]> {
+  const found = await resourceProcesses(daemon.pidfile, daemonIdentity(env, daemon), deadline);
+  if (found.unanswered.length) log.warn(`the environment of pid ${pidList(found.unanswered)} could not be read in time: not taken for this resource's`);
+  return found.pids;
 }
 
-function stopOurs(context: DaemonView & { readonly deadline: Deadline }, daemon: Daemon, also: () => readonly number[] = () => []): Promise<Outcome> {
-  const { env, log, deadline } = context;
-  const find = () => [...new Set([...ourProcesses(env, daemon), ...also().flatMap(processTree)])];
+function stopOurs(context: DaemonView, daemon: Daemon, also: () => readonly number[] = () => []): Promise<Outcome> {
+  const { log, deadline } = context;
+  // Each search gets at most a second, and never the time kept for SIGKILL.
+  const find = async () => [...new Set([...(await ourProcesses({ ...context, deadline: deadline.leaving(Math.max(0, deadline.remaining() - 1000)) }, daemon)), ...also().flatMap(processTree)])];
   return stopProcesses({ name: daemon.name, find, deadline, log, ...(daemon.stopSignal ? { signal: daemon.stopSignal } : {}) });
 }
 
@@ -134,13 +151,13 @@ function stopOurs(context: DaemonView & { readonly deadline: Deadline }, daemon:
  * idempotent. A pidfile naming a live process that is not ours is left alone, as is that process.
  */
 export async function stopDaemon<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon): Promise<Outcome> {
-  const { env, log } = context;
+  const { env, log, deadline } = context;
   const identity = daemonIdentity(env, daemon);
-  const before = pidStatus(daemon.pidfile, identity);
+  const before = await pidfileStatus(daemon.pidfile, identity, deadline);
   if (before.state === 'foreign') log.warn(`${foreignReason(daemon, before)}; leaving it and its pidfile alone`);
   const stopped = await stopOurs(context, daemon);
   if (stopped.code !== OCF.SUCCESS) return stopped;
-  if (pidStatus(daemon.pidfile, identity).state !== 'foreign') removePidfile(daemon.pidfile);
+  if ((await pidfileStatus(daemon.pidfile, identity, deadline)).state !== 'foreign') removePidfile(daemon.pidfile);
   return success;
 }
 
@@ -164,7 +181,7 @@ export interface StartRequest {
  */
 export async function startDaemon<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, request: StartRequest): Promise<Outcome> {
   const { env, log, deadline } = context;
-  const status = pidStatus(daemon.pidfile, daemonIdentity(env, daemon));
+  const status = await pidfileStatus(daemon.pidfile, daemonIdentity(env, daemon), deadline);
   if (status.state === 'foreign') {
     // Pacemaker keeps about 128 characters of a reason: the remedy first.
     return status.owner
@@ -181,6 +198,7 @@ export async function startDaemon<P extends ParameterSpecs>(context: ActionConte
     args: request.args,
     logFile,
     marker: resourceMarker(env),
+    uid: request.account?.uid ?? process.getuid?.() ?? 0,
     ...(request.account ? { account: request.account } : {}),
     ...(request.env ? { env: request.env } : {}),
     ...(request.daemonWritesPidfile ? {} : { pidfile: daemon.pidfile }),
@@ -194,8 +212,18 @@ export async function startDaemon<P extends ParameterSpecs>(context: ActionConte
   log.info(`${daemon.name} launched (pid ${launched.pid}), output in ${logFile}`);
   const ready = await waitUntilReady({ name: daemon.name, daemon: launched, logFile, deadline: cleanup, check: request.ready });
   if (ready.code === OCF.SUCCESS) {
-    log.info(`${daemon.name} (pid ${launched.pid}) is ready`);
-    return ready;
+    // A daemon that daemonizes itself (fork, setsid in the child, the parent exits: daemon(3),
+    // memcached -d) answers from the child, often before the process we launched has exited or
+    // been seen to: readiness is no proof it stays in the foreground. What gives it away whenever
+    // it answers is the child's session of its own, or the launched process gone.
+    const launchedGone = launched.exit() !== undefined || !isAlive(launched.pid);
+    const session = sessionOf(launched.pid);
+    const detached = launchedGone ? [] : (await ourProcesses(context, daemon)).filter((pid) => pid !== launched.pid && sessionOf(pid) !== undefined && sessionOf(pid) !== session);
+    if (!launchedGone && detached.length === 0) {
+      log.info(`${daemon.name} (pid ${launched.pid}) is ready`);
+      return ready;
+    }
+    return abandonStart(context, daemon, failure(OCF.ERR_GENERIC, `${daemon.name} did not stay in the foreground`), launched, detached);
   }
   return abandonStart(context, daemon, ready, launched);
 }
@@ -204,20 +232,27 @@ export async function startDaemon<P extends ParameterSpecs>(context: ActionConte
  * After a failed start: stop whatever it left (the launched process, while it has not exited, is
  * our child and its pid cannot have been reused), say so, and remove the pidfile once nothing lives.
  */
-async function abandonStart<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, failed: Outcome, launched?: LaunchedDaemon): Promise<Outcome> {
+async function abandonStart<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, failed: Outcome, launched?: LaunchedDaemon, detached: readonly number[] = []): Promise<Outcome> {
   const child = () => (launched && launched.exit() === undefined && isAlive(launched.pid) ? [launched.pid] : []);
   const exited = launched !== undefined && child().length === 0;
-  const left = [...new Set([...child(), ...ourProcesses(context.env, daemon)])];
+  const left = [...new Set([...child(), ...(await ourProcesses(context, daemon))])];
+  if (detached.length) {
+    // The launched process still lives beside the child it detached.
+    const stopped = await stopOurs(context, daemon, child);
+    if (stopped.code === OCF.SUCCESS && (await pidfileStatus(daemon.pidfile, daemonIdentity(context.env, daemon), context.deadline)).state !== 'foreign') removePidfile(daemon.pidfile);
+    const after = stopped.code === OCF.SUCCESS ? '' : `; ${stopped.reason ?? 'what it left could not be stopped'}`;
+    return failure(failed.code, `${daemon.name} daemonized itself (pid ${launched!.pid} forked pid ${pidList(detached)} into a session of its own, stopped): it must run in the foreground${after}`);
+  }
   const stopped = await stopOurs(context, daemon, child);
   // Kept while a process of ours survives, for stop; never removed when it names another's.
-  const kept = stopped.code !== OCF.SUCCESS || pidStatus(daemon.pidfile, daemonIdentity(context.env, daemon)).state === 'foreign';
+  const kept = stopped.code !== OCF.SUCCESS || (await pidfileStatus(daemon.pidfile, daemonIdentity(context.env, daemon), context.deadline)).state === 'foreign';
   if (!kept) removePidfile(daemon.pidfile);
   const after = stopped.code === OCF.SUCCESS ? '' : `; ${stopped.reason ?? 'what it left could not be stopped'}`;
   if (exited && left.length) {
     // Pacemaker keeps about 128 characters of a reason: the cause first.
-    return failure(failed.code, `${daemon.name} daemonized itself (pid ${launched!.pid} exited, pid ${left.join(', ')} stopped): it must run in the foreground${after}`);
+    return failure(failed.code, `${daemon.name} daemonized itself (pid ${launched!.pid} exited, pid ${pidList(left)} stopped): it must run in the foreground${after}`);
   }
-  const which = stopped.code === OCF.SUCCESS && left.length ? ` (pid ${left.join(', ')} stopped)` : '';
+  const which = stopped.code === OCF.SUCCESS && left.length ? ` (pid ${pidList(left)} stopped)` : '';
   return failure(failed.code, `${failed.reason ?? `${daemon.name} did not start`}${which}${after}`);
 }
 
@@ -237,11 +272,11 @@ export interface ReloadRequest {
  * live on.
  */
 export async function reloadInPlace<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, request: ReloadRequest): Promise<Outcome> {
-  const { log, deadline } = context;
-  const status = daemonStatus(context, daemon);
+  const { env, log, deadline } = context;
+  const status = await daemonStatus(context, daemon);
   if (status.state !== 'running') {
-    log.info(`${daemon.name} is not running: nothing to reload, the next start reads the configuration`);
-    return success;
+    // Said as it is: an operator's reload of a resource that does not run here reloaded nothing.
+    return notRunning(`${daemon.name} of resource ${env.instance} is not running here: nothing was reloaded (its next start reads the configuration)`);
   }
   const refused = request.precheck?.();
   if (refused) return refused;

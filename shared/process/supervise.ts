@@ -1,6 +1,6 @@
 // Process supervision: launch a daemon detached as its service user, wait for it to be ready
 // within the start timeout, stop it with escalation within the stop timeout.
-import { closeSync, constants, mkdirSync, openSync, readSync, fstatSync } from 'node:fs';
+import { chownSync, closeSync, constants, existsSync, fchownSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Deadline } from '../ocf/deadline.ts';
 import { sleep } from '../ocf/deadline.ts';
@@ -29,6 +29,8 @@ export interface DaemonLaunch {
   readonly env?: Readonly<Record<string, string>>;
   /** This resource's marker (see RESOURCE_MARKER), how monitor and stop recognise the daemon. */
   readonly marker: string;
+  /** The uid it runs as, recorded in the pidfile (identity.ts checks it). */
+  readonly uid: number;
 }
 
 export interface LaunchedDaemon {
@@ -38,22 +40,45 @@ export interface LaunchedDaemon {
 }
 
 /**
- * The log lives in the service's directory, which the service user may write: a symlink planted
- * there is not followed, a FIFO does not block the start (O_NONBLOCK), only a regular file is used.
+ * The log lives in the service's directory, which the service user may write. A missing directory
+ * is created for the service user (0750, as Debian's packages make /var/log/keystone and its
+ * kind): a service configured to log there itself can. What the user may have planted at the path
+ * is refused: a symlink (O_NOFOLLOW), a FIFO or device (O_NONBLOCK, then a regular file only), and
+ * a hard link (more than one link: with fs.protected_hardlinks=0, the kernel's default, any user can
+ * link a root-only file there, and root would hand its write descriptor to the daemon). A file
+ * created here is given to the service user, who may write it anyway.
  */
-function openLog(path: string): number {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+function openLog(path: string, account: Account | undefined): number {
+  const directory = dirname(path);
+  if (!existsSync(directory)) {
+    mkdirSync(dirname(directory), { recursive: true, mode: 0o755 });
+    try {
+      mkdirSync(directory, { mode: 0o750 });
+      if (account) chownSync(directory, account.uid, account.gid);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create ${directory} for the logfile ${path}: ${(error as Error).message}`);
+    }
+  }
+  const refuse = (why: string) => new Error(`cannot use ${path} (parameter logfile): ${why}`);
   let fd: number;
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o640);
+    fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY, 0o640);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ELOOP' ? 'is a symbolic link' : code === 'ENXIO' ? 'is not a regular file' : (error as Error).message;
-    throw new Error(`cannot use ${path} (parameter logfile): ${why}`);
+    throw code === 'ELOOP' ? refuse('is a symbolic link') : code === 'ENXIO' ? refuse('is not a regular file (a FIFO)') : new Error(`cannot open logfile ${path}: ${(error as Error).message}`);
   }
-  if (!fstatSync(fd).isFile()) {
+  const stat = fstatSync(fd);
+  const problem = !stat.isFile() ? 'is not a regular file' : stat.nlink > 1 ? `has ${stat.nlink} hard links (a link to another file): remove it` : undefined;
+  if (problem) {
     closeSync(fd);
-    throw new Error(`cannot use ${path} (parameter logfile): is not a regular file`);
+    throw refuse(problem);
+  }
+  if (account && stat.size === 0 && stat.uid === 0 && account.uid !== 0) {
+    try {
+      fchownSync(fd, account.uid, account.gid);
+    } catch {
+      // Root's then: the daemon writes through the descriptor it is given either way.
+    }
   }
   return fd;
 }
@@ -74,7 +99,7 @@ export function asUser(account: Account, program: string, args: readonly string[
  * result execa exists to give, and execa's handle would only have to be dismantled again.
  */
 export async function launchDaemon(launch: DaemonLaunch): Promise<LaunchedDaemon> {
-  const logFd = openLog(launch.logFile);
+  const logFd = openLog(launch.logFile, launch.account);
   const account = launch.account;
   const env: Record<string, string> = {
     PATH: DAEMON_PATH,
@@ -110,7 +135,7 @@ export async function launchDaemon(launch: DaemonLaunch): Promise<LaunchedDaemon
   child.unref();
   if (launch.pidfile) {
     try {
-      writePidfile(launch.pidfile, recordOf(pid, launch.marker) ?? { pid, resource: launch.marker });
+      writePidfile(launch.pidfile, recordOf(pid, launch.marker, launch.uid) ?? { pid, uid: launch.uid, resource: launch.marker });
     } catch (error) {
       // Its own session leader: the group holds it and anything it forked meanwhile.
       signalProcess(pid, 'SIGKILL', true);
@@ -121,20 +146,27 @@ export async function launchDaemon(launch: DaemonLaunch): Promise<LaunchedDaemon
   return { pid, exit: () => ended };
 }
 
-/** The last non-empty line a daemon wrote to its log: usually why it died. */
+/**
+ * The last non-empty line a daemon wrote to its log: usually why it died. Never blocks: a FIFO or a
+ * device planted at the path is not read (O_NONBLOCK, regular files only), and no more than 4 KB is.
+ */
 export function lastLogLine(path: string): string | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch {
     return undefined;
   }
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return undefined;
+    const size = stat.size;
     const length = Math.min(size, 4096);
     const buffer = Buffer.alloc(length);
     readSync(fd, buffer, 0, length, size - length);
     return buffer.toString('utf8').split('\n').map((line) => line.trim()).filter(Boolean).pop();
+  } catch {
+    return undefined;
   } finally {
     closeSync(fd);
   }
@@ -176,11 +208,16 @@ export interface StopRequest {
    * This resource's processes as they are now: the daemon, its workers, whatever it left or forked.
    * Asked again while waiting, so a process found late is stopped too.
    */
-  readonly find: () => readonly number[];
+  readonly find: () => readonly number[] | Promise<readonly number[]>;
   readonly deadline: Deadline;
   readonly log: Logger;
   /** The daemon's own "stop now" signal (uwsgi reloads on SIGTERM). */
   readonly signal?: NodeJS.Signals;
+}
+
+/** The first few pids and how many more: a reason or a log line never lists hundreds. */
+function shortList(pids: readonly number[], shown = 8): string {
+  return pids.length <= shown ? pids.join(', ') : `${pids.slice(0, shown).join(', ')} and ${pids.length - shown} more`;
 }
 
 function signalProcess(pid: number, signal: NodeJS.Signals, wholeGroup: boolean): void {
@@ -195,23 +232,38 @@ function signalProcess(pid: number, signal: NodeJS.Signals, wholeGroup: boolean)
  * The processes found so far, each by pid and start time: one that has exited stays gone even when
  * its pid is reused, and a worker that lost its master (and with it the way it was found) is kept.
  */
-function tracker(find: () => readonly number[]): () => number[] {
+function tracker(find: () => readonly number[] | Promise<readonly number[]>): () => Promise<number[]> {
   const seen = new Map<number, string>();
-  return () => {
-    for (const pid of find()) {
+  return async () => {
+    for (const pid of await find()) {
       const start = startTime(pid); // found now, so ours now: a reused pid takes the new start
       if (start !== undefined) seen.set(pid, start);
     }
-    return [...seen].filter(([pid, start]) => startTime(pid) === start).map(([pid]) => pid);
+    // One gone stays gone (pid and start name it): forgotten, so each look costs what lives now.
+    for (const [pid, start] of seen) if (startTime(pid) !== start) seen.delete(pid);
+    return [...seen.keys()];
   };
 }
 
-async function waitForNone(living: () => number[], deadline: Deadline): Promise<boolean> {
-  while (living().length) {
-    if (deadline.expired()) return false;
+/**
+ * Wait until none of ours lives: [] then, else those still alive at the last look, once the
+ * deadline is reached (never looked for again after it). `each` is given those alive at every
+ * look (the SIGKILL phase kills them again).
+ */
+async function waitForNone(living: () => Promise<number[]>, deadline: Deadline, each: (pids: number[]) => void = () => undefined): Promise<number[]> {
+  for (;;) {
+    const alive = await living();
+    if (!alive.length || deadline.expired()) return alive;
+    each(alive);
     await sleep(Math.min(100, deadline.remaining()));
   }
-  return true;
+}
+
+function kill(pids: readonly number[]): void {
+  for (const pid of pids) {
+    if (processGroup(pid) === pid) signalProcess(pid, 'SIGKILL', true);
+    signalProcess(pid, 'SIGKILL', false);
+  }
 }
 
 /**
@@ -222,19 +274,18 @@ async function waitForNone(living: () => number[], deadline: Deadline): Promise<
 export async function stopProcesses(request: StopRequest): Promise<Outcome> {
   const { name, deadline, log, signal = 'SIGTERM' } = request;
   const living = tracker(request.find);
-  const found = living();
+  const found = await living();
   if (!found.length) return success;
   const roots = topmost(found);
-  log.info(`stopping ${name} (pid ${roots.join(', ')}) with ${signal}`);
+  log.info(`stopping ${name} (pid ${shortList(roots)}) with ${signal}`);
   for (const pid of roots) signalProcess(pid, signal, false);
   const graceful = deadline.leaving(Math.min(5000, deadline.remaining() / 4));
-  if (await waitForNone(living, graceful)) return success;
-  const stubborn = living();
-  log.warn(`${name} (pid ${stubborn.join(', ')}) ignored ${signal}; killing it with SIGKILL`);
-  for (const pid of stubborn) {
-    if (processGroup(pid) === pid) signalProcess(pid, 'SIGKILL', true);
-    signalProcess(pid, 'SIGKILL', false);
-  }
-  if (await waitForNone(living, deadline)) return success;
-  return failure(OCF.ERR_GENERIC, `${name} (pid ${living().join(', ')}) is still running after SIGKILL`);
+  const stubborn = await waitForNone(living, graceful);
+  if (!stubborn.length) return success;
+  log.warn(`${name} (pid ${shortList(stubborn)}) ignored ${signal}; killing it with SIGKILL`);
+  kill(stubborn);
+  // Every look kills again what it finds: a process of ours forked after the first round is ours too.
+  const survivors = await waitForNone(living, deadline, kill);
+  if (!survivors.length) return success;
+  return failure(OCF.ERR_GENERIC, `${name} is still running after SIGKILL (${survivors.length === 1 ? 'pid' : `${survivors.length} processes, pid`} ${shortList(survivors)})`);
 }

@@ -45,3 +45,12 @@ export async function lookupGroupId(name: string): Promise<number | undefined> {
 export function firstExistingUser(names: readonly string[]): string {
   return names.find((name) => localEntry('/etc/passwd', name) !== undefined) ?? names[0]!;
 }
+
+/**
+ * The uid of a user in the local account file, without NSS (synchronous, for stop and monitor,
+ * which must not wait for a directory service); undefined when not found there.
+ */
+export function localUid(name: string): number | undefined {
+  const fields = name === '' || name.includes(':') || name.includes('\n') ? undefined : localEntry('/etc/passwd', name);
+  return fields && /^\d+$/.test(fields[2] ?? '') ? Number(fields[2]) : undefined;
+}

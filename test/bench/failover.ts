@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { prepareKeystone, removeKeystone } from '../helpers/daemons/keystone.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from '../e2e/failover.ts';
-import { haproxyKilled, keystoneKilled, nodeLost, partition, SCENARIOS, standby, type Scenario } from '../e2e/scenarios.ts';
+import { EVIDENCE_SCENARIOS, haproxyKilled, keysLost, keystoneKilled, nodeLost, partition, SCENARIOS, sharedFault, standby, type Scenario } from '../e2e/scenarios.ts';
 import { TOTEM, VARIANTS, type Variant } from '../e2e/three-layout.ts';
 
 const wanted = process.argv.slice(2).filter((arg): arg is Variant => (VARIANTS as readonly string[]).includes(arg));
@@ -20,6 +20,29 @@ const runs: Record<Scenario, (c: Controllers) => Promise<Figures>> = {
   partition: async (c) => (await partition(c)).figures,
 };
 
+type EvidenceScenario = typeof EVIDENCE_SCENARIOS[number];
+/** The issue-16 scenarios: the outage through the VIP, and the time from the fault to the right exit code on each node. */
+interface EvidenceFigures {
+  readonly figures: Figures;
+  readonly rightCode: string;
+}
+const evidenceResults = new Map<Variant, Map<EvidenceScenario, EvidenceFigures | Error>>();
+const evidenceRuns: Record<EvidenceScenario, (c: Controllers) => Promise<EvidenceFigures>> = {
+  'keys-lost': async (c) => {
+    const o = await keysLost(c);
+    return { figures: o.figures, rightCode: `${o.victim}: ${o.code} after ${o.rightCodeMs} ms, banned after ${o.bannedMs} ms; tokens failed ${o.tokens.failed}/${o.tokens.sent}, the last ${o.tokensFailUntilMs} ms after the fault` };
+  },
+  'database-down': (c) => sharedRun(c, 'database'),
+  'redis-down': (c) => sharedRun(c, 'redis'),
+};
+
+async function sharedRun(c: Controllers, fault: 'database' | 'redis'): Promise<EvidenceFigures> {
+  let outcome!: Awaited<ReturnType<typeof sharedFault>>;
+  const figures = await c.measure(async () => void (outcome = await sharedFault(c, fault)));
+  const per = Object.entries(outcome.degradedMs).sort().map(([node, ms]) => `${node} ${ms} ms`).join(', ');
+  return { figures, rightCode: `190 on ${per}; every node named after ${outcome.namedMs ?? 'never'} ms; restarted: ${outcome.restartedOn.join(', ') || 'none'}` };
+}
+
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
 const [built, keystone] = await Promise.all([packageForNodes(), prepareKeystone(ADMIN_PASSWORD)]);
@@ -32,6 +55,18 @@ try {
     try {
       await controllers.configure();
       await controllers.waitSettled(240_000);
+      const evidence = new Map<EvidenceScenario, EvidenceFigures | Error>();
+      evidenceResults.set(variant, evidence);
+      for (const scenario of EVIDENCE_SCENARIOS) {
+        log(`${variant}: ${scenario}`);
+        try {
+          evidence.set(scenario, await evidenceRuns[scenario](controllers));
+        } catch (error) {
+          evidence.set(scenario, error as Error);
+          log(`${variant}: ${scenario} failed: ${(error as Error).message.slice(0, 2000)}\nlogs: ${controllers.cluster.logPlaces()}`);
+          await controllers.waitSettled(180_000).catch(() => undefined);
+        }
+      }
       for (const scenario of SCENARIOS) {
         log(`${variant}: ${scenario}`);
         try {
@@ -62,6 +97,18 @@ for (const scenario of SCENARIOS) {
     const f = results.get(variant)?.get(scenario);
     if (f && !(f instanceof Error)) process.stdout.write(`failover ${scenario} ${variant} outage_ms=${f.outageMs} failed=${f.failed} sent=${f.sent}\n`);
     else failedRuns++;
+  }
+}
+process.stdout.write('\nLocal or shared, by the cluster\'s evidence (client: GET /v3 through the VIP; keys-lost also: token requests through the VIP)\n\n');
+for (const variant of variants) {
+  for (const scenario of EVIDENCE_SCENARIOS) {
+    const e = evidenceResults.get(variant)?.get(scenario);
+    if (!e || e instanceof Error) {
+      failedRuns++;
+      process.stdout.write(`evidence ${scenario} ${variant} FAILED\n`);
+      continue;
+    }
+    process.stdout.write(`evidence ${scenario} ${variant} outage_ms=${e.figures.outageMs} failed=${e.figures.failed} sent=${e.figures.sent}; ${e.rightCode}\n`);
   }
 }
 process.exitCode = failedRuns ? 1 : 0;

@@ -5,9 +5,10 @@ import { haproxy } from './haproxy.ts';
 import { keystone } from './keystone.ts';
 import { memcached } from './memcached.ts';
 import { ceilometer } from './ceilometer.ts';
+import { evidence } from './evidence.ts';
 import type { Scenario } from './scenario.ts';
 
-const scenarios: readonly Scenario[] = [memcached, haproxy, keystone, ceilometer];
+const scenarios: readonly Scenario[] = [memcached, haproxy, keystone, ceilometer, evidence];
 
 const args = process.argv.slice(2);
 const runsFlag = args.indexOf('--runs');

@@ -2,7 +2,7 @@
 // client in the network namespace sees through the VIP while they happen. Shared by the end-to-end
 // test (test/e2e/three-nodes.test.ts, which asserts) and `npm run bench:failover` (which prints the
 // figures of both colocation variants).
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configurationLines, pcsDefaultOperations } from '../helpers/parsers/cib.ts';
@@ -84,6 +84,24 @@ export class Controllers {
   startRedis(): void {
     this.cluster.network.background('/usr/bin/redis-server', ['--port', String(REDIS_PORT), '--bind', NETWORK_ADDRESS, '--protected-mode', 'no',
       '--save', '', '--appendonly', 'no', '--dir', join(this.scratch, 'redis')]);
+  }
+
+  /**
+   * This node's fernet key repository replaced by an empty one (a node whose keys never arrived):
+   * its Keystone answers GET /v3 but refuses every token. Returns the repair.
+   */
+  emptyFernetKeys(node: ClusterNode): () => void {
+    const copy = this.copies[NODES.findIndex((n) => n.name === node.name)]!;
+    const keys = join(copy.dir, 'fernet-keys');
+    const aside = join(copy.dir, 'fernet-keys.aside');
+    const { uid, gid, mode } = statSync(keys);
+    renameSync(keys, aside);
+    mkdirSync(keys, { mode: mode & 0o777 });
+    chownSync(keys, uid, gid);
+    return () => {
+      rmSync(keys, { recursive: true, force: true });
+      renameSync(aside, keys);
+    };
   }
 
   /** The redis-server process. */

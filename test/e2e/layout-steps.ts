@@ -1,5 +1,5 @@
 // A Pacemaker layout as data (primitives, clones, colocations, orders), written in each client's
-// syntax: crmsh's `crm configure ...` lines and pcs 0.11's `pcs ...` lines. The one-node layout
+// syntax: crmsh's `crm configure ...` lines and `pcs ...` lines (pcs 0.11 and 0.12 alike). The one-node layout
 // (layout.ts) and the three-node layout (three-layout.ts) both declare theirs this way, so the two
 // clients are given the same layout and docs/pacemaker.md can show both.
 
@@ -41,19 +41,25 @@ export function crmLines(steps: readonly LayoutStep[]): string[][] {
 }
 
 /**
- * Each entry is one `pcs ...` command line (pcs 0.11: `clone ID`, where older pcs took `--clone`),
- * split into words. Constraints get crmsh's ids, so that both clients' CIBs name them alike.
+ * Each entry is one `pcs ...` command line, split into words, meaning the same to pcs 0.11 and 0.12
+ * (`clone ID`, where older pcs took `--clone`). A clone's meta attributes go in a `pcs resource
+ * meta` line of their own: `clone ID opt=val` is deprecated by pcs 0.12, and `clone ID meta opt=val`
+ * puts them on the primitive in pcs 0.11 and 0.12 (the clone only with 0.12's --future). The
+ * colocation score is `score=INFINITY` (a bare score is deprecated by pcs 0.12). Constraints get
+ * crmsh's ids, so that both clients' CIBs name them alike.
  */
 export function pcsLines(steps: readonly LayoutStep[]): string[][] {
-  return steps.map((step): string[] => {
+  return steps.flatMap((step): string[][] => {
     switch (step.kind) {
-      case 'primitive':
-        return ['resource', 'create', step.id, step.agent, ...step.params, ...(step.ops.length ? ['op', ...step.ops.flat()] : []),
-          ...(step.clone ? ['clone', step.clone.id, ...step.clone.meta] : [])];
+      case 'primitive': {
+        const create = ['resource', 'create', step.id, step.agent, ...step.params, ...(step.ops.length ? ['op', ...step.ops.flat()] : []),
+          ...(step.clone ? ['clone', step.clone.id] : [])];
+        return step.clone?.meta.length ? [create, ['resource', 'meta', step.clone.id, ...step.clone.meta]] : [create];
+      }
       case 'colocation':
-        return ['constraint', 'colocation', 'add', step.rsc, 'with', step.withRsc, 'INFINITY', `id=${step.id}`];
+        return [['constraint', 'colocation', 'add', step.rsc, 'with', step.withRsc, 'score=INFINITY', `id=${step.id}`]];
       case 'order':
-        return ['constraint', 'order', 'start', step.first, 'then', step.then, ...(step.order ? [`kind=${step.order}`] : []), `id=${step.id}`];
+        return [['constraint', 'order', 'start', step.first, 'then', step.then, ...(step.order ? [`kind=${step.order}`] : []), `id=${step.id}`]];
     }
   });
 }

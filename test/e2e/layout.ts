@@ -58,7 +58,7 @@ export function layout(files: LayoutFiles): LayoutStep[] {
   return [
     { kind: 'primitive', id: 'vip', agent: 'ocf:heartbeat:IPaddr2', params: [`ip=${VIP}`, 'cidr_netmask=32', 'nic=lo'], ops: [['monitor', 'interval=2s']] },
     { kind: 'primitive', id: 'p_haproxy', agent: 'ocf:openstack:haproxy', params: [`config=${files.haproxyConfig}`, `stats_socket=${files.haproxySocket}`],
-      ops: [['monitor', 'interval=2s', 'timeout=20s']], clone: { id: 'cl_haproxy', meta: [] } },
+      ops: [['monitor', 'interval=2s', 'timeout=20s']], clone: { id: 'cl_haproxy', meta: ['interleave=true'] } },
     { kind: 'colocation', id: 'haproxy-with-vip', rsc: 'cl_haproxy', withRsc: 'vip' },
     { kind: 'order', id: 'vip-before-haproxy', first: 'vip', then: 'cl_haproxy' },
     { kind: 'primitive', id: 'p_memcached', agent: 'ocf:openstack:memcached', params: ['listen=127.0.0.1'], ops: [['monitor', 'interval=2s', 'timeout=20s']] },

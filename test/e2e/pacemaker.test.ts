@@ -34,7 +34,8 @@ test.before(async (t) => {
   t.context.scratch = scratch;
   const [cluster, keystone] = await Promise.all([
     Cluster.start(AGENTS),
-    prepareKeystone(ADMIN_PASSWORD),
+    // WAL: test 9 gives Keystone a wrong password (see walJournal).
+    prepareKeystone(ADMIN_PASSWORD, { journal: 'wal' }),
   ]);
   t.context.cluster = cluster;
   t.context.keystone = keystone;
@@ -238,7 +239,9 @@ test.serial('3. a broken haproxy config: crm_mon shows our exit reason and the r
   });
   const status = await cluster.waitForStatus('the broken resource to fail', (s) => s.failures.some((f) => f.id === 'p_broken'), 60_000);
   const failure = status.failures.find((f) => f.id === 'p_broken')!;
-  t.is(failure.exitstatus, 'not configured', JSON.stringify(failure));
+  // The number, not the words (Pacemaker 2.1 and 3.0 word them differently). A file of this node
+  // that `haproxy -c` refuses is 5: this node is banned, the clone elsewhere untouched (never 6).
+  t.is(failure.exitcode, 5, JSON.stringify(failure));
   // crm_mon shows at most 128 characters of a reason: the agent puts HAProxy's error first.
   t.regex(failure.exitreason, /broken\.cfg:6: unknown keyword 'no-such-keyword'/);
   t.false(status.resources.find((r) => r.id === 'p_broken')?.active ?? false);
@@ -284,7 +287,11 @@ async function metadataOf(agent: string) {
   };
 }
 
-/** `pcs resource describe`'s "Default operations" section, as cib.ts writes operations. */
+/**
+ * `pcs resource describe`'s "Default operations" section, as cib.ts writes operations. pcs 0.11.5
+ * puts each operation's name at 2 spaces and its options one a line at 4; pcs 0.11.6 and later the
+ * name at 4 and the options on one line at 6.
+ */
 function describedOperations(resource: string, output: string): string[] {
   const section = output.slice(output.indexOf('Default operations:')).split('\n').slice(1);
   const operations: string[] = [];
@@ -295,19 +302,32 @@ function describedOperations(resource: string, output: string): string[] {
     operations.push(operationLine(resource, op, level));
   };
   for (const line of section) {
-    const name = /^ {2}(\S+):$/.exec(line)?.[1];
-    const option = /^ {4}([\w-]+)=(.*)$/.exec(line);
+    const name = /^ +(\S+):$/.exec(line)?.[1];
+    const options = /^ +[\w-]+=\S*(?: +[\w-]+=\S*)*$/.test(line) ? line.trim().split(/ +/) : undefined;
     if (name) {
       flush();
       current = { name };
-    } else if (option && current) {
-      current[option[1]!] = option[2]!;
+    } else if (options && current) {
+      for (const option of options) {
+        const at = option.indexOf('=');
+        current[option.slice(0, at)] = option.slice(at + 1);
+      }
     } else if (line.trim() === '' && operations.length + (current ? 1 : 0) > 0) {
       break;
     }
   }
   flush();
   return operations.sort();
+}
+
+/** A parameter in `pcs resource describe`: "  NAME: description" (pcs 0.11.5), "  NAME\n    Description: ..." (0.11.6 and later). */
+function describedParameter(name: string): RegExp {
+  return new RegExp(`^ {2}${name}(?:: |\n {4}Description: )`, 'm');
+}
+
+/** `crm ra info`'s first line: "SHORTDESC (AGENT)" (crmsh 4.4), "AGENT - SHORTDESC" (crmsh 5). */
+function raInfoTitles(agent: string, shortdesc: string): string[] {
+  return [`${shortdesc} (${agent})\n`, `${agent} - ${shortdesc}\n`];
 }
 
 for (const agent of AGENTS) {
@@ -317,13 +337,13 @@ for (const agent of AGENTS) {
     const described = await cluster.pcs('resource', 'describe', `ocf:openstack:${agent}`);
     t.is(described.code, 0, described.output);
     t.true(described.output.startsWith(`ocf:openstack:${agent} - ${metadata.shortdesc}\n`), described.output);
-    for (const parameter of metadata.parameters) t.regex(described.output, new RegExp(`^ {2}${parameter.name}: `, 'm'), parameter.name);
+    for (const parameter of metadata.parameters) t.regex(described.output, describedParameter(parameter.name), parameter.name);
     // What pcs would write into the CIB by default is what the meta-data recommends.
     t.deepEqual(describedOperations('R', described.output), pcsDefaultOperations('R', metadata.xml).sort());
 
     const info = await cluster.crm('ra', 'info', `ocf:openstack:${agent}`);
     t.is(info.code, 0, info.output);
-    t.true(info.output.startsWith(`${metadata.shortdesc} (ocf:openstack:${agent})\n`), info.output);
+    t.true(raInfoTitles(`ocf:openstack:${agent}`, metadata.shortdesc).some((title) => info.output.startsWith(title)), info.output);
     for (const parameter of metadata.parameters) {
       t.true(info.output.includes(`\n${parameter.name} (${parameter.type}${parameter.default === undefined ? '' : `, [${parameter.default}]`}): ${parameter.shortdesc}\n`), parameter.name);
     }
@@ -376,10 +396,11 @@ for (const agent of AGENTS) {
 
     const good = await validate(params);
     t.is(good.code, 0, good.output);
-    t.regex(good.output, new RegExp(`^Operation validate \\(ocf:openstack:${agent}\\) returned 0 \\(ok\\)`, 'm'));
+    // Pacemaker 2.1 words the result "(ok)", 3.0 "(OK)".
+    t.regex(good.output, new RegExp(`^Operation validate \\(ocf:openstack:${agent}\\) returned 0 \\(ok\\)`, 'mi'));
     const bad = await validate(withBadValue);
     t.is(bad.code, 6, bad.output);
-    t.true(bad.output.includes(`returned 6 (not configured: ${reason})`), bad.output);
+    t.true(bad.output.toLowerCase().includes(`returned 6 (not configured: ${reason})`.toLowerCase()), bad.output);
 
     const created = await cluster.pcs('resource', 'create', `p_invalid_${agent}`, `ocf:openstack:${agent}`, ...withBadValue, '--agent-validation', '--disabled');
     t.is(created.code, 1, created.output);
@@ -394,7 +415,7 @@ test.serial('8. pcs resource debug-monitor, debug-start and debug-stop run our a
   const { cluster, scratch } = t.context;
   const running = await cluster.pcs('resource', 'debug-monitor', 'p_keystone');
   t.is(running.code, 0, running.output);
-  t.regex(running.output, /Operation force-check for p_keystone \(ocf:openstack:keystone\) returned 0 \(ok\)/);
+  t.regex(running.output, /Operation force-check for p_keystone \(ocf:openstack:keystone\) returned 0 \(ok\)/i);
 
   const broken = join(scratch, 'debug-broken.cfg');
   writeFileSync(broken, BROKEN_HAPROXY_CONFIG);
@@ -403,10 +424,11 @@ test.serial('8. pcs resource debug-monitor, debug-start and debug-stop run our a
   t.teardown(() => cluster.pcs('resource', 'delete', 'p_debug'));
   const monitor = await cluster.pcs('resource', 'debug-monitor', 'p_debug');
   t.is(monitor.code, 7, monitor.output);
-  t.regex(monitor.output, /Operation force-check for p_debug \(ocf:openstack:haproxy\) returned 7 \(not running\)/);
+  t.regex(monitor.output, /Operation force-check for p_debug \(ocf:openstack:haproxy\) returned 7 \(not running\)/i);
   const start = await cluster.pcs('resource', 'debug-start', 'p_debug');
-  t.is(start.code, 6, start.output);
-  t.regex(start.output, /returned 6 \(not configured: \S+debug-broken\.cfg:6: unknown keyword 'no-such-keyword'/);
+  // This node's file: 5 (Pacemaker bans this node only), never 6 (the clone stopped on every node).
+  t.is(start.code, 5, start.output);
+  t.regex(start.output, /returned 5 \(not installed: \S+debug-broken\.cfg:6: unknown keyword 'no-such-keyword'/i);
   t.regex(start.output, /^ocf-exit-reason:\S+debug-broken\.cfg:6: unknown keyword 'no-such-keyword'/m);
   const stop = await cluster.pcs('resource', 'debug-stop', 'p_debug');
   t.is(stop.code, 0, stop.output);
@@ -443,7 +465,7 @@ test.serial('9. the password file changed: the token monitor (level 20) shows OC
   const status = await cluster.waitForStatus('the token monitor to report degraded', (s) => failedOperation(s, deep)?.exitcode === OCF_DEGRADED, 60_000);
   const failure = failedOperation(status, deep)!;
   t.log(`crm_mon: ${failure.op_key} returned '${failure.exitstatus}' (${failure.exitreason})`);
-  t.is(failure.exitreason, 'token check: the credentials of user admin are rejected (authentication failed), shared by every node');
+  t.is(failure.exitreason, 'token check: the credentials of user admin are rejected (authentication failed)');
   t.is(await lastResult(cluster, shallow), '0', 'the API monitor stays green');
   t.is(failedOperation(status, shallow), undefined);
   t.true(started(status, 'p_keystone'), 'Keystone stays Started');
@@ -481,7 +503,7 @@ test.serial('10. Redis stopped under ceilometer: its monitor shows OCF_DEGRADED 
   const status = await cluster.waitForStatus('ceilometer\'s monitor to report degraded', (s) => failedOperation(s, monitor)?.exitcode === OCF_DEGRADED, 60_000);
   const failure = failedOperation(status, monitor)!;
   t.log(`crm_mon: ${failure.op_key} returned '${failure.exitstatus}' (${failure.exitreason})`);
-  t.regex(failure.exitreason ?? '', new RegExp(`^coordination backend redis://127\\.0\\.0\\.1:${REDIS_PORT} unreachable \\(connection refused\\), shared by every node`));
+  t.regex(failure.exitreason ?? '', new RegExp(`^coordination backend redis://127\\.0\\.0\\.1:${REDIS_PORT} unreachable \\(connection refused\\): partitioning`));
   t.true(started(status, 'p_ceilometer'), 'ceilometer stays Started');
   t.is(await cluster.failCount('p_ceilometer'), failures, 'no fail count');
   t.is(daemonPid('ceilometer:p_ceilometer'), pid, 'nothing restarted');

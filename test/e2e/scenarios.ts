@@ -5,6 +5,8 @@ import { successfulFencings, type ClusterStatus } from '../helpers/parsers/crm-m
 import { Controllers, waitUntil, type Figures } from './failover.ts';
 
 export const SCENARIOS = ['haproxy-killed', 'keystone-killed', 'standby', 'node-lost', 'partition'] as const;
+/** The scenarios of issue 16: a fault of one node (recovered or banned there) and faults every node shares (reported). */
+export const EVIDENCE_SCENARIOS = ['keys-lost', 'database-down', 'redis-down'] as const;
 export type Scenario = typeof SCENARIOS[number];
 
 export interface Outcome {
@@ -198,6 +200,12 @@ export interface SharedFaultOutcome {
   readonly servesAfter: boolean;
   /** For the database: could a token be issued through the VIP during the fault (it should not). */
   readonly tokenDuringFault: boolean | undefined;
+  /** From the fault to the first 190 in crm_mon, per node. */
+  readonly degradedMs: Record<string, number>;
+  /** Nodes whose first 190 reason names this node and at least one peer failing too (the peers' evidence: shared). */
+  readonly namedOn: string[];
+  readonly namedMs: number | undefined;
+  readonly reasons: string[];
 }
 
 /**
@@ -226,11 +234,24 @@ export async function sharedFault(c: Controllers, fault: 'database' | 'redis'): 
   }
   let statusDuring: ClusterStatus;
   let tokenDuringFault: boolean | undefined;
+  const faultAt = Date.now();
+  const degradedMs: Record<string, number> = {};
+  const allNodes = new RegExp(`fails on ${nodes.map((n) => n.name).sort().join(', ')} since`);
+  let named: ClusterStatus['failures'] = [];
+  let namedMs: number | undefined;
   try {
     if (degradedBefore.size) throw new Error(`${primitive} was already degraded on ${[...degradedBefore].join(', ')}`);
-    statusDuring = await c.cluster.waitForStatus(`${primitive} degraded on every node`,
-      (s) => nodes.every((n) => s.failures.some((f) => f.id === primitive && f.node === n.name && f.exitcode === 190)), 120_000);
+    statusDuring = await c.cluster.waitForStatus(`${primitive} degraded on every node`, (s) => {
+      for (const f of s.failures) if (f.id === primitive && f.exitcode === 190 && degradedMs[f.node] === undefined) degradedMs[f.node] = Date.now() - faultAt;
+      return nodes.every((n) => s.failures.some((f) => f.id === primitive && f.node === n.name && f.exitcode === 190));
+    }, 120_000);
     if (fault === 'database') tokenDuringFault = await c.issueToken().then(() => true, () => false);
+    // Pacemaker records a recurring monitor's result only when it changes: crm_mon keeps each node's
+    // first 190 reason. The first node to fail has no evidence yet (its check's own reason); a node
+    // failing after peers reported names itself and them.
+    const evidence = statusDuring.failures.filter((f) => f.id === primitive && f.exitcode === 190 && / fails on /.test(f.exitreason));
+    named = evidence.filter((f) => (allNodes.test(f.exitreason) || new RegExp(`fails on (node\\d, )*${f.node}`).test(f.exitreason)) && /fails on node\d, node\d/.test(f.exitreason));
+    namedMs = named.length ? Date.now() - faultAt : undefined;
   } finally {
     await repair();
   }
@@ -251,5 +272,111 @@ export async function sharedFault(c: Controllers, fault: 'database' | 'redis'): 
       return true;
     }
   }).map((node) => node.name);
-  return { degradedOn, restartedOn, statusDuring, statusAfter, servesAfter, tokenDuringFault };
+  return {
+    degradedOn, restartedOn, statusDuring, statusAfter, servesAfter, tokenDuringFault, degradedMs, namedOn: named.map((f) => f.node).sort(), namedMs,
+    reasons: statusDuring.failures.filter((f) => f.id === primitive).map((f) => `${f.node}: ${f.exitcode} ${f.exitreason}`),
+  };
+}
+
+/** Token requests through the VIP, one after the other, for as long as a scenario runs. */
+function tokenLoop(c: Controllers): { results: { at: number; ok: boolean }[]; stop: () => Promise<void> } {
+  const results: { at: number; ok: boolean }[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const at = Date.now();
+      results.push({ at, ok: await c.issueToken().then(() => true, () => false) });
+    }
+  })();
+  return { results, stop: async () => void ((running = false), await loop) };
+}
+
+export interface LocalFaultOutcome {
+  readonly figures: Figures;
+  readonly victim: string;
+  /** The victim's failed monitor: its exit code and reason (the evidence named). */
+  readonly code: number;
+  readonly reason: string;
+  /** From the fault to the victim's first 1 or 5 naming a peer's evidence; to Keystone stopped there (banned). */
+  readonly rightCodeMs: number;
+  readonly bannedMs: number;
+  /** From the fault to the last failed token request through the VIP. */
+  readonly tokensFailUntilMs: number;
+  readonly tokens: { readonly sent: number; readonly failed: number };
+  /** After the ban: the last token requests all succeeded. */
+  readonly tokensOkAfter: boolean;
+  /** The other nodes' Keystone, untouched (their pids before and after), and where Keystone ran during the fault. */
+  readonly othersRestarted: string[];
+  readonly startedDuring: string[];
+  readonly vipServes: boolean;
+  /** After the repair and a cleanup: Started everywhere again. */
+  readonly repaired: boolean;
+}
+
+/**
+ * A fault of one node: its fernet key repository replaced by an empty one. Its Keystone answers
+ * GET /v3 (HAProxy keeps sending it requests) but issues no token while the others do: the peers'
+ * evidence makes it this node's fault (1, then 5 once a restart did not repair it), and the ban
+ * takes it out of HAProxy's rotation.
+ */
+export async function keysLost(c: Controllers): Promise<LocalFaultOutcome> {
+  await c.waitSettled();
+  const vipBefore = await vipHolder(c);
+  for (let i = 0; i < 5; i++) await c.throughVip();
+  const victim = c.cluster.node(await c.busiestBackend(c.cluster.node(vipBefore)));
+  const others = c.cluster.nodes.filter((node) => node.name !== victim.name);
+  const pidsBefore = new Map(others.map((node) => [node.name, c.daemonPid(node, 'keystone:p_keystone')]));
+  const tokens = tokenLoop(c);
+  let restore = () => {};
+  let faultAt = 0;
+  let rightCodeMs = 0;
+  let bannedMs = 0;
+  let failure: ClusterStatus['failures'][number] | undefined;
+  let during!: ClusterStatus;
+  const evidenced = (f: ClusterStatus['failures'][number]) => f.id === 'p_keystone' && f.node === victim.name && (f.exitcode === 1 || f.exitcode === 5) && /passes on node\d/.test(f.exitreason);
+  let figures: Figures;
+  try {
+    figures = await c.measure(async () => {
+      faultAt = Date.now();
+      restore = c.emptyFernetKeys(victim);
+      const seen = await c.cluster.waitForStatus(`p_keystone failing on ${victim.name} with the peers' evidence`, (s) => s.failures.some(evidenced), 120_000, undefined);
+      rightCodeMs = Date.now() - faultAt;
+      failure = seen.failures.find(evidenced);
+      during = await c.cluster.waitForStatus(`p_keystone stopped on ${victim.name} only`, (s) => {
+        const started = Controllers.startedOn(s, 'p_keystone');
+        return !started.includes(victim.name) && others.every((node) => started.includes(node.name));
+      }, 120_000);
+      bannedMs = Date.now() - faultAt;
+      failure = during.failures.find(evidenced) ?? failure;
+      const bannedAt = Date.now();
+      await waitUntil('five tokens in a row through the VIP after the ban', async () => {
+        const after = tokens.results.filter((r) => r.at > bannedAt + 3000);
+        return after.length >= 5 && after.slice(-5).every((r) => r.ok);
+      }, 60_000, 500);
+    });
+  } finally {
+    await tokens.stop();
+    restore();
+  }
+  const failedTokens = tokens.results.filter((r) => !r.ok && r.at >= faultAt);
+  const lastFailed = failedTokens.at(-1);
+  const bannedAt = faultAt + bannedMs;
+  const tokensOkAfter = tokens.results.filter((r) => r.at > bannedAt + 3000).slice(-5).every((r) => r.ok);
+  const vipServes = (await c.throughVip()) === '200';
+  const othersRestarted = others.filter((node) => {
+    try {
+      return c.daemonPid(node, 'keystone:p_keystone') !== pidsBefore.get(node.name);
+    } catch {
+      return true;
+    }
+  }).map((node) => node.name);
+  // The repair of a local fault: the keys back, then a cleanup lifts the ban.
+  await c.cluster.crm('resource', 'cleanup', 'p_keystone');
+  const repaired = await c.waitSettled(120_000).then(() => true, () => false);
+  return {
+    figures, victim: victim.name, code: failure?.exitcode ?? -1, reason: failure?.exitreason ?? '', rightCodeMs, bannedMs,
+    tokensFailUntilMs: lastFailed ? lastFailed.at - faultAt : 0,
+    tokens: { sent: tokens.results.filter((r) => r.at >= faultAt).length, failed: failedTokens.length },
+    tokensOkAfter, othersRestarted, startedDuring: Controllers.startedOn(during, 'p_keystone'), vipServes, repaired,
+  };
 }

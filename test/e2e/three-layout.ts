@@ -83,9 +83,11 @@ export const RESOURCE_DEFAULTS = ['resource-stickiness=100'] as const;
 export function clusterCommands(files: ThreeLayoutFiles): string[][] {
   const fence = fenceDevice(files);
   return [
+    // The fence device first: crmsh 5 checks the whole configuration (crm_verify) before each
+    // commit, and Pacemaker 3 counts fencing on without a fence device as an error.
+    ['primitive', fence.id, fence.agent, 'params', ...fence.params, ...fence.ops.flatMap((op) => ['op', ...op])],
     ['property', ...PROPERTIES],
     ['rsc_defaults', ...RESOURCE_DEFAULTS],
-    ['primitive', fence.id, fence.agent, 'params', ...fence.params, ...fence.ops.flatMap((op) => ['op', ...op])],
   ];
 }
 
@@ -93,9 +95,9 @@ export function clusterCommands(files: ThreeLayoutFiles): string[][] {
 export function pcsClusterCommands(files: ThreeLayoutFiles): string[][] {
   const fence = fenceDevice(files);
   return [
+    ['stonith', 'create', fence.id, fence.agent.replace(/^stonith:/, ''), ...fence.params, 'op', ...fence.ops.flat()],
     ['property', 'set', ...PROPERTIES],
     ['resource', 'defaults', 'update', ...RESOURCE_DEFAULTS],
-    ['stonith', 'create', fence.id, fence.agent.replace(/^stonith:/, ''), ...fence.params, 'op', ...fence.ops.flat()],
   ];
 }
 
@@ -111,7 +113,7 @@ export function layout(files: ThreeLayoutFiles, variant: Variant): LayoutStep[] 
   return [
     { kind: 'primitive', id: 'vip', agent: 'ocf:heartbeat:IPaddr2', params: [`ip=${VIP}`, 'cidr_netmask=24', 'nic=eth0'], ops: [['monitor', 'interval=2s']] },
     { kind: 'primitive', id: 'haproxy', agent: 'ocf:openstack:haproxy', params: [`config=${files.haproxyConfig}`, `stats_socket=${files.haproxySocket}`],
-      ops: [['monitor', 'interval=1s', 'timeout=20s']], clone: { id: 'haproxy-clone', meta: [] } },
+      ops: [['monitor', 'interval=1s', 'timeout=20s']], clone: { id: 'haproxy-clone', meta: ['interleave=true'] } },
     ...colocation,
     { kind: 'primitive', id: 'p_memcached', agent: 'ocf:openstack:memcached', params: ['listen=127.0.0.1'], ops: [['monitor', 'interval=10s', 'timeout=20s']],
       clone: { id: 'cl_memcached', meta: ['interleave=true'] } },
@@ -132,7 +134,7 @@ export function crmCommands(files: ThreeLayoutFiles, variant: Variant): string[]
   return crmLines(layout(files, variant));
 }
 
-/** Each entry is one `pcs ...` command line (pcs 0.11), split into words (see pcsLines). */
+/** Each entry is one `pcs ...` command line (pcs 0.11 and 0.12), split into words (see pcsLines). */
 export function pcsCommands(files: ThreeLayoutFiles, variant: Variant): string[][] {
   return pcsLines(layout(files, variant));
 }

@@ -9,7 +9,7 @@ import { prepareKeystone, removeKeystone, type KeystoneFixture } from '../helper
 import { ThreeNodes } from '../helpers/clusters/three-nodes.ts';
 import { requireProgram } from '../helpers/processes.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from './failover.ts';
-import { haproxyKilled, keystoneKilled, nodeLost, partition, sharedFault, standby } from './scenarios.ts';
+import { haproxyKilled, keysLost, keystoneKilled, nodeLost, partition, sharedFault, standby } from './scenarios.ts';
 import { clusterCommands, crmCommands, pcsClusterCommands, pcsCommands, RECOMMENDED, TOTEM, VARIANTS } from './three-layout.ts';
 
 interface Context {
@@ -140,17 +140,36 @@ for (const fault of ['database', 'redis'] as const) {
   const what = fault === 'database' ? 'Keystone\'s database unavailable on all three nodes' : 'Redis stopped';
   test.serial(`6. a shared fault, ${what}: every instance stays Started, degraded (190), nothing restarted; repaired, it serves with no cleanup`, async (t) => {
     const outcome = await sharedFault(t.context.controllers, fault);
-    t.log(`degraded on ${outcome.degradedOn.join(', ')}; restarted on ${outcome.restartedOn.join(', ') || 'none'}`);
+    t.log(`degraded on ${outcome.degradedOn.join(', ')}; restarted on ${outcome.restartedOn.join(', ') || 'none'}; 190 after ${JSON.stringify(outcome.degradedMs)} ms; every node named after ${outcome.namedMs} ms`);
+    t.log(outcome.reasons.join('\n'));
+    process.stdout.write(`evidence ${fault}-down shared to_190_ms=${JSON.stringify(outcome.degradedMs)} named_ms=${outcome.namedMs}\n`);
     t.deepEqual([...new Set(outcome.degradedOn)].sort(), ['node1', 'node2', 'node3'], 'OCF_DEGRADED on every node');
     const primitive = fault === 'database' ? 'p_keystone' : 'p_ceilometer';
     t.deepEqual(Controllers.startedOn(outcome.statusDuring, primitive).sort(), ['node1', 'node2', 'node3'], 'Started everywhere during the fault');
     t.deepEqual(outcome.statusDuring.failures.filter((f) => f.id === primitive && f.exitcode !== 190), [], 'no other failure: nothing to recover');
     if (fault === 'database') t.false(outcome.tokenDuringFault, 'no token could be issued during the fault: it was real');
     t.deepEqual(outcome.restartedOn, [], 'no daemon was restarted');
+    // crm_mon keeps each node's first 190: the first node to fail had no evidence yet; the later ones name the failing nodes.
+    t.true(outcome.namedOn.length >= 1, `the peers' evidence: a reason names the failing nodes (${outcome.reasons.join(' | ')})`);
     t.true(outcome.servesAfter, 'serves again after the repair');
     t.deepEqual(Controllers.startedOn(outcome.statusAfter, primitive).sort(), ['node1', 'node2', 'node3'], 'Started everywhere after, without cleanup');
   });
 }
+
+test.serial('6b. a fault of one node, its fernet keys replaced by an empty repository: the peers\' evidence makes it local, Keystone recovered then banned there only, the others untouched, the VIP serving; within two minutes every token through the VIP succeeds', async (t) => {
+  const outcome = await keysLost(t.context.controllers);
+  report(t, 'keys-lost', outcome.figures);
+  t.log(`${outcome.victim}: ${outcome.code} "${outcome.reason}" after ${outcome.rightCodeMs} ms; banned after ${outcome.bannedMs} ms; tokens failed until ${outcome.tokensFailUntilMs} ms (${outcome.tokens.failed} of ${outcome.tokens.sent})`);
+  process.stdout.write(`evidence keys-lost local to_right_code_ms=${outcome.rightCodeMs} banned_ms=${outcome.bannedMs} tokens_fail_until_ms=${outcome.tokensFailUntilMs} tokens_failed=${outcome.tokens.failed} tokens_sent=${outcome.tokens.sent} outage_ms=${outcome.figures.outageMs} failed=${outcome.figures.failed}\n`);
+  t.true(outcome.code === 1 || outcome.code === 5, `exit code ${outcome.code}`);
+  t.regex(outcome.reason, /^token check fails here since \d\d:\d\d:\d\d, passes on node\d at \d\d:\d\d:\d\d/);
+  t.deepEqual(outcome.startedDuring.sort(), ['node1', 'node2', 'node3'].filter((n) => n !== outcome.victim), 'Keystone stopped on the victim only');
+  t.deepEqual(outcome.othersRestarted, [], 'the other nodes\' Keystone untouched');
+  t.true(outcome.tokensFailUntilMs < 120_000, `tokens failed until ${outcome.tokensFailUntilMs} ms after the fault`);
+  t.true(outcome.tokensOkAfter, 'every token request succeeds after the ban');
+  t.true(outcome.vipServes, 'the VIP serves');
+  t.true(outcome.repaired, 'keys back and a cleanup: Started everywhere again');
+});
 
 test.serial('7. the VIP\'s node cut off: the others keep quorum and fence it; never two VIP holders', async (t) => {
   const outcome = await partition(t.context.controllers);

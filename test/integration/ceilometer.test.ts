@@ -1,16 +1,18 @@
 // ocf:openstack:ceilometer against Debian's ceilometer-polling and a real Redis, through the compiled binary.
 import test, { type ExecutionContext } from 'ava';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type CallOptions } from '../helpers/agent.ts';
 import { groupsOf, memberGroups, scratchGroup } from '../helpers/daemons/groups.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidfile-contract.ts';
-import { isAlive, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
+import { isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 import { redisCli, REDIS_SERVER, startRedis } from '../helpers/daemons/redis.ts';
+import { fakeAttrd } from '../helpers/fake-attrd.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
-const OCF_ERR_CONFIGURED = 6;
+const OCF_ERR_INSTALLED = 5;
 const OCF_NOT_RUNNING = 7;
 const OCF_DEGRADED = 190;
 
@@ -129,7 +131,7 @@ test('Redis down is degraded (190) naming it, process untouched; start still suc
   await redis.stop();
   const down = await call(r, 'monitor');
   t.is(down.code, OCF_DEGRADED, 'a backend outage every node sees alike is shown, never recovered');
-  t.regex(down.reason ?? '', /^coordination backend redis:\/\/127\.0\.0\.1:\d+ unreachable \(connection refused\), shared by every node/);
+  t.regex(down.reason ?? '', /^coordination backend redis:\/\/127\.0\.0\.1:\d+ unreachable \(connection refused\): partitioning/);
   t.regex(down.stderr, /WARNING: monitor: coordination backend/);
   t.is((await call(r, 'monitor', { env: { ...r.options.env, OCF_CHECK_LEVEL: '0' } })).code, OCF_SUCCESS, 'level 0 looks at the process only');
   t.is(pidFromFile(r.pidfile), pid);
@@ -153,7 +155,7 @@ test('monitor judges the running agent, not the file edited since: a stray line,
   const r = resource(t, 'cm-judged', config);
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
   writeFileSync(config, `${readFileSync(config, 'utf8')}\n[DEFAULT]\ndebug\n`);
-  t.is((await call(r, 'validate-all')).code, OCF_ERR_CONFIGURED, 'the broken file is validate-all\'s to report');
+  t.is((await call(r, 'validate-all')).code, OCF_ERR_INSTALLED, 'the broken file is validate-all\'s to report: this node\'s file, 5 (never 6, which stops the clone on every node)');
   const stray = await call(r, 'monitor');
   t.is(stray.code, OCF_SUCCESS, stray.stderr);
   rmSync(config);
@@ -207,7 +209,7 @@ test('a clone without backend_url is refused at validate-all and start, with the
   const r = resource(t, 'cm-nobackend', config);
   for (const action of ['validate-all', 'start']) {
     const result = await call(r, action);
-    t.is(result.code, OCF_ERR_CONFIGURED, action);
+    t.is(result.code, OCF_ERR_INSTALLED, action);
     t.regex(result.reason ?? '', /clone \(clone-max=2\) but \[coordination\] backend_url is not set.*only one of them would work correctly/);
   }
   t.is(pidFromFile(r.pidfile), undefined);
@@ -217,13 +219,13 @@ test('a clone without backend_url is refused at validate-all and start, with the
 test('configuration rules: compute without workload partitioning, bad URL, memcached timeout, last value wins', async (t) => {
   const compute = configFile(t, { coordination: { backend_url: 'redis://127.0.0.1:1' } });
   const refused = await call(resource(t, 'cm-compute', compute, { namespaces: 'compute' }), 'validate-all');
-  t.is(refused.code, OCF_ERR_CONFIGURED);
+  t.is(refused.code, OCF_ERR_INSTALLED);
   t.regex(refused.reason ?? '', /workload partitioning/);
   const partitioned = configFile(t, { coordination: { backend_url: 'redis://127.0.0.1:1' }, compute: { workload_partitioning: 'True' } });
   t.is((await call(resource(t, 'cm-compute-ok', partitioned, { namespaces: 'compute' }), 'validate-all')).code, OCF_SUCCESS);
   const bad = configFile(t, { coordination: { backend_url: 'redis://127.0.0.1:notaport' } });
   const badUrl = await call(resource(t, 'cm-badurl', bad), 'validate-all');
-  t.is(badUrl.code, OCF_ERR_CONFIGURED);
+  t.is(badUrl.code, OCF_ERR_INSTALLED);
   t.regex(badUrl.reason ?? '', /backend_url/);
   const memcached = configFile(t, { coordination: { backend_url: 'memcached://127.0.0.1:11211?timeout=1', heartbeat: '1.0' } });
   const warned = await call(resource(t, 'cm-memcached', memcached), 'validate-all');
@@ -233,7 +235,7 @@ test('configuration rules: compute without workload partitioning, bad URL, memca
   const override = join(scratchDir(t), 'override.conf');
   writeFileSync(override, '[coordination]\nbackend_url =\n');
   const overridden = await call(resource(t, 'cm-override', partitioned, { additional_parameters: `--config-file ${override}` }), 'validate-all');
-  t.is(overridden.code, OCF_ERR_CONFIGURED);
+  t.is(overridden.code, OCF_ERR_INSTALLED);
 });
 
 /** A `logger` on PATH that records its arguments (syslog is not running here): what syslog would receive. */
@@ -264,7 +266,7 @@ test('passwords in backend_url and transport_url never reach the reason, HA_LOGF
   for (const [index, { url, params, reason, secrets }] of cases.entries()) {
     const config = configFile(t, { DEFAULT: transport, coordination: { backend_url: url } });
     const result = await call(resource(t, `cm-secret-${index}`, config, params), 'validate-all', { env });
-    t.is(result.code, OCF_ERR_CONFIGURED, url);
+    t.is(result.code, OCF_ERR_INSTALLED, url);
     t.regex(result.reason ?? '', reason, url);
     const logged = readFileSync(logFile, 'utf8');
     t.true(logged.includes('validate-all: '), 'the reason was logged');
@@ -300,17 +302,23 @@ test('amqp_server_port: monitor requires an established connection from the agen
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'amqp' } });
   // No message bus here; the connection the agent really holds is to Redis: it stands in for one.
   const r = resource(t, 'cm-amqp', config, { amqp_server_port: String(redis.port) }, false);
-  t.is((await call(r, 'start')).code, OCF_SUCCESS, 'start waits for the connection');
-  const withBus = await call(r, 'monitor');
+  t.is((await call(r, 'start')).code, OCF_SUCCESS, 'start waits for this node\'s agent, not for the bus');
+  let withBus = await call(r, 'monitor');
+  for (let i = 0; i < 30 && withBus.code !== OCF_SUCCESS; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    withBus = await call(r, 'monitor');
+  }
   t.is(withBus.code, OCF_SUCCESS, withBus.stderr);
   const unused = await freePort();
+  // The bus is shared by every node: without the cluster's evidence (a lone instance) it is 190, never 1 on every node.
   const disconnected = await callAgent('ceilometer', 'monitor', { ...r.options, params: { ...r.options.params, amqp_server_port: String(unused) } });
-  t.is(disconnected.code, OCF_ERR_GENERIC);
+  t.is(disconnected.code, OCF_DEGRADED, disconnected.stderr);
   t.regex(disconnected.reason ?? '', new RegExp(`running but has no established connection to the message bus \\(port ${unused}\\)`));
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  const unreachable = await callAgent('ceilometer', 'start', { ...r.options, timeoutMs: 8000, params: { ...r.options.params, amqp_server_port: String(unused) } });
-  t.is(unreachable.code, OCF_ERR_GENERIC, 'start fails when the bus never answers');
-  t.regex(unreachable.reason ?? '', new RegExp(`not ready before the start timeout: no established connection to the message bus \\(port ${unused}\\)`));
+  // Start never waits for a shared dependency: this node's agent is ready, the bus is logged.
+  const unreachable = await callAgent('ceilometer', 'start', { ...r.options, timeoutMs: 20_000, params: { ...r.options.params, amqp_server_port: String(unused) } });
+  t.is(unreachable.code, OCF_SUCCESS, unreachable.stderr);
+  t.regex(unreachable.stderr, new RegExp(`WARNING: ceilometer-polling started; it has no established connection to the message bus \\(port ${unused}\\)`));
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
@@ -333,9 +341,110 @@ test('reload: new workers rejoin the group under the same master; a configuratio
   // Remove backend_url from the file under the running clone: reload refuses, the agent runs on.
   writeFileSync(config, `# written by the test\n[polling]\npartitioning_group_prefix = reload\n`);
   const refused = await call(r, 'reload');
-  t.is(refused.code, OCF_ERR_CONFIGURED);
+  t.is(refused.code, OCF_ERR_INSTALLED);
   t.regex(refused.reason ?? '', /backend_url is not set/);
   t.deepEqual(processTree(master).slice(1), workersAfter, 'the running agent was not touched');
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  t.is((await call(r, 'reload')).code, OCF_ERR_CONFIGURED, 'the broken configuration is still reported when stopped');
+  t.is((await call(r, 'reload')).code, OCF_ERR_INSTALLED, 'the broken configuration is still reported when stopped');
+});
+
+test('membership check errors are said as what they are, never "backend unreachable": a password Redis rejects, MONITOR refused', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'refusing' } });
+  const r = resource(t, 'cm-refusing', config);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  // MONITOR denied by an ACL (as a managed or hardened Redis does): the member id cannot be learnt.
+  await redisCli(redis.port, 'ACL', 'SETUSER', 'default', '-monitor');
+  writeFileSync(`${r.pidfile}.member`, '');
+  const noMonitor = await call(r, 'monitor');
+  t.is(noMonitor.code, OCF_DEGRADED, noMonitor.stderr);
+  t.regex(noMonitor.reason ?? '', /^coordination check: redis:\/\/127\.0\.0\.1:\d+ refuses MONITOR \(NOPERM/);
+  t.notRegex(noMonitor.reason ?? '', /unreachable/);
+  await redisCli(redis.port, 'ACL', 'SETUSER', 'default', '+monitor');
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS, 'learnt again once MONITOR is allowed');
+  // A password this node's backend_url does not have.
+  await redisCli(redis.port, 'CONFIG', 'SET', 'requirepass', 'n0t-in-the-url');
+  t.teardown(() => redisCli(redis.port, '-a', 'n0t-in-the-url', '--no-auth-warning', 'CONFIG', 'SET', 'requirepass', '').catch(() => undefined));
+  const noAuth = await call(r, 'monitor');
+  t.is(noAuth.code, OCF_DEGRADED, noAuth.stderr);
+  t.regex(noAuth.reason ?? '', /^coordination check: redis:\/\/127\.0\.0\.1:\d+ refuses this node's credentials/);
+  t.notRegex(noAuth.reason ?? '', /unreachable/);
+  t.false((noAuth.reason ?? '').includes('n0t-in-the-url'));
+  await redisCli(redis.port, '-a', 'n0t-in-the-url', '--no-auth-warning', 'CONFIG', 'SET', 'requirepass', '');
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('a typo in this node\'s ceilometer.conf at start is 5 (this node banned), never 6 (the clone stopped everywhere)', async (t) => {
+  const config = configFile(t, { DEFAULT: {} });
+  writeFileSync(config, `${readFileSync(config, 'utf8')}\n[coordination\nbackend_url = redis://127.0.0.1:1\n`);
+  const r = resource(t, 'cm-typo', config);
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_ERR_INSTALLED, start.stderr);
+  t.is(pidFromFile(r.pidfile), undefined);
+  // A parameter wrong in itself is still 6: it is wrong on every node.
+  const bad = await call(r, 'start', { params: { ...r.options.params, namespaces: 'nowhere' } });
+  t.is(bad.code, 6);
+});
+
+test('a short monitor timeout never shrinks the wait for the member id below a heartbeat: no false failure of a healthy member', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'short' } });
+  const r = resource(t, 'cm-short', config);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  // Three monitors with an 8 s timeout, each with its member id forgotten: each watches about 6 s of a
+  // 17 s heartbeat period; together they conclude nothing, and none fails the healthy member.
+  for (let i = 0; i < 3; i++) {
+    writeFileSync(`${r.pidfile}.member`, '');
+    const monitor = await call(r, 'monitor', { timeoutMs: 8000 });
+    t.is(monitor.code, OCF_SUCCESS, `monitor ${i + 1}: ${monitor.stderr}`);
+  }
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test('the message bus and the coordination backend are judged by the peers\' evidence: down here only, 1; down for every node, 190 naming them', async (t) => {
+  const attrd = fakeAttrd(t);
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'evidence' } });
+  const unused = await freePort();
+  const r = resource(t, 'cm-evidence', config, { amqp_server_port: String(unused) });
+  const ev = { env: { ...r.options.env, ...attrd.env } };
+  const name = 'ocf-openstack-cm-evidence-bus';
+  const now = () => Math.floor(Date.now() / 1000);
+  t.is((await call(r, 'start', ev)).code, OCF_SUCCESS, 'start does not wait for the bus');
+  const first = await call(r, 'monitor', ev);
+  t.is(first.code, OCF_DEGRADED, `no evidence yet: ${first.reason}`);
+  t.regex(attrd.values(name).node1 ?? '', /^failing\|/);
+  // Every peer that reported since fails too: shared, nothing restarted anywhere.
+  attrd.set('node2', name, `failing|${now()}|${now()}|10|no bus`);
+  attrd.set('node3', name, `failing|${now()}|${now()}|10|no bus`);
+  const shared = await call(r, 'monitor', ev);
+  t.is(shared.code, OCF_DEGRADED, shared.stderr);
+  t.regex(shared.reason ?? '', /^message bus check fails on node1, node2, node3 since \d\d:\d\d:\d\d, shared: ceilometer-polling \(pid \d+\) is running but has no established connection to the message bus/);
+  // A peer connected, confirmed after this node's failure began: this node's fault.
+  await new Promise((resolve) => setTimeout(resolve, 6500));
+  attrd.set('node2', name, `ok|${now() - 600}|${now()}|10|passes`);
+  const local = await call(r, 'monitor', ev);
+  t.is(local.code, OCF_ERR_GENERIC, local.stderr);
+  t.regex(local.reason ?? '', /^message bus check fails here since \d\d:\d\d:\d\d, passes on node2 at \d\d:\d\d:\d\d: this node's fault/);
+  t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
+});
+
+test('issue 17, item 1: an unprivileged user\'s python3 carrying the marker is not the agent: probe 7, start launches ours, stop leaves it', async (t) => {
+  const config = configFile(t, {});
+  const r = resource(t, 'cm-impostor', config, {}, false);
+  const impostor = spawn('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', '--', '/usr/bin/python3', '-c', 'import time; time.sleep(300)'], {
+    env: { PATH: '/usr/bin:/bin', OCF_OPENSTACK_RESOURCE: 'ceilometer:cm-impostor' }, stdio: 'ignore', detached: true,
+  });
+  t.teardown(() => kill(impostor.pid));
+  t.true(await waitFor(() => isAlive(impostor.pid!) && readFileSync(`/proc/${impostor.pid}/environ`, 'latin1').includes('ceilometer:cm-impostor'), 5000));
+  const probe = await call(r, 'monitor', { intervalMs: 0 });
+  t.is(probe.code, 7, probe.stderr);
+  const start = await call(r, 'start');
+  t.is(start.code, 0, start.stderr);
+  t.not(pidFromFile(r.pidfile), impostor.pid, 'start launched the agent instead of taking the impostor for it');
+  t.true(isAlive(pidFromFile(r.pidfile)!));
+  const stop = await call(r, 'stop');
+  t.is(stop.code, 0, stop.stderr);
+  t.true(isAlive(impostor.pid!), 'the impostor was never signalled');
 });

@@ -1,6 +1,6 @@
 // ocf-openstack, the command for people, driven as a person would.
 import test from 'ava';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agentPath, binaryPath, projectRoot, runProgram, scratchDir } from '../helpers/agent.ts';
 
@@ -35,9 +35,28 @@ test('run sets the OCF environment and reports the exit code by name with the re
   const probe = await runProgram(binaryPath, ['run', 'memcached', 'monitor', '-p', 'port=1', '--instance', 'cli-probe'], { PATH: process.env.PATH ?? '', HA_RSCTMP: rscTmp });
   t.is(probe.code, 7);
   t.regex(probe.output, /OCF_NOT_RUNNING \(7\)/);
-  const level = await runProgram(binaryPath, ['run', 'memcached', 'monitor', '-p', 'port=1', '--check-level', 'deep'], { PATH: process.env.PATH ?? '', HA_RSCTMP: rscTmp });
+  const level = await runProgram(binaryPath, ['run', 'memcached', 'monitor', '-r', 'cli-probe', '-p', 'port=1', '--check-level', 'deep'], { PATH: process.env.PATH ?? '', HA_RSCTMP: rscTmp });
   t.is(level.code, 6, 'OCF_CHECK_LEVEL reaches the agent');
   t.regex(level.output, /ocf-exit-reason:OCF_CHECK_LEVEL "deep" is not a number/);
+});
+
+test('run names the resource it acts for: none given is refused, never guessed; "not running" is said as such (issue 17, item 7)', async (t) => {
+  const rscTmp = scratchDir(t);
+  const env = { PATH: process.env.PATH ?? '', HA_RSCTMP: rscTmp };
+  const config = join(rscTmp, 'haproxy.cfg');
+  writeFileSync(config, 'global\n  log stdout format raw local0\ndefaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\nfrontend f\n  bind 127.0.0.1:1\n');
+  const guessed = await runProgram(binaryPath, ['run', 'haproxy', 'reload', '-p', `config=${config}`], env);
+  t.is(guessed.code, 2, guessed.output);
+  t.regex(guessed.output, /name the resource to act for with --resource NAME/);
+  t.notRegex(guessed.output, /SUCCESS/);
+  const named = await runProgram(binaryPath, ['run', 'haproxy', 'reload', '--resource', 'p_haproxy_cli', '-p', `config=${config}`], env);
+  t.is(named.code, 7, named.output);
+  t.regex(named.output, /ocf-exit-reason:haproxy of resource p_haproxy_cli is not running here: nothing was reloaded/);
+  t.regex(named.output, /resource p_haproxy_cli \(haproxy\) reload: not running, OCF_NOT_RUNNING \(7\)/);
+  const stop = await runProgram(binaryPath, ['run', 'memcached', 'stop'], env);
+  t.is(stop.code, 2, 'stop, like every action on a resource, needs one named');
+  const validate = await runProgram(binaryPath, ['run', 'memcached', 'validate-all', '-p', 'port=eleven'], env);
+  t.is(validate.code, 6, 'validate-all acts on no resource: it needs none');
 });
 
 test('--version, --help, and mistakes', async (t) => {

@@ -117,7 +117,8 @@ test('start without the VIP and with ip_nonlocal_bind 0 fails naming the address
   t.is(start.code, OCF_ERR_GENERIC, start.stderr);
   t.regex(start.reason ?? '', new RegExp(`address ${VIP.replaceAll('.', '\\.')} is not assigned to any interface.*net\\.ipv4\\.ip_nonlocal_bind is 0`));
   t.regex(start.reason ?? '', /pcs constraint colocation add .* with .*pcs constraint order start .* then /);
-  t.regex(start.reason ?? '', /bind on line \d+ of .*haproxy\.cfg/);
+  t.regex(start.reason ?? '', /^haproxy cannot bind here \(bind on line \d+ of .*haproxy\.cfg\)/);
+  t.true(Buffer.byteLength(start.reason ?? '') <= 256);
   t.is(pidFromFile(r.pidfile), undefined, 'nothing was launched');
   t.is((await callIn(ns, r, 'monitor')).code, OCF_NOT_RUNNING);
 
@@ -195,7 +196,7 @@ test('reload with a good configuration loses no connection; a bad one leaves the
   // A broken configuration: reload refuses with haproxy -c's message, v2 keeps serving.
   writeFileSync(r.config, haproxyConfig({ ...r.site, body: 'v3' }, '    no-such-keyword here\n'));
   const bad = await callIn(ns, r, 'reload');
-  t.is(bad.code, OCF_ERR_CONFIGURED);
+  t.is(bad.code, OCF_ERR_INSTALLED);
   t.regex(bad.reason ?? '', /haproxy\.cfg:\d+: unknown keyword 'no-such-keyword'/);
   t.is(await fetchIn(ns, VIP, 8080), 'v2');
   t.is((await callIn(ns, r, 'monitor')).code, OCF_SUCCESS);
@@ -208,9 +209,9 @@ test('validate-all: haproxy -c reports the first error; a missing config is not 
   t.is((await call(r, 'validate-all')).code, OCF_SUCCESS);
   writeFileSync(r.config, `${readFileSync(r.config, 'utf8')}frontend broken\n    bind 127.0.0.1:1\n    frobnicate\n`);
   const bad = await call(r, 'validate-all');
-  t.is(bad.code, OCF_ERR_CONFIGURED);
+  t.is(bad.code, OCF_ERR_INSTALLED, 'this node\'s file: 5, never 6 (which stops the clone, and the VIP with it, on every node)');
   t.regex(bad.reason ?? '', /haproxy\.cfg:\d+: unknown keyword 'frobnicate'/);
-  t.is((await call(r, 'start')).code, OCF_ERR_CONFIGURED);
+  t.is((await call(r, 'start')).code, OCF_ERR_INSTALLED);
   t.is(pidFromFile(r.pidfile), undefined);
 
   const missing = { params: { ...r.options.params, config: join(r.rscTmp, 'nope.cfg') } };
@@ -317,7 +318,7 @@ test('stale and foreign pidfiles: not running, stop never signals a stranger; re
   const pid = stranger(t);
   writeFileSync(r.pidfile, `${pid}\n`);
   const reload = await call(r, 'reload');
-  t.is(reload.code, OCF_SUCCESS, 'nothing of ours to reload');
+  t.is(reload.code, OCF_NOT_RUNNING, 'nothing of ours to reload: said as "not running" (issue 17, item 7)');
   t.true(isAlive(pid));
   writeFileSync(r.pidfile, `${await deadPid()}\n`);
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
@@ -354,4 +355,18 @@ test('parameters are hostile input: nothing is evaluated by a shell', async (t) 
   const meta = await callAgent('haproxy', 'meta-data', { instance: '', rscTmp: '/nonexistent' });
   t.is(meta.code, 0);
   t.regex(meta.stdout, /<action name="reload"/);
+});
+
+test('this node\'s files at start: a certificate only this node lacks, a backend name it cannot resolve: 5 (this node banned), never 6 (the clone and the VIP stopped everywhere)', async (t) => {
+  const r = await resource(t, 'hap-node-files');
+  const config = readFileSync(r.config, 'utf8');
+  writeFileSync(r.config, config.replace(/^(    bind \S+)$/m, `$1 ssl crt ${join(r.rscTmp, 'not-yet-deployed.pem')}`));
+  const cert = await call(r, 'start');
+  t.is(cert.code, OCF_ERR_INSTALLED, cert.stderr);
+  t.regex(cert.reason ?? '', /not-yet-deployed\.pem/);
+  t.is(pidFromFile(r.pidfile), undefined);
+  writeFileSync(r.config, config.replace(/server app1 127\.0\.0\.1:/, 'server app1 no-such-host.invalid:'));
+  const name = await call(r, 'start');
+  t.is(name.code, OCF_ERR_INSTALLED, name.stderr);
+  t.is(pidFromFile(r.pidfile), undefined);
 });

@@ -2,17 +2,19 @@
 // compiled binary. Serial: each uwsgi imports all of Keystone (seconds of CPU on a shared machine),
 // and Keystone's sqlite backend does not take concurrent writers well.
 import test, { type ExecutionContext } from 'ava';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
 import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/daemons/keystone.ts';
 import { groupsOf, scratchGroup } from '../helpers/daemons/groups.ts';
+import { fakeAttrd } from '../helpers/fake-attrd.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidfile-contract.ts';
 import { childrenOf, commandLine, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
 const OCF_ERR_INSTALLED = 5;
+const OCF_ERR_CONFIGURED = 6;
 const OCF_NOT_RUNNING = 7;
 const OCF_DEGRADED = 190;
 
@@ -133,7 +135,7 @@ test.serial('a wrong or changed password is degraded (190) naming the credential
   const pid = pidFromFile(r.pidfile)!;
   const wrong = await call(r, 'monitor', { params: { os_password: WRONG_PASSWORD } });
   t.is(wrong.code, OCF_DEGRADED);
-  t.is(wrong.reason, 'token check: the credentials of user admin are rejected (authentication failed), shared by every node');
+  t.is(wrong.reason, 'token check: the credentials of user admin are rejected (authentication failed)');
   t.regex(readFileSync(r.logFile, 'utf8'), /WARNING: monitor: token check: the credentials of user admin are rejected/);
   const file = join(r.options.rscTmp, 'password');
   writeFileSync(file, `${WRONG_PASSWORD}\n`, { mode: 0o600 });
@@ -172,7 +174,7 @@ test.serial('Keystone\'s database unavailable: degraded (190) naming it, uwsgi u
   const monitor = await call(r, 'monitor');
   t.is(monitor.code, OCF_DEGRADED, monitor.stderr);
   // sqlite's file gone, Keystone answers HTTP 500 or drops the connection: either names the database.
-  t.regex(monitor.reason ?? '', /^token check: (\/v3\/auth\/tokens answered HTTP 5\d\d \(Keystone's database or keys, shared by every node\)|no answer from \/v3\/auth\/tokens \(Keystone's database\?\))/);
+  t.regex(monitor.reason ?? '', /^token check: (\/v3\/auth\/tokens answered HTTP 5\d\d \(Keystone's database or keys\)|no answer from \/v3\/auth\/tokens \(Keystone's database\?\))/);
   t.is((await call(r, 'monitor', { params: { monitor_check: 'api' } })).code, OCF_SUCCESS, 'the version document needs no database');
   t.true(isAlive(pid), 'uwsgi is left alone');
   // A restart cannot repair a shared database: start succeeds once this node's API answers.
@@ -217,10 +219,39 @@ test.serial('a uwsgi that daemonizes itself fails start, says why, and leaves no
   killMarkedAtEnd(t, 'keystone:ks-daemonize');
   const start = await call(r, 'start');
   t.is(start.code, OCF_ERR_GENERIC);
-  t.regex(start.reason ?? '', /^keystone \(uwsgi\) daemonized itself \(pid \d+ exited, pid [\d, ]+ stopped\): it must run in the foreground$/);
+  t.regex(start.reason ?? '', /^keystone \(uwsgi\) daemonized itself \(pid \d+ (exited, pid [\d, ]+ stopped|forked pid [\d, ]+ into a session of its own, stopped)\): it must run in the foreground$/);
   t.true(await waitFor(() => markedProcesses('keystone:ks-daemonize').length === 0, 3000), 'nothing of this resource runs');
   t.false(existsSync(r.pidfile));
   t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);
+});
+
+test.serial('wsgi_module: uwsgi serves Keystone from a module (--module) instead of the script; start, api monitor, stop', async (t) => {
+  // A module of our own that builds Keystone's application as keystone.wsgi.api (2025.1) does,
+  // so that the same test runs against Keystone 22, which has no keystone.wsgi.api yet.
+  const dir = scratchDir(t);
+  chmodSync(dir, 0o755);
+  writeFileSync(join(dir, 'ks_test_app.py'), 'from keystone.server import wsgi\napplication = wsgi.initialize_public_application()\n', { mode: 0o644 });
+  const r = await resource(t, 'ks-module', { wsgi_module: 'ks_test_app:application', monitor_check: 'api', additional_parameters: `--pythonpath ${dir}` });
+  const start = await call(r, 'start');
+  t.is(start.code, OCF_SUCCESS, start.stderr);
+  const pid = pidFromFile(r.pidfile)!;
+  const args = commandLine(pid);
+  t.is(args[args.indexOf('--module') + 1], 'ks_test_app:application');
+  t.false(args.includes('--wsgi-file'));
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.true(await waitFor(() => !isAlive(pid), 3000));
+});
+
+test('wsgi_module and wsgi_script together, or a module name that is not one, are not configured (6)', async (t) => {
+  const both = await resource(t, 'ks-both', { wsgi_module: 'keystone.wsgi.api:application', wsgi_script: KEYSTONE_WSGI });
+  const refused = await call(both, 'validate-all');
+  t.is(refused.code, OCF_ERR_CONFIGURED);
+  t.is(refused.reason, 'set wsgi_script or wsgi_module, not both');
+  const bad = await resource(t, 'ks-badmodule', { wsgi_module: 'keystone.wsgi.api:application; rm -rf /' });
+  const rejected = await call(bad, 'validate-all');
+  t.is(rejected.code, OCF_ERR_CONFIGURED);
+  t.regex(rejected.reason ?? '', /^parameter wsgi_module: .* is not MODULE or MODULE:CALLABLE$/);
 });
 
 test.serial('the distribution\'s uwsgi ini file (uwsgi_ini) with die-on-term: start, api monitor, stop', async (t) => {
@@ -286,6 +317,65 @@ test.serial('reload: uwsgi reloads gracefully in place (same master, new workers
   t.true(workersAfter.length > 0 && workersAfter.every((pid) => !workersBefore.includes(pid)), 'every worker is new');
   t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
-  t.is((await call(r, 'reload')).code, OCF_SUCCESS, 'not running: nothing to reload');
+  t.is((await call(r, 'reload')).code, OCF_NOT_RUNNING, 'not running: nothing was reloaded, said as "not running" (issue 17, item 7)');
   t.false(isAlive(master));
+});
+
+test.serial('one node\'s fault while a peer issues tokens (its fernet keys emptied, then its database path wrong): the peers\' evidence makes it local (1, then 5 once a restart did not repair it); every peer failing too: 190 naming the nodes', async (t) => {
+  const ks = copyKeystone(fixture());
+  t.teardown(() => removeKeystone(ks));
+  const attrd = fakeAttrd(t);
+  const r = await resource(t, 'ks-evidence', {}, ks);
+  const ev = { env: { ...r.options.env, ...attrd.env } };
+  const name = 'ocf-openstack-ks-evidence-token';
+  const now = () => Math.floor(Date.now() / 1000);
+  t.is((await call(r, 'start', ev)).code, OCF_SUCCESS);
+  const healthy = await call(r, 'monitor', ev);
+  t.is(healthy.code, OCF_SUCCESS, healthy.stderr);
+  t.regex(attrd.values(name).node1 ?? '', /^ok\|\d+\|\d+\|10\|passes$/, 'the passing state published');
+  // This node's key repository replaced by an empty one.
+  const keys = join(ks.dir, 'fernet-keys');
+  const { uid, gid } = statSync(keys);
+  renameSync(keys, `${keys}.aside`);
+  mkdirSync(keys, { mode: 0o700 });
+  chownSync(keys, uid, gid);
+  const first = await call(r, 'monitor', ev);
+  t.is(first.code, OCF_DEGRADED, `no evidence yet: ${first.reason}`);
+  t.regex(attrd.values(name).node1 ?? '', /^failing\|/);
+  // A peer confirms its token check passes, after this node's failure began (beyond the 5 s of skew).
+  await new Promise((resolve) => setTimeout(resolve, 6500));
+  attrd.set('node2', name, `ok|${now() - 600}|${now()}|10|passes`);
+  const local = await call(r, 'monitor', ev);
+  t.is(local.code, OCF_ERR_GENERIC, local.stderr);
+  t.regex(local.reason ?? '', /^token check fails here since \d\d:\d\d:\d\d, passes on node2 at \d\d:\d\d:\d\d: this node's fault: token check: /);
+  // Pacemaker's recovery, a restart here: Keystone itself refuses to start without keys (start-failure-is-fatal bans this node).
+  t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
+  const refused = await call(r, 'start', ev);
+  t.is(refused.code, OCF_ERR_GENERIC);
+  t.regex(refused.reason ?? '', /does not contain keys/);
+  // The keys back, but this node's [database] connection wrong: Keystone starts, the failure goes on
+  // after the restart: a restart cannot repair it, 5 (Pacemaker bans this node only).
+  rmSync(keys, { recursive: true, force: true });
+  renameSync(`${keys}.aside`, keys);
+  const good = readFileSync(ks.config, 'utf8');
+  writeFileSync(ks.config, good.replace(/^connection = .*$/m, `connection = sqlite:///${join(ks.dir, 'no-such-dir', 'keystone.db')}`));
+  const restarted = await call(r, 'start', ev);
+  t.is(restarted.code, OCF_SUCCESS, `start does not wait for the token check: ${restarted.reason}`);
+  attrd.set('node2', name, `ok|${now() - 600}|${now()}|10|passes`);
+  const banned = await call(r, 'monitor', ev);
+  t.is(banned.code, OCF_ERR_INSTALLED, banned.stderr);
+  t.regex(banned.reason ?? '', /passes on node2 .*not repaired by a restart/);
+  // Every peer fails too: shared, nothing to recover.
+  attrd.set('node2', name, `failing|${now()}|${now()}|10|HTTP 500`);
+  attrd.set('node3', name, `failing|${now()}|${now()}|10|HTTP 500`);
+  const shared = await call(r, 'monitor', ev);
+  t.is(shared.code, OCF_DEGRADED, shared.stderr);
+  t.regex(shared.reason ?? '', /^token check fails on node1, node2, node3 since \d\d:\d\d:\d\d, shared: token check: /);
+  t.false(JSON.stringify(attrd.values(name)).includes(PASSWORD), 'no password published');
+  writeFileSync(ks.config, good);
+  t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
+  t.is((await call(r, 'start', ev)).code, OCF_SUCCESS);
+  t.is((await call(r, 'monitor', ev)).code, OCF_SUCCESS);
+  t.regex(attrd.values(name).node1 ?? '', /^ok\|/, 'passing again, published at once');
+  t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
 });

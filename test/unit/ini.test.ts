@@ -25,11 +25,11 @@ test('files and directories in order; later files win; a missing file is an erro
   writeFileSync(join(dir, 'd', '20-b.conf'), '[coordination]\nbackend_url = redis://b\n');
   writeFileSync(join(dir, 'd', '10-a.conf'), '[coordination]\nbackend_url = redis://a\n');
   writeFileSync(join(dir, 'd', 'ignored.txt'), '[coordination]\nbackend_url = redis://ignored\n');
-  const config = readOsloConfig([{ file: join(dir, 'main.conf') }, ...configSourcesIn(['--config-dir', join(dir, 'd')])]);
+  const config = readOsloConfig([{ file: join(dir, 'main.conf') }, ...configSourcesIn(['--config-dir', join(dir, 'd')])], () => undefined);
   t.is(config.get('coordination', 'backend_url'), 'redis://b');
   t.is(config.get('polling', 'partitioning_group_prefix'), 'p');
   t.is(config.files.length, 3);
-  t.throws(() => readOsloConfig([{ file: join(dir, 'absent.conf') }]), { message: /no such file/ });
+  t.throws(() => readOsloConfig([{ file: join(dir, 'absent.conf') }], () => undefined), { message: /no such file/ });
 });
 
 test('config options among arguments, both spellings; oslo booleans', (t) => {

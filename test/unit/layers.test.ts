@@ -12,7 +12,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   net: ['ocf'],
   config: ['ocf'],
   coordination: ['ocf', 'net'],
-  entry: ['ocf', 'process', 'net', 'config', 'coordination', 'agents'],
+  cluster: ['ocf', 'process'],
+  entry: ['ocf', 'process', 'net', 'config', 'coordination', 'cluster', 'agents'],
 };
 
 const shared = join(projectRoot, 'shared');

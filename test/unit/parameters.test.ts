@@ -1,6 +1,6 @@
 import test from 'ava';
 import { readEnvironment } from '../../shared/ocf/environment.ts';
-import { OcfError } from '../../shared/ocf/outcome.ts';
+import { OcfError, shownText } from '../../shared/ocf/outcome.ts';
 import { boolean, checkParameters, choice, integer, readParameters, secretValues, string, time } from '../../shared/ocf/parameters.ts';
 
 const specs = {
@@ -23,7 +23,7 @@ function configurationError(fn: () => unknown): string {
   try {
     fn();
   } catch (error) {
-    if (error instanceof OcfError && error.outcome.code === 6) return error.outcome.reason ?? '';
+    if (error instanceof OcfError && error.outcome.code === 6) return shownText(error.outcome.reason ?? '', (text) => text); // as the exit point shows it
     throw error;
   }
   throw new Error('expected OCF_ERR_CONFIGURED');

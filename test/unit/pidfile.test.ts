@@ -1,9 +1,12 @@
 import test, { type ExecutionContext } from 'ava';
-import { spawn } from 'node:child_process';
-import { lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, linkSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pidStatus, readPid, readPidfile, recordOf, writePidfile } from '../../shared/process/pidfile.ts';
+import { realpathSync } from 'node:fs';
+import { Deadline } from '../../shared/ocf/deadline.ts';
+import { expectedProcess, pidfileStatus } from '../../shared/process/identity.ts';
+import { readPid, readPidfile, recordOf, writePidfile } from '../../shared/process/pidfile.ts';
 import { bootId, startTime } from '../../shared/process/proc.ts';
 
 function scratch(t: { teardown(fn: () => void): void }): string {
@@ -44,39 +47,82 @@ function sleeper(t: ExecutionContext): number {
   return child.pid!;
 }
 
-const identity = { binary: '/usr/bin/memcached', marker: 'memcached:mine' };
+const uid = process.getuid!();
+/** What our "daemon" is in these tests: sleep, run as this user, marked memcached:mine. */
+const identity = expectedProcess('sleep', realpathSync('/usr/bin/sleep'), uid, 'memcached:mine');
+const memcachedIdentity = expectedProcess('memcached', '/usr/bin/memcached', uid, 'memcached:mine');
+const pidStatus = (file: string, expected = identity) => pidfileStatus(file, expected, Deadline.after(5000));
 
 test('a pidfile keeps the pid on its first line, then the start time, the boot and the resource', (t) => {
   const file = join(scratch(t), 'p');
   const pid = sleeper(t);
-  writePidfile(file, recordOf(pid, 'memcached:mine')!);
+  writePidfile(file, recordOf(pid, 'memcached:mine', uid)!);
   const [first, ...rest] = readFileSync(file, 'utf8').trimEnd().split('\n');
   t.is(first, String(pid), 'tools that read the first line still find the pid');
-  t.deepEqual(rest.map((line) => line.split('=')[0]), ['start', 'boot', 'resource']);
-  t.deepEqual(readPidfile(file), { pid, start: startTime(pid), boot: bootId(), resource: 'memcached:mine' });
+  t.deepEqual(rest.map((line) => line.split('=')[0]), ['start', 'boot', 'uid', 'resource']);
+  t.deepEqual(readPidfile(file), { pid, start: startTime(pid), boot: bootId(), uid, resource: 'memcached:mine' });
 });
 
-test('the start time names the process whatever its argv and environment say', (t) => {
+test('a launch record names the process whatever its environment says, if program and owner agree', async (t) => {
   const file = join(scratch(t), 'p');
-  const pid = sleeper(t); // argv "sleep 300", no marker: nothing else would call it our memcached
-  writePidfile(file, recordOf(pid, 'memcached:mine')!);
-  t.deepEqual(pidStatus(file, identity), { state: 'running', pid });
+  const pid = sleeper(t); // no marker: a launch record does not need one (uwsgi's procname erases it)
+  writePidfile(file, recordOf(pid, 'memcached:mine', uid)!);
+  t.deepEqual(await pidStatus(file), { state: 'running', pid });
   writeFileSync(file, `${pid}\n`);
-  t.deepEqual(pidStatus(file, identity), { state: 'foreign', pid }, 'without a start time, argv and marker decide');
+  t.deepEqual(await pidStatus(file), { state: 'foreign', pid, why: 'it carries no marker' }, 'without a start time, the marker must agree too');
 });
 
-test('a recorded start time that does not match is a reused pid: stale', (t) => {
+test('a launch record is checked against the program: a forged record for another program is foreign', async (t) => {
+  // Issue 17, item 2: pid, start= and boot= of sshd or corosync (world-readable in /proc) in a
+  // pidfile the service user can write.
+  const file = join(scratch(t), 'p');
+  const pid = sleeper(t);
+  writePidfile(file, recordOf(pid, 'memcached:mine', uid)!);
+  const status = await pidStatus(file, memcachedIdentity);
+  t.is(status.state, 'foreign');
+  t.regex((status as { why: string }).why, /it runs \/usr\/bin\/sleep|it runs .*coreutils/);
+  writePidfile(file, recordOf(pid, 'memcached:mine', uid + 1)!);
+  t.deepEqual(await pidStatus(file), { state: 'foreign', pid, why: `it runs as uid ${uid}, not ${uid + 1}` }, 'and against its owner');
+  const kthreadd = 2;
+  writePidfile(file, { ...recordOf(kthreadd, 'memcached:mine', 0)! });
+  t.deepEqual(await pidStatus(file), { state: 'foreign', pid: kthreadd, why: 'it runs no program of its own (a kernel thread)' });
+});
+
+test('a FIFO or a device at the pidfile path is never read', async (t) => {
+  const dir = scratch(t);
+  const fifo = join(dir, 'fifo.pid');
+  spawnSync('mkfifo', [fifo]);
+  t.is(readPidfile(fifo), undefined);
+  t.is(readPidfile('/dev/zero'), undefined);
+  t.deepEqual(await pidStatus(fifo), { state: 'absent' });
+});
+
+test('a recorded start time that does not match is a reused pid: stale', async (t) => {
   const file = join(scratch(t), 'p');
   const pid = sleeper(t);
   writePidfile(file, { pid, start: String(Number(startTime(pid)) - 1), boot: bootId(), resource: 'memcached:mine' });
-  t.deepEqual(pidStatus(file, identity), { state: 'stale', pid });
+  t.deepEqual(await pidStatus(file), { state: 'stale', pid });
   writePidfile(file, { pid, start: startTime(pid)!, boot: 'another-boot', resource: 'memcached:mine' });
-  t.deepEqual(pidStatus(file, identity), { state: 'stale', pid }, 'start times count from boot');
+  t.deepEqual(await pidStatus(file), { state: 'stale', pid }, 'start times count from boot');
 });
 
-test("another resource's live process is foreign, with its owner named", (t) => {
+test("another resource's live process is foreign, with its owner named", async (t) => {
   const file = join(scratch(t), 'p');
   const pid = sleeper(t);
-  writePidfile(file, recordOf(pid, 'memcached:other')!);
-  t.deepEqual(pidStatus(file, identity), { state: 'foreign', pid, owner: 'memcached:other' });
+  writePidfile(file, recordOf(pid, 'memcached:other', uid)!);
+  t.deepEqual(await pidStatus(file), { state: 'foreign', pid, owner: 'memcached:other' });
+});
+
+test('a launch record is believed only from a file root owns with one link: a service user\'s file is a pid alone', (t) => {
+  const dir = scratch(t);
+  const path = join(dir, 'forged.pid');
+  // A forged record naming this test's own process (root) with uid=0, as a service user could write it.
+  const forged = `${process.pid}\nstart=${startTime(process.pid)}\nboot=${bootId()}\nuid=0\nresource=memcached:p_mc\n`;
+  writeFileSync(path, forged);
+  t.deepEqual(Object.keys(readPidfile(path)!).sort(), ['boot', 'pid', 'resource', 'start', 'uid'], 'root\'s own file: the whole record');
+  chownSync(path, 65534, 65534);
+  t.deepEqual(readPidfile(path), { pid: process.pid }, 'owned by another user: the pid alone');
+  chownSync(path, 0, 0);
+  linkSync(path, join(dir, 'second-link'));
+  t.deepEqual(readPidfile(path), { pid: process.pid }, 'a hard link to it elsewhere: the pid alone');
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { binaryPath, type Program } from '../agent.ts';
 import { Namespaces, refuseBesideRunningCluster } from '../namespaces.ts';
 import { parseStatus, type ClusterStatus } from '../parsers/crm-mon.ts';
-import { corosyncConf, preparePacemakerNode, readLog, startPacemaker } from './pacemaker.ts';
+import { corosyncConf, crmAndWait, preparePacemakerNode, readLog, startPacemaker } from './pacemaker.ts';
 
 export { parseStatus, type ClusterStatus, type ResourceState } from '../parsers/crm-mon.ts';
 
@@ -40,7 +40,7 @@ export class Cluster {
       await cluster.installAgents(agents);
       cluster.started = true;
       await startPacemaker(ns, scratch);
-      await cluster.waitForStatus('node1 online', (status) => status.online, 120_000);
+      await cluster.waitForStatus('node1 online and a DC elected', (status) => status.online && status.dc, 120_000);
       const property = await cluster.exec('crm_attribute', ['--type', 'crm_config', '--name', 'stonith-enabled', '--update', 'false']);
       if (property.code !== 0) throw new Error(property.output);
     } catch (error) {
@@ -57,7 +57,7 @@ export class Cluster {
 
   /** crmsh, as an operator types it. */
   async crm(...args: string[]): Promise<Program> {
-    return this.exec('crm', ['-w', ...args]);
+    return crmAndWait((file, list) => this.exec(file, list), args);
   }
 
   /** pcs 0.11, as an operator types it; without pcsd it works on the CIB and crm_resource directly. */

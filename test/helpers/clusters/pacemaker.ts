@@ -5,6 +5,7 @@
 import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Namespaces } from '../namespaces.ts';
+import { controllerState, designatedController } from '../parsers/crm-mon.ts';
 import { waitFor } from '../processes.ts';
 
 export interface CorosyncNode {
@@ -125,3 +126,22 @@ export function readLog(dir: string, name: string): string {
   }
 }
 
+type Exec = (file: string, args: readonly string[]) => Promise<{ readonly code: number | null; readonly output: string }>;
+
+/**
+ * `crm ARGS` as an operator types it, then what `crm -w` waits for: the DC back in S_IDLE. crmsh 5's
+ * -w first asks systemd whether pacemaker.service is active (systemctl is-active), which fails on
+ * a node whose Pacemaker systemd did not start (these test nodes): "Pacemaker is not running. No
+ * DC.", exit 1, after the change was committed. crmsh 4.4's -w asked crmadmin only, as this does.
+ */
+export async function crmAndWait(exec: Exec, args: readonly string[], timeoutMs = 120_000): Promise<{ readonly code: number | null; readonly output: string }> {
+  const result = await exec('crm', args);
+  if (result.code !== 0) return result;
+  const idle = await waitFor(async () => {
+    const dc = designatedController((await exec('crmadmin', ['--dc_lookup', '--output-as=xml'])).output);
+    if (!dc) return false;
+    return controllerState((await exec('crmadmin', ['--status', dc, '--output-as=xml'])).output) === 'S_IDLE';
+  }, timeoutMs, 200);
+  if (!idle) throw new Error(`crm ${args.join(' ')}: the DC did not become idle within ${timeoutMs} ms`);
+  return result;
+}

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { projectRoot, runProgram, type Program } from '../agent.ts';
 import { Namespaces, refuseBesideRunningCluster } from '../namespaces.ts';
 import { parseStatus, type ClusterStatus } from '../parsers/crm-mon.ts';
-import { corosyncConf, logDirectory, mountVolatile, preparePacemakerNode, startPacemaker, type CorosyncNode, type Totem } from './pacemaker.ts';
+import { corosyncConf, crmAndWait, logDirectory, mountVolatile, preparePacemakerNode, startPacemaker, type CorosyncNode, type Totem } from './pacemaker.ts';
 import { waitFor } from '../processes.ts';
 
 export const SUBNET_PREFIX = 24;
@@ -133,7 +133,7 @@ export class ThreeNodes {
     writeFileSync(this.mapFile, this.nodes.map((n) => `${n.name} ${n.ns.pid} ${this.network.pid} ${n.bridgePort}\n`).join(''));
 
     await Promise.all(this.nodes.map((node) => this.boot(node)));
-    await this.waitForStatus('three nodes online', (s) => s.nodes.length === 3 && s.nodes.every((n) => n.online), 180_000);
+    await this.waitForStatus('three nodes online and a DC elected', (s) => s.nodes.length === 3 && s.nodes.every((n) => n.online) && s.dc, 180_000);
   }
 
   /** The node's own address on its link, and the link up at both ends. */
@@ -163,7 +163,8 @@ export class ThreeNodes {
 
   /** crmsh on a live node, as an operator types it. */
   crm(...args: string[]): Promise<Program> {
-    return this.live().exec('crm', ['-w', ...args]);
+    const node = this.live();
+    return crmAndWait((file, list) => node.exec(file, list), args);
   }
 
   /** pcs 0.11 on a live node, as an operator types it; without pcsd it works on the CIB directly. */

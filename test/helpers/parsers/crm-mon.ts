@@ -27,6 +27,8 @@ export interface ClusterStatus {
   /** Failed operations with the agent's exit reason, as crm_mon shows them. */
   readonly failures: { id: string; node: string; task: string; exitstatus: string; exitcode: number; exitreason: string }[];
   readonly quorum: boolean;
+  /** A DC is elected (crmsh 5 refuses `crm configure` before: "Pacemaker is not running. No DC."). */
+  readonly dc: boolean;
 }
 
 const ENTITIES: Record<string, string> = { quot: '"', apos: "'", lt: '<', gt: '>', amp: '&' };
@@ -39,7 +41,7 @@ function decodedAgain(text: string): string {
 
 /** The XML document in a tool's output (stdout and stderr together: warnings may come before or after it); undefined when there is none. */
 function documentIn(output: string): XmlElement | undefined {
-  const start = output.search(/<\?xml|<pacemaker-result|<crm_mon/);
+  const start = output.search(/<\?xml|<pacemaker-result|<crm_mon|<crmadmin/);
   const end = output.lastIndexOf('>');
   if (start < 0 || end < start) return undefined;
   try {
@@ -70,7 +72,22 @@ export function parseStatus(xml: string): ClusterStatus {
     exitstatus: attribute(failure, 'exitstatus'), exitcode: Number(failure.attributes.exitcode ?? -1), exitreason: attribute(failure, 'exitreason'),
   }));
   const currentDc = root ? descendants(root, 'current_dc')[0] : undefined;
-  return { xml, online: nodes[0]?.online ?? false, nodes, resources, failures, quorum: attribute(currentDc, 'with_quorum') === 'true' };
+  return {
+    xml, online: nodes[0]?.online ?? false, nodes, resources, failures,
+    quorum: attribute(currentDc, 'with_quorum') === 'true', dc: attribute(currentDc, 'present') === 'true',
+  };
+}
+
+/** The DC's node name in `crmadmin --dc_lookup --output-as=xml`; undefined while none is elected. */
+export function designatedController(output: string): string | undefined {
+  const root = documentIn(output);
+  return (root ? descendants(root, 'dc')[0]?.attributes.node_name : undefined) || undefined;
+}
+
+/** The controller's state (S_IDLE, S_TRANSITION_ENGINE, ...) in `crmadmin --status NODE --output-as=xml`. */
+export function controllerState(output: string): string | undefined {
+  const root = documentIn(output);
+  return root ? descendants(root, 'crmd')[0]?.attributes.state : undefined;
 }
 
 /** Successful fencings of `node` in `stonith_admin --history NODE --output-as=xml`. */

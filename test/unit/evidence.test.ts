@@ -1,0 +1,145 @@
+// The rule that tells a fault of this node from a fault every node shares, from the peers' published
+// states (shared/cluster/evidence.ts), exhaustively: a pure function of the states and the time.
+import test from 'ava';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  attributeName, checkFailed, checkPassed, decodeState, encodeState, judge, outcomeOf, parseQuery, SKEW_S, type PeerState,
+} from '../../shared/cluster/evidence.ts';
+import { Deadline } from '../../shared/ocf/deadline.ts';
+import { readEnvironment } from '../../shared/ocf/environment.ts';
+import { Logger } from '../../shared/ocf/log.ts';
+
+const T = 1_764_000_000; // this node's failure began
+const EVERY = 10;
+
+function peer(node: string, state: 'ok' | 'failing', confirmed: number, every = EVERY): PeerState {
+  return { node, state, since: confirmed - 100, confirmed, every, reason: state === 'ok' ? 'passes' : 'HTTP 500' };
+}
+
+test('a peer passing, confirmed after this node\'s failure began (beyond the skew): local', (t) => {
+  const verdict = judge(T, [peer('node2', 'ok', T + 7)], T + 10);
+  t.is(verdict.kind, 'local');
+  t.deepEqual(verdict.kind === 'local' && verdict.passing.map((p) => p.node), ['node2']);
+});
+
+test('a peer passing, confirmed before the failure began or within the skew: not evidence of a local fault', (t) => {
+  t.is(judge(T, [peer('node2', 'ok', T - 3)], T + 5).kind, 'none');
+  t.is(judge(T, [peer('node2', 'ok', T + SKEW_S)], T + 8).kind, 'none', 'exactly at the skew: ambiguous');
+  t.is(judge(T, [peer('node2', 'ok', T + SKEW_S + 1)], T + 8).kind, 'local');
+});
+
+test('every peer that reported since fails: shared, naming them', (t) => {
+  const verdict = judge(T, [peer('node3', 'failing', T + 2), peer('node2', 'failing', T - 1)], T + 5);
+  t.is(verdict.kind, 'shared');
+  t.deepEqual(verdict.kind === 'shared' && verdict.failing.map((p) => p.node), ['node2', 'node3']);
+});
+
+test('a peer failing a little before this node\'s failure began (within the skew) counts as having reported since', (t) => {
+  t.is(judge(T, [peer('node2', 'failing', T - SKEW_S)], T + 2).kind, 'shared');
+  t.is(judge(T, [peer('node2', 'failing', T - SKEW_S - 1)], T + 2).kind, 'none', 'reported before: not since');
+});
+
+test('one peer passing and one failing: the passing one makes it local (faults of two nodes, each its own)', (t) => {
+  t.is(judge(T, [peer('node2', 'failing', T + 8), peer('node3', 'ok', T + 9)], T + 10).kind, 'local');
+});
+
+test('no peers, or only silent or stale ones: no evidence', (t) => {
+  t.is(judge(T, [], T + 10).kind, 'none');
+  // Confirmed after the failure began, but not for more than two of its intervals since.
+  t.is(judge(T, [peer('node2', 'ok', T + 6)], T + 6 + 2 * EVERY + SKEW_S + 1).kind, 'none');
+  t.is(judge(T, [peer('node2', 'ok', T + 6)], T + 6 + 2 * EVERY + SKEW_S).kind, 'local');
+  t.is(judge(T, [peer('node2', 'failing', T + 1)], T + 1 + 2 * EVERY + SKEW_S + 1).kind, 'none');
+  // A slow peer (interval 120 s) stays current longer.
+  t.is(judge(T, [peer('node2', 'ok', T + 6, 120)], T + 200).kind, 'local');
+});
+
+test('a peer whose clock runs ahead beyond the skew is not believed', (t) => {
+  t.is(judge(T, [peer('node2', 'ok', T + 30)], T + 10).kind, 'none');
+  t.is(judge(T, [peer('node2', 'ok', T + 10 + SKEW_S)], T + 10).kind, 'local', 'ahead within the skew');
+});
+
+test('a stale passing peer does not spoil a shared verdict; a stale failing one does not make one', (t) => {
+  t.is(judge(T, [peer('node2', 'failing', T + 3), peer('node3', 'ok', T - 200)], T + 5).kind, 'shared');
+  t.is(judge(T, [peer('node2', 'ok', T - 2), peer('node3', 'failing', T + 3)], T + 5).kind, 'none', 'a recent ok before the failure: not every reporter fails');
+});
+
+test('the judgement: 1 with the evidence named, 5 once a restart did not repair it or the cause is a file of this node, 190 naming every node', (t) => {
+  const check = { title: 'token check' };
+  const local = judge(T, [peer('node2', 'ok', T + 7)], T + 10);
+  t.deepEqual(outcomeOf(check, 'node1', T, local, 'HTTP 500'), {
+    code: 1, reason: `token check fails here since ${new Date(T * 1000).toISOString().slice(11, 19)}, passes on node2 at ${new Date((T + 7) * 1000).toISOString().slice(11, 19)}: this node's fault: HTTP 500`,
+  });
+  t.is(outcomeOf(check, 'node1', T, local, 'x', { restarted: true }).code, 5);
+  t.regex(outcomeOf(check, 'node1', T, local, 'x', { restarted: true }).reason, /not repaired by a restart/);
+  t.is(outcomeOf(check, 'node1', T, local, 'x', { unrepairable: true }).code, 5);
+  const shared = outcomeOf(check, 'node2', T, judge(T, [peer('node3', 'failing', T + 1), peer('node1', 'failing', T + 2)], T + 3), 'HTTP 500');
+  t.is(shared.code, 190);
+  t.regex(shared.reason, /^token check fails on node1, node2, node3 since \d\d:\d\d:\d\d, shared: HTTP 500$/);
+  t.deepEqual(outcomeOf(check, 'node1', T, { kind: 'none' }, 'HTTP 500'), { code: 190, reason: 'HTTP 500' });
+});
+
+test('a published state is compact, one line, without quotes or bars, and bounded; decoding refuses anything else', (t) => {
+  const text = encodeState({ state: 'failing', since: T, confirmed: T + 3, every: 10, reason: `a "quoted" | barred\nline ${'x'.repeat(300)}` });
+  t.false(/["\n]/.test(text));
+  t.true(text.length < 120);
+  const back = decodeState(text)!;
+  t.is(back.state, 'failing');
+  t.is(back.since, T);
+  t.is(back.confirmed, T + 3);
+  t.is(back.every, 10);
+  t.is(decodeState('maybe|1|2|3|x'), undefined);
+  t.is(decodeState(''), undefined);
+  t.is(decodeState('ok|1|2'), undefined);
+});
+
+test('the attribute names the resource without its clone suffix, and the check', (t) => {
+  t.is(attributeName('p_keystone:2', 'token'), 'ocf-openstack-p_keystone-token');
+  t.is(attributeName('p_keystone', 'token'), 'ocf-openstack-p_keystone-token');
+  t.is(attributeName('odd name/../x', 'bus'), 'ocf-openstack-odd_name_.._x-bus');
+});
+
+test('attrd_updater\'s query output is read per node, other attributes ignored', (t) => {
+  const text = 'name="a" host="node1" value="ok|1|2|10|passes"\nname="a" host="node2" value=""\nname="b" host="node3" value="x"\n';
+  t.deepEqual([...parseQuery(text, 'a')], [['node1', 'ok|1|2|10|passes'], ['node2', '']]);
+  t.deepEqual([...parseQuery('value="v" host="node4" name="a"\nname="a" value="no host"\n', 'a')], [['node4', 'v']], 'fields by name; a line without a host is no node\'s');
+});
+
+function context(variables: Record<string, string>) {
+  const env = readEnvironment('keystone', 'monitor', { OCF_RESOURCE_INSTANCE: 'p_k:0', OCF_RESKEY_CRM_meta_interval: '10000', ...variables });
+  return { env, log: new Logger(env.log), deadline: Deadline.after(5000) };
+}
+
+const TOKEN = { name: 'token', title: 'token check', shared: true, checks: 'a token' };
+
+test('outside a clone run by Pacemaker there is no evidence: 190 with the problem as it is, nothing spawned; a check that is not shared is 1', async (t) => {
+  const rscTmp = mkdtempSync(join(tmpdir(), 'evidence-'));
+  t.teardown(() => rmSync(rscTmp, { recursive: true, force: true }));
+  const primitive = context({ HA_RSCTMP: rscTmp, OCF_RESKEY_CRM_meta_on_node: 'node1' });
+  t.deepEqual(await checkFailed(primitive, TOKEN, 'HTTP 500'), { code: 190, reason: 'HTTP 500' });
+  const unnamed = context({ HA_RSCTMP: rscTmp, OCF_RESKEY_CRM_meta_clone_max: '3' });
+  t.deepEqual(await checkFailed(unnamed, TOKEN, 'HTTP 500'), { code: 190, reason: 'HTTP 500' });
+  t.deepEqual(await checkFailed(unnamed, { ...TOKEN, shared: false }, 'no answer'), { code: 1, reason: 'no answer' });
+  await checkPassed(unnamed, TOKEN);
+});
+
+test('attrd not answering (no cluster here) is no evidence, never a failure: 190, bounded by the deadline', async (t) => {
+  const rscTmp = mkdtempSync(join(tmpdir(), 'evidence-'));
+  t.teardown(() => rmSync(rscTmp, { recursive: true, force: true }));
+  const clone = context({ HA_RSCTMP: rscTmp, OCF_RESKEY_CRM_meta_clone_max: '3', OCF_RESKEY_CRM_meta_on_node: 'node1' });
+  const started = Date.now();
+  const outcome = await checkFailed(clone, TOKEN, 'HTTP 500');
+  t.is(outcome.code, 190);
+  t.is(outcome.reason, 'HTTP 500');
+  t.true(Date.now() - started < 5000);
+});
+
+test('the end of a shared fault is no evidence against this node: a peer whose pass has only just begun does not make it local', (t) => {
+  // The database was down for everyone since T; it came back at T + 300: the peers pass at once,
+  // while a check here begun before may still fail.
+  const justRecovered: PeerState = { node: 'node2', state: 'ok', since: T + 300, confirmed: T + 300, every: EVERY, reason: 'passes' };
+  t.is(judge(T, [justRecovered], T + 302).kind, 'none', 'a pass younger than one interval: the next monitor decides (190)');
+  const stillPassing: PeerState = { ...justRecovered, confirmed: T + 300 + EVERY + SKEW_S + 1 };
+  t.is(judge(T, [stillPassing], T + 300 + EVERY + SKEW_S + 2).kind, 'local', 'passing for longer than its interval while this node still fails: local');
+});
