@@ -116,7 +116,7 @@ test('start without the VIP and with ip_nonlocal_bind 0 fails naming the address
   const start = await callIn(ns, r, 'start');
   t.is(start.code, OCF_ERR_GENERIC, start.stderr);
   t.regex(start.reason ?? '', new RegExp(`address ${VIP.replaceAll('.', '\\.')} is not assigned to any interface.*net\\.ipv4\\.ip_nonlocal_bind is 0`));
-  t.regex(start.reason ?? '', /pcs constraint colocation add .* with .*pcs constraint order start .* then /);
+  t.regex(start.stderr, /pcs constraint colocation add .* with .*pcs constraint order start .* then /, 'the log keeps the whole reason');
   t.regex(start.reason ?? '', /^haproxy cannot bind here \(bind on line \d+ of .*haproxy\.cfg\)/);
   t.true(Buffer.byteLength(start.reason ?? '') <= 256);
   t.is(pidFromFile(r.pidfile), undefined, 'nothing was launched');
