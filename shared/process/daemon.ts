@@ -9,11 +9,11 @@ import { OCF } from '../ocf/exit-codes.ts';
 import type { Logger } from '../ocf/log.ts';
 import { failure, notRunning, success, type Outcome } from '../ocf/outcome.ts';
 import { string, type ParameterSpec, type ParameterSpecs } from '../ocf/parameters.ts';
-import { expectedProcess, markedProcesses, pidfileStatus, recordStatus, resourceProcesses, sessionOf, startedAt, type Expected, type PidStatus } from './identity.ts';
+import { detachedFromLaunch, expectedProcess, markedProcesses, pidfileStatus, recordStatus, resourceProcesses, startedAt, type Expected, type PidStatus } from './identity.ts';
 import { readPidfile, recordOf, removePidfile, writePidfile } from './pidfile.ts';
-import { childrenOf, isAlive, processTree, topmost } from './proc.ts';
+import { childrenOf, isAlive, processTree, startTime, topmost } from './proc.ts';
 import { sleep } from '../ocf/deadline.ts';
-import { lastLogLine, launchDaemon, stopProcesses, waitUntilReady, type DaemonLaunch, type LaunchedDaemon } from './supervise.ts';
+import { lastLogLine, launchDaemon, stopProcesses, waitUntilReady, type DaemonLaunch, type LaunchedDaemon, type ProcessSearch } from './supervise.ts';
 import { localUid, type Account } from './users.ts';
 
 export interface Daemon {
@@ -133,16 +133,28 @@ export function notRunningOutcome(daemon: Daemon, status: Exclude<DaemonStatus, 
 }
 
 /** This resource's processes now, as identity.ts decides: the pidfile's, the marked ones, their descendants. */
-async function ourProcesses({ env, log, deadline }: DaemonView, daemon: Daemon): Promise<number[]> {
+async function searchOurs({ env, log, deadline }: DaemonView, daemon: Daemon, quiet = false): Promise<ProcessSearch> {
   const found = await resourceProcesses(daemon.pidfile, daemonIdentity(env, daemon), deadline);
-  if (found.unanswered.length) log.warn(`the environment of pid ${pidList(found.unanswered)} could not be read in time: not taken for this resource's`);
-  return found.pids;
+  const { unanswered } = found;
+  if (unanswered.length && !quiet) log.warn(`the environment of pid ${pidList(unanswered)} could not be read in time: not taken for this resource's`);
+  const undecided = !found.complete ? 'the search of /proc for its processes did not finish in time'
+    : unanswered.length ? `the environment of ${unanswered.length === 1 ? 'pid' : `${unanswered.length} processes, pid`} ${pidList(unanswered)} could not be read in time`
+      : undefined;
+  return { pids: found.pids, ...(undecided ? { undecided } : {}) };
+}
+
+async function ourProcesses(context: DaemonView, daemon: Daemon): Promise<number[]> {
+  return [...(await searchOurs(context, daemon)).pids];
 }
 
 function stopOurs(context: DaemonView, daemon: Daemon, also: () => readonly number[] = () => []): Promise<Outcome> {
   const { log, deadline } = context;
-  // Each search gets at most a second, and never the time kept for SIGKILL.
-  const find = async () => [...new Set([...(await ourProcesses({ ...context, deadline: deadline.leaving(Math.max(0, deadline.remaining() - 1000)) }, daemon)), ...also().flatMap(processTree)])];
+  // Each search gets at most a second, and never the time kept for SIGKILL. Stop looks every
+  // 100 ms: what a look could not decide is said once, in the reason if it lasts.
+  const find = async (): Promise<ProcessSearch> => {
+    const search = await searchOurs({ ...context, deadline: deadline.leaving(Math.max(0, deadline.remaining() - 1000)) }, daemon, true);
+    return { ...search, pids: [...new Set([...search.pids, ...also().flatMap(processTree)])] };
+  };
   return stopProcesses({ name: daemon.name, find, deadline, log, ...(daemon.stopSignal ? { signal: daemon.stopSignal } : {}) });
 }
 
@@ -217,8 +229,7 @@ export async function startDaemon<P extends ParameterSpecs>(context: ActionConte
     // been seen to: readiness is no proof it stays in the foreground. What gives it away whenever
     // it answers is the child's session of its own, or the launched process gone.
     const launchedGone = launched.exit() !== undefined || !isAlive(launched.pid);
-    const session = sessionOf(launched.pid);
-    const detached = launchedGone ? [] : (await ourProcesses(context, daemon)).filter((pid) => pid !== launched.pid && sessionOf(pid) !== undefined && sessionOf(pid) !== session);
+    const detached = launchedGone ? [] : await detachedFromLaunch({ pid: launched.pid, uid: launch.uid }, launch.marker, cleanup);
     if (!launchedGone && detached.length === 0) {
       log.info(`${daemon.name} (pid ${launched.pid}) is ready`);
       return ready;
@@ -237,8 +248,11 @@ async function abandonStart<P extends ParameterSpecs>(context: ActionContext<P>,
   const exited = launched !== undefined && child().length === 0;
   const left = [...new Set([...child(), ...(await ourProcesses(context, daemon))])];
   if (detached.length) {
-    // The launched process still lives beside the child it detached.
-    const stopped = await stopOurs(context, daemon, child);
+    // The launched process still lives beside the child it detached, which may run another
+    // program than the binary (a launcher): stopped by pid, as long as each is the same process.
+    const startedAs = new Map(detached.map((pid) => [pid, startTime(pid)]));
+    const stillDetached = () => detached.filter((pid) => startedAs.get(pid) !== undefined && startTime(pid) === startedAs.get(pid));
+    const stopped = await stopOurs(context, daemon, () => [...child(), ...stillDetached()]);
     if (stopped.code === OCF.SUCCESS && (await pidfileStatus(daemon.pidfile, daemonIdentity(context.env, daemon), context.deadline)).state !== 'foreign') removePidfile(daemon.pidfile);
     const after = stopped.code === OCF.SUCCESS ? '' : `; ${stopped.reason ?? 'what it left could not be stopped'}`;
     return failure(failed.code, `${daemon.name} daemonized itself (pid ${launched!.pid} forked pid ${pidList(detached)} into a session of its own, stopped): it must run in the foreground${after}`);

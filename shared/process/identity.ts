@@ -258,6 +258,8 @@ export interface MarkedSearch {
   readonly pids: readonly number[];
   /** Candidates (program, owner, session agree) whose environment could not be read in time. */
   readonly unanswered: readonly number[];
+  /** False when the deadline cut the walk through /proc short: processes may have been missed. */
+  readonly complete: boolean;
 }
 
 /**
@@ -268,17 +270,21 @@ export interface MarkedSearch {
 export async function markedProcesses(expected: Expected, record: PidRecord | undefined, status: PidStatus, deadline: Deadline): Promise<MarkedSearch> {
   const anchor = anchorOf(record, status, expected);
   const uid = anchor?.uid ?? expected.uid;
-  if (uid === undefined) return { pids: [], unanswered: [] };
+  if (uid === undefined) return { pids: [], unanswered: [], complete: true };
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return { pids: [], unanswered: [] };
+    return { pids: [], unanswered: [], complete: false };
   }
   const ours = networkNamespace('self');
   const candidates: number[] = [];
+  let complete = true;
   for (const name of entries) {
-    if (deadline.expired()) break;
+    if (deadline.expired()) {
+      complete = false;
+      break;
+    }
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
     if (pid === process.pid || !runsProgram(pid, expected) || uidOf(pid) !== uid || networkNamespace(pid) !== ours || !isAlive(pid)) continue;
@@ -291,18 +297,52 @@ export async function markedProcesses(expected: Expected, record: PidRecord | un
   // With a launch record of this boot, started after it (its workers, or a daemon that left its
   // session: memcached -d, uwsgi daemonize= double-forks); without one, a session leader that
   // passes every other check, and the members of its session.
-  if (anchor) return { pids: marked, unanswered };
+  if (anchor) return { pids: marked, unanswered, complete };
   const sessions = new Set(marked.filter((pid) => sessionOf(pid) === pid));
-  return { pids: marked.filter((pid) => sessions.has(sessionOf(pid) ?? -1)), unanswered };
+  return { pids: marked.filter((pid) => sessions.has(sessionOf(pid) ?? -1)), unanswered, complete };
+}
+
+/**
+ * What a start's own launch put in a session of its own (daemon(3), memcached -d), whatever program
+ * it runs by now: processes carrying this resource's marker, of the uid root launched as, in this
+ * network namespace, started no earlier than the launched process (`launched` must be our live,
+ * unreaped child: its pid and start time are exact), in another session than its. The program is
+ * not checked: a launcher (a wrapper script) may daemonize another program. Only a failing start
+ * uses this, to stop what its own launch left; the service user's own process started in that
+ * window with the marker is the residual above.
+ */
+export async function detachedFromLaunch(launched: { readonly pid: number; readonly uid: number }, marker: string, deadline: Deadline): Promise<number[]> {
+  const since = Number(startTime(launched.pid));
+  const session = sessionOf(launched.pid);
+  if (!Number.isFinite(since) || session === undefined) return [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const ours = networkNamespace('self');
+  const candidates: number[] = [];
+  for (const name of entries) {
+    if (deadline.expired()) break;
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid || pid === launched.pid || uidOf(pid) !== launched.uid || networkNamespace(pid) !== ours) continue;
+    const own = sessionOf(pid);
+    if (own === undefined || own === session || Number(startTime(pid)) < since) continue;
+    candidates.push(pid);
+  }
+  const markers = await readMarkers(candidates, readBound(deadline));
+  return candidates.filter((pid) => { const read = markers.get(pid)!; return !('unanswered' in read) && read.marker === marker; });
 }
 
 /** This resource's processes now: the pidfile's verified process, every marked one, and their descendants. */
-export async function resourceProcesses(pidfile: string, expected: Expected, deadline: Deadline): Promise<{ pids: number[]; status: PidStatus; unanswered: readonly number[] }> {
+export async function resourceProcesses(pidfile: string, expected: Expected, deadline: Deadline): Promise<{ pids: number[]; status: PidStatus; unanswered: readonly number[]; complete: boolean }> {
   const record = readPidfile(pidfile);
   const status = record === undefined ? { state: 'absent' as const } : await recordStatus(record, expected, deadline);
   const found = await markedProcesses(expected, record, status, deadline);
   const roots = [...(status.state === 'running' ? [status.pid] : []), ...found.pids];
-  return { pids: [...new Set(roots.flatMap(processTree))], status, unanswered: found.unanswered };
+  return { pids: [...new Set(roots.flatMap(processTree))], status, unanswered: found.unanswered, complete: found.complete };
 }
 
 /** A process's start time, as a number for ordering. */

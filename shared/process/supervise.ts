@@ -208,11 +208,26 @@ export interface StopRequest {
    * This resource's processes as they are now: the daemon, its workers, whatever it left or forked.
    * Asked again while waiting, so a process found late is stopped too.
    */
-  readonly find: () => readonly number[] | Promise<readonly number[]>;
+  readonly find: () => ProcessSearch | Promise<ProcessSearch>;
   readonly deadline: Deadline;
   readonly log: Logger;
   /** The daemon's own "stop now" signal (uwsgi reloads on SIGTERM). */
   readonly signal?: NodeJS.Signals;
+}
+
+/**
+ * One look for a resource's processes. `undecided` says why the look may have missed some (the
+ * walk through /proc cut short, environments not read in time): stop never calls that stopped.
+ */
+export interface ProcessSearch {
+  readonly pids: readonly number[];
+  readonly undecided?: string;
+}
+
+/** What is alive of the processes found so far, and why the last look was not conclusive. */
+interface Living {
+  readonly alive: number[];
+  readonly undecided?: string;
 }
 
 /** The first few pids and how many more: a reason or a log line never lists hundreds. */
@@ -232,29 +247,34 @@ function signalProcess(pid: number, signal: NodeJS.Signals, wholeGroup: boolean)
  * The processes found so far, each by pid and start time: one that has exited stays gone even when
  * its pid is reused, and a worker that lost its master (and with it the way it was found) is kept.
  */
-function tracker(find: () => readonly number[] | Promise<readonly number[]>): () => Promise<number[]> {
+function tracker(find: () => ProcessSearch | Promise<ProcessSearch>): () => Promise<Living> {
   const seen = new Map<number, string>();
   return async () => {
-    for (const pid of await find()) {
+    const search = await find();
+    for (const pid of search.pids) {
       const start = startTime(pid); // found now, so ours now: a reused pid takes the new start
       if (start !== undefined) seen.set(pid, start);
     }
     // One gone stays gone (pid and start name it): forgotten, so each look costs what lives now.
     for (const [pid, start] of seen) if (startTime(pid) !== start) seen.delete(pid);
-    return [...seen.keys()];
+    return { alive: [...seen.keys()], ...(search.undecided ? { undecided: search.undecided } : {}) };
   };
 }
 
+function stopped(living: Living): boolean {
+  return living.alive.length === 0 && living.undecided === undefined;
+}
+
 /**
- * Wait until none of ours lives: [] then, else those still alive at the last look, once the
- * deadline is reached (never looked for again after it). `each` is given those alive at every
- * look (the SIGKILL phase kills them again).
+ * Wait until none of ours lives, as a conclusive look shows; else, once the deadline is reached
+ * (never looked for again after it), the last look. `each` is given those alive at every look
+ * (the SIGKILL phase kills them again).
  */
-async function waitForNone(living: () => Promise<number[]>, deadline: Deadline, each: (pids: number[]) => void = () => undefined): Promise<number[]> {
+async function waitForNone(living: () => Promise<Living>, deadline: Deadline, each: (pids: number[]) => void = () => undefined): Promise<Living> {
   for (;;) {
-    const alive = await living();
-    if (!alive.length || deadline.expired()) return alive;
-    each(alive);
+    const look = await living();
+    if (stopped(look) || deadline.expired()) return look;
+    each(look.alive);
     await sleep(Math.min(100, deadline.remaining()));
   }
 }
@@ -275,17 +295,20 @@ export async function stopProcesses(request: StopRequest): Promise<Outcome> {
   const { name, deadline, log, signal = 'SIGTERM' } = request;
   const living = tracker(request.find);
   const found = await living();
-  if (!found.length) return success;
-  const roots = topmost(found);
-  log.info(`stopping ${name} (pid ${shortList(roots)}) with ${signal}`);
+  if (stopped(found)) return success;
+  const roots = topmost(found.alive);
+  if (roots.length) log.info(`stopping ${name} (pid ${shortList(roots)}) with ${signal}`);
   for (const pid of roots) signalProcess(pid, signal, false);
   const graceful = deadline.leaving(Math.min(5000, deadline.remaining() / 4));
   const stubborn = await waitForNone(living, graceful);
-  if (!stubborn.length) return success;
-  log.warn(`${name} (pid ${shortList(stubborn)}) ignored ${signal}; killing it with SIGKILL`);
-  kill(stubborn);
+  if (stopped(stubborn)) return success;
+  if (stubborn.alive.length) log.warn(`${name} (pid ${shortList(stubborn.alive)}) ignored ${signal}; killing it with SIGKILL`);
+  kill(stubborn.alive);
   // Every look kills again what it finds: a process of ours forked after the first round is ours too.
   const survivors = await waitForNone(living, deadline, kill);
-  if (!survivors.length) return success;
-  return failure(OCF.ERR_GENERIC, `${name} is still running after SIGKILL (${survivors.length === 1 ? 'pid' : `${survivors.length} processes, pid`} ${shortList(survivors)})`);
+  if (stopped(survivors)) return success;
+  const { alive, undecided } = survivors;
+  if (alive.length) return failure(OCF.ERR_GENERIC, `${name} is still running after SIGKILL (${alive.length === 1 ? 'pid' : `${alive.length} processes, pid`} ${shortList(alive)})`);
+  // Nothing found alive, but the last look was not whole: claiming "stopped" could start a second copy elsewhere.
+  return failure(OCF.ERR_GENERIC, `${name} may still be running: ${undecided!}`);
 }

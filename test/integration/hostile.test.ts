@@ -236,7 +236,9 @@ test.serial('item 5: a stop that keeps finding processes fails within its timeou
   t.true(stop.elapsedMs < 8000, `stop took ${stop.elapsedMs} ms, its timeout is 8000`);
   const reason = stop.reason ?? '';
   t.true(Buffer.byteLength(reason) <= 256, `${Buffer.byteLength(reason)} bytes: ${reason}`);
-  t.regex(reason, /^memcached is still running after SIGKILL \(\d+ processes, pid [\d, ]+ and \d+ more\)$/, 'what failed comes first');
+  // Still running as the last look found, or not found by a last look the deadline cut short
+  // (hundreds of environments to read): never "stopped".
+  t.regex(reason, /^memcached (is still running after SIGKILL \(\d+ processes, pid [\d, ]+ and \d+ more\)|may still be running: .+ could not be read in time|may still be running: the search of \/proc for its processes did not finish in time)$/, 'what failed comes first');
   t.true(isAlive(spawner.pid!), 'root\'s spawner, not the resource\'s, was never signalled');
 });
 

@@ -7,7 +7,10 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Deadline } from '../../shared/ocf/deadline.ts';
+import { OCF } from '../../shared/ocf/exit-codes.ts';
+import { Logger } from '../../shared/ocf/log.ts';
 import { expectedProcess, interpreterOf, markedProcesses, readMarkers } from '../../shared/process/identity.ts';
+import { stopProcesses } from '../../shared/process/supervise.ts';
 
 test('a read that never answers is abandoned at its bound, the others are answered', async (t) => {
   // The stand-in for /proc/PID/environ of a process in D state: a FIFO nobody writes, read off the
@@ -44,10 +47,28 @@ test('a marked process whose program or owner differs is no candidate, nor one l
   t.true(readFileSync(`/proc/${child.pid}/environ`, 'latin1').includes('memcached:narrow'));
   const memcached = expectedProcess('memcached', '/usr/bin/memcached', process.getuid!(), 'memcached:narrow');
   const found = await markedProcesses(memcached, undefined, { state: 'absent' }, Deadline.after(5000));
-  t.deepEqual(found, { pids: [], unanswered: [] });
+  t.deepEqual(found, { pids: [], unanswered: [], complete: true });
   const otherOwner = expectedProcess('sleep', realpathSync('/usr/bin/sleep'), process.getuid!() + 1, 'memcached:narrow');
-  t.deepEqual(await markedProcesses(otherOwner, undefined, { state: 'absent' }, Deadline.after(5000)), { pids: [], unanswered: [] });
+  t.deepEqual(await markedProcesses(otherOwner, undefined, { state: 'absent' }, Deadline.after(5000)), { pids: [], unanswered: [], complete: true });
   // Program and owner agree, and it leads no session of its own: without a launch record, not ours either.
   const sleep = expectedProcess('sleep', realpathSync('/usr/bin/sleep'), process.getuid!(), 'memcached:narrow');
   t.deepEqual((await markedProcesses(sleep, undefined, { state: 'absent' }, Deadline.after(5000))).pids, []);
+});
+
+test('a walk through /proc cut short by its deadline says it is incomplete', async (t) => {
+  const memcached = expectedProcess('memcached', '/usr/bin/memcached', process.getuid!(), 'memcached:cut');
+  const found = await markedProcesses(memcached, undefined, { state: 'absent' }, Deadline.after(0));
+  t.false(found.complete);
+});
+
+test('stop never calls a resource stopped while its last look was not conclusive', async (t) => {
+  const lines: string[] = [];
+  const sinks = { writeStderr: (line: string) => lines.push(line), appendFile: () => undefined, syslog: async () => undefined };
+  const log = new Logger({ facility: undefined, file: undefined, debugFile: undefined, debug: false, dateFormat: '', tag: 't' }, sinks, false);
+  const started = Date.now();
+  const outcome = await stopProcesses({ name: 'memcached', find: () => ({ pids: [], undecided: 'the environment of pid 4242 could not be read in time' }), deadline: Deadline.after(600), log });
+  t.is(outcome.code, OCF.ERR_GENERIC);
+  t.is(outcome.reason, 'memcached may still be running: the environment of pid 4242 could not be read in time');
+  t.true(Date.now() - started < 1000, 'bounded by its deadline');
+  t.is((await stopProcesses({ name: 'memcached', find: () => ({ pids: [] }), deadline: Deadline.after(600), log })).code, OCF.SUCCESS, 'a conclusive look that finds nothing is stopped');
 });
