@@ -105,3 +105,30 @@ export function killMarkedAtEnd(t: ExecutionContext, marker: string): void {
     await waitFor(() => markedProcesses(marker).length === 0, 5000);
   });
 }
+
+/** A local user's uid, from /etc/passwd; throws when there is no such user. */
+export function uidOf(user: string): number {
+  return Number(passwdEntry(user)[2]);
+}
+
+/** A local user's primary gid, from /etc/passwd; throws when there is no such user. */
+export function gidOf(user: string): number {
+  return Number(passwdEntry(user)[3]);
+}
+
+function passwdEntry(user: string): string[] {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.startsWith(`${user}:`));
+  if (!line) throw new Error(`user ${user} does not exist`);
+  return line.split(':');
+}
+
+/** A process's start time (/proc/PID/stat field 22, clock ticks since boot), as a pidfile's launch record writes it. */
+export function startTimeOf(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+}
+
+/** This boot's id (/proc/sys/kernel/random/boot_id), as a pidfile's launch record writes it. */
+export function bootId(): string {
+  return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+}

@@ -7,8 +7,9 @@ import test, { type ExecutionContext } from 'ava';
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentPath, callAgent, freePort, ocfEnvironment, projectRoot, runProgram, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
-import { isAlive, kill, killAtEnd, killMarkedAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
+import { agentPath, freePort, ocfEnvironment, projectRoot, runProgram, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
+import { callMemcached, memcachedResource, type MemcachedResource } from '../helpers/daemons/memcached.ts';
+import { bootId, gidOf, isAlive, kill, pidFromFile, requireProgram, startTimeOf, uidOf, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
@@ -20,41 +21,9 @@ test.before((t) => {
   requireProgram(t, '/usr/bin/python3');
 });
 
-function uidOf(user: string): number {
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.startsWith(`${user}:`));
-  if (!line) throw new Error(`user ${user} does not exist`);
-  return Number(line.split(':')[2]);
-}
-
-function gidOf(user: string): number {
-  return Number(readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.startsWith(`${user}:`))!.split(':')[3]);
-}
-
-function startTimeOf(pid: number): string {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
-}
-
-const bootId = () => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-
-interface Resource {
-  readonly name: string;
-  readonly options: CallOptions;
-  readonly pidfile: string;
-  readonly port: number;
-}
-
-async function resource(t: ExecutionContext, name: string, params: Record<string, string> = {}): Promise<Resource> {
-  const rscTmp = scratchDir(t);
-  const port = await freePort();
-  const pidfile = params.pid ?? join(rscTmp, `memcached-${name}.pid`);
-  const options = { instance: name, rscTmp, params: { port: String(port), logfile: join(rscTmp, `memcached-${name}.log`), ...params } };
-  killAtEnd(t, pidfile);
-  killMarkedAtEnd(t, `memcached:${name}`);
-  return { name, options, pidfile, port };
-}
-
-const call = (r: Resource, action: string, extra: Partial<CallOptions> = {}) => callAgent('memcached', action, { ...r.options, ...extra });
+type Resource = MemcachedResource;
+const resource = memcachedResource;
+const call = callMemcached;
 
 /** An agent call killed after `limitMs` (a hung agent is what some of these tests look for). */
 function callWithin(r: Resource, action: string, limitMs: number, extra: Partial<CallOptions> = {}): Promise<AgentCall> {
@@ -218,7 +187,7 @@ test.serial('item 5: a stop that keeps finding processes fails within its timeou
   const spawner = spawn(binary, [String(uid), String(gid)], { env: { PATH: '/usr/bin:/bin', OCF_OPENSTACK_RESOURCE: 'memcached:hostile-respawn' }, stdio: 'ignore', detached: true });
   t.teardown(async () => {
     try {
-      process.kill(-spawner.pid!, 'SIGKILL'); // the three spawners: the process group the test started
+      process.kill(-spawner.pid!, 'SIGKILL'); // the spawner: the process group the test started
     } catch {
       // gone already
     }

@@ -1,16 +1,17 @@
 // ocf:openstack:memcached against a real memcached, through the compiled binary.
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { chmodSync, copyFileSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { logfileParameter } from '../../shared/process/daemon.ts';
 import type { OcfEnvironment } from '../../shared/ocf/environment.ts';
-import { callAgent, freePort, ocfTester, projectRoot, runProgram, scratchDir, type CallOptions } from '../helpers/agent.ts';
+import { callAgent, ocfTester, projectRoot, runProgram, scratchDir, type CallOptions } from '../helpers/agent.ts';
 import { groupsOf, scratchGroup } from '../helpers/daemons/groups.ts';
 import { networkNamespace } from '../helpers/namespaces.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidfile-contract.ts';
-import { commandLine, deadPid, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, markerOf, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
+import { callMemcached, memcachedResource } from '../helpers/daemons/memcached.ts';
+import { commandLine, deadPid, isAlive, kill, markedProcesses, markerOf, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
 const OCF_SUCCESS = 0;
 const OCF_ERR_GENERIC = 1;
@@ -20,24 +21,8 @@ const OCF_NOT_RUNNING = 7;
 
 test.before((t) => requireProgram(t, '/usr/bin/memcached'));
 
-interface Resource {
-  readonly options: CallOptions;
-  readonly pidfile: string;
-  readonly port: number;
-}
-
-/** A memcached resource in its own scratch HA_RSCTMP, whose daemon never outlives the test. */
-async function resource(t: ExecutionContext, name: string, params: Record<string, string> = {}): Promise<Resource> {
-  const rscTmp = scratchDir(t);
-  const port = await freePort();
-  const pidfile = join(rscTmp, `memcached-${name}.pid`);
-  const options = { instance: name, rscTmp, params: { port: String(port), logfile: join(rscTmp, `memcached-${name}.log`), ...params } };
-  killAtEnd(t, pidfile);
-  killMarkedAtEnd(t, `memcached:${name}`);
-  return { options, pidfile, port };
-}
-
-const call = (r: Resource, action: string, extra: Partial<CallOptions> = {}) => callAgent('memcached', action, { ...r.options, ...extra });
+const resource = memcachedResource;
+const call = callMemcached;
 
 test('ocf-tester passes for two instances on different ports at the same time', async (t) => {
   requireProgram(t, '/usr/sbin/ocf-tester');
