@@ -32,15 +32,23 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
+/** Redis exited before it answered: its port was taken between freePort() and its bind (tests run in parallel). */
+class RedisExited extends Error {}
+
 async function launch(t: ExecutionContext, port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-2000); });
+  let exited: string | undefined;
+  child.on('exit', (code, signal) => { exited = `exit ${code ?? signal}`; });
   t.teardown(async () => {
     kill(child.pid, 'SIGKILL');
     await waitFor(() => !isAlive(child.pid!), 5000);
   });
   const until = Date.now() + 10_000;
   while (!(await answersPing(port))) {
-    if (Date.now() > until) throw new Error(`redis-server on port ${port} did not answer PING`);
+    if (exited) throw new RedisExited(`redis-server on port ${port} exited (${exited}): ${output.trim().split('\n').pop() ?? ''}`);
+    if (Date.now() > until) throw new Error(`redis-server on port ${port} did not answer PING within 10 s: ${output.trim().split('\n').pop() ?? ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return child;
@@ -48,14 +56,23 @@ async function launch(t: ExecutionContext, port: number, dir: string): Promise<C
 
 export async function startRedis(t: ExecutionContext): Promise<RedisServer> {
   const dir = scratchDir(t, 'ocf-redis-');
-  const port = await freePort();
-  let child = await launch(t, port, dir);
+  let port = await freePort();
+  let child: ChildProcess | undefined;
+  // Another test may take the free port before Redis binds it: a fresh port then, at most three times.
+  for (let attempt = 1; !child; attempt++) {
+    try {
+      child = await launch(t, port, dir);
+    } catch (error) {
+      if (!(error instanceof RedisExited) || attempt === 3) throw error;
+      port = await freePort();
+    }
+  }
   const server = {
     port,
     url: `redis://127.0.0.1:${port}`,
-    get pid() { return child.pid!; },
+    get pid() { return child!.pid!; },
     async stop() {
-      const pid = child.pid!;
+      const pid = child!.pid!;
       kill(pid, 'SIGKILL');
       await waitFor(() => !isAlive(pid), 5000);
     },
