@@ -38,7 +38,14 @@
 // the environ of the few left is read asynchronously, off the event loop, raced against the
 // action's deadline: a read that does not answer in time is abandoned (its thread stays blocked
 // until the process exits, the agent does not wait for it) and the process is not taken for ours.
-// Nothing here reads cmdline.
+// A search says when it was not whole (the walk cut by the deadline, environments unanswered):
+// stop never calls a resource stopped on such a look. An unanswered candidate may be our daemon
+// stuck in D state, and a stop that fails (fencing) is what a stuck daemon needs. Nothing here
+// reads cmdline.
+//
+// A FAILING START'S OWN LAUNCH. What the process root has just launched (its unreaped child) put
+// in a session of its own is found by marker, uid, namespace and start time only, whatever program
+// it runs (a launcher may daemonize another program): only to stop it as part of that failed start.
 //
 // RESIDUAL. The service user itself can run the daemon's binary with the marker as a session
 // leader; when no launch record exists (the pidfile was removed) that process passes, and root

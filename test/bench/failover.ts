@@ -5,7 +5,7 @@
 import { rmSync } from 'node:fs';
 import { prepareKeystone, removeKeystone } from '../helpers/daemons/keystone.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from '../e2e/failover.ts';
-import { EVIDENCE_SCENARIOS, haproxyKilled, keysLost, keystoneKilled, nodeLost, partition, SCENARIOS, sharedFault, standby, type Scenario } from '../e2e/scenarios.ts';
+import { EVIDENCE_SCENARIOS, haproxyKilled, keysLost, keystoneKilled, nodeLost, partition, SCENARIOS, sharedFault, standby, type Scenario, type SharedFault } from '../e2e/scenarios.ts';
 import { TOTEM, VARIANTS, type Variant } from '../e2e/three-layout.ts';
 
 const wanted = process.argv.slice(2).filter((arg): arg is Variant => (VARIANTS as readonly string[]).includes(arg));
@@ -34,9 +34,10 @@ const evidenceRuns: Record<EvidenceScenario, (c: Controllers) => Promise<Evidenc
   },
   'database-down': (c) => sharedRun(c, 'database'),
   'redis-down': (c) => sharedRun(c, 'redis'),
+  'password-changed': (c) => sharedRun(c, 'password'),
 };
 
-async function sharedRun(c: Controllers, fault: 'database' | 'redis'): Promise<EvidenceFigures> {
+async function sharedRun(c: Controllers, fault: SharedFault): Promise<EvidenceFigures> {
   let outcome!: Awaited<ReturnType<typeof sharedFault>>;
   const figures = await c.measure(async () => void (outcome = await sharedFault(c, fault)));
   const per = Object.entries(outcome.degradedMs).sort().map(([node, ms]) => `${node} ${ms} ms`).join(', ');

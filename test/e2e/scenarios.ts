@@ -2,11 +2,12 @@
 // cluster to recover, and returns what the client through the VIP saw and what crm_mon and the
 // services said. The test asserts on these; the bench prints them.
 import { successfulFencings, type ClusterStatus } from '../helpers/parsers/crm-mon.ts';
-import { Controllers, waitUntil, type Figures } from './failover.ts';
+import { writeFileSync } from 'node:fs';
+import { ADMIN_PASSWORD, Controllers, waitUntil, type Figures } from './failover.ts';
 
 export const SCENARIOS = ['haproxy-killed', 'keystone-killed', 'standby', 'node-lost', 'partition'] as const;
 /** The scenarios of issue 16: a fault of one node (recovered or banned there) and faults every node shares (reported). */
-export const EVIDENCE_SCENARIOS = ['keys-lost', 'database-down', 'redis-down'] as const;
+export const EVIDENCE_SCENARIOS = ['keys-lost', 'database-down', 'redis-down', 'password-changed'] as const;
 export type Scenario = typeof SCENARIOS[number];
 
 export interface Outcome {
@@ -213,10 +214,14 @@ export interface SharedFaultOutcome {
  * or Redis stopped ("redis", SIGSTOP: unreachable, its data kept as a persistent Redis keeps it).
  * Nothing should be restarted or banned; the monitors say OCF_DEGRADED; the repair needs no cleanup.
  */
-export async function sharedFault(c: Controllers, fault: 'database' | 'redis'): Promise<SharedFaultOutcome> {
+/** A fault every node shares: Keystone's database locked, Redis stopped, or the admin password changed. */
+export type SharedFault = 'database' | 'redis' | 'password';
+
+export async function sharedFault(c: Controllers, fault: SharedFault): Promise<SharedFaultOutcome> {
   await c.waitSettled();
-  const primitive = fault === 'database' ? 'p_keystone' : 'p_ceilometer';
-  const marker = fault === 'database' ? 'keystone:p_keystone' : 'ceilometer:p_ceilometer';
+  const keystone = fault !== 'redis';
+  const primitive = keystone ? 'p_keystone' : 'p_ceilometer';
+  const marker = keystone ? 'keystone:p_keystone' : 'ceilometer:p_ceilometer';
   const nodes = c.cluster.nodes;
   const pids = new Map(nodes.map((node) => [node.name, c.daemonPid(node, marker)]));
   const degradedBefore = new Set((await c.cluster.status()).failures.filter((f) => f.id === primitive && f.exitcode === 190).map((f) => f.node));
@@ -227,6 +232,12 @@ export async function sharedFault(c: Controllers, fault: 'database' | 'redis'): 
       for (const holder of holders) holder.kill('SIGKILL');
       await waitUntil('the database locks to be released', () => holders.every((h) => h.exitCode !== null || h.signalCode !== null), 10_000);
     };
+  } else if (fault === 'password') {
+    // The admin password changed in Keystone and not in the resource's os_password_file: every
+    // node's token check is refused (401), for the same reason. One file serves all three nodes,
+    // as one CIB parameter does.
+    writeFileSync(c.files.passwordFile, 'no-longer-the-password\n');
+    repair = async () => writeFileSync(c.files.passwordFile, `${ADMIN_PASSWORD}\n`);
   } else {
     const redis = c.redisPid();
     process.kill(redis, 'SIGSTOP');
@@ -257,7 +268,7 @@ export async function sharedFault(c: Controllers, fault: 'database' | 'redis'): 
   }
   const degradedOn = statusDuring.failures.filter((f) => f.id === primitive && f.exitcode === 190).map((f) => f.node);
   let servesAfter = false;
-  if (fault === 'database') {
+  if (keystone) {
     servesAfter = await waitUntil('a token through the VIP', async () => !!(await c.issueToken().catch(() => undefined)), 60_000, 1000).then(() => true, () => false);
   } else {
     servesAfter = await waitUntil('three live ceilometer members', async () => (await c.liveMembers()).length === 3, 60_000, 1000).then(() => true, () => false);

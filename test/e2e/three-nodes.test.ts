@@ -146,15 +146,20 @@ test.serial('5. the VIP\'s node lost: fenced, VIP and services elsewhere within 
   t.true(rejoin.figures.outageMs < 2000, `rejoin: longest gap ${rejoin.figures.outageMs} ms`);
 });
 
-for (const fault of ['database', 'redis'] as const) {
-  const what = fault === 'database' ? 'Keystone\'s database unavailable on all three nodes' : 'Redis stopped';
+const SHARED_FAULTS = {
+  database: { what: 'Keystone\'s database unavailable on all three nodes', primitive: 'p_keystone', label: 'database-down' },
+  redis: { what: 'Redis stopped', primitive: 'p_ceilometer', label: 'redis-down' },
+  password: { what: 'the admin password changed (the resource\'s credentials refused on every node)', primitive: 'p_keystone', label: 'password-changed' },
+} as const;
+
+for (const fault of ['database', 'redis', 'password'] as const) {
+  const { what, primitive, label } = SHARED_FAULTS[fault];
   test.serial(`6. a shared fault, ${what}: every instance stays Started, degraded (190), nothing restarted; repaired, it serves with no cleanup`, async (t) => {
     const outcome = await sharedFault(t.context.controllers, fault);
     t.log(`degraded on ${outcome.degradedOn.join(', ')}; restarted on ${outcome.restartedOn.join(', ') || 'none'}; 190 after ${JSON.stringify(outcome.degradedMs)} ms; every node named after ${outcome.namedMs} ms`);
     t.log(outcome.reasons.join('\n'));
-    process.stdout.write(`evidence ${fault}-down shared to_190_ms=${JSON.stringify(outcome.degradedMs)} named_ms=${outcome.namedMs}\n`);
+    process.stdout.write(`evidence ${label} shared to_190_ms=${JSON.stringify(outcome.degradedMs)} named_ms=${outcome.namedMs}\n`);
     t.deepEqual([...new Set(outcome.degradedOn)].sort(), ['node1', 'node2', 'node3'], 'OCF_DEGRADED on every node');
-    const primitive = fault === 'database' ? 'p_keystone' : 'p_ceilometer';
     t.deepEqual(Controllers.startedOn(outcome.statusDuring, primitive).sort(), ['node1', 'node2', 'node3'], 'Started everywhere during the fault');
     t.deepEqual(outcome.statusDuring.failures.filter((f) => f.id === primitive && f.exitcode !== 190), [], 'no other failure: nothing to recover');
     if (fault === 'database') t.false(outcome.tokenDuringFault, 'no token could be issued during the fault: it was real');

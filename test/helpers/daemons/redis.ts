@@ -45,10 +45,12 @@ async function launch(t: ExecutionContext, port: number, dir: string): Promise<C
     kill(child.pid, 'SIGKILL');
     await waitFor(() => !isAlive(child.pid!), 5000);
   });
-  const until = Date.now() + 10_000;
+  // 30 s: a ceilometer test file starts a dozen Python agents at once, and on 2 cores (Debian 13's
+  // root, 2026-11-30) a Redis that said "Ready" did not answer within 10 s while they loaded.
+  const until = Date.now() + 30_000;
   while (!(await answersPing(port))) {
     if (exited) throw new RedisExited(`redis-server on port ${port} exited (${exited}): ${output.trim().split('\n').pop() ?? ''}`);
-    if (Date.now() > until) throw new Error(`redis-server on port ${port} did not answer PING within 10 s: ${output.trim().split('\n').pop() ?? ''}`);
+    if (Date.now() > until) throw new Error(`redis-server on port ${port} did not answer PING within 30 s: ${output.trim().split('\n').pop() ?? ''}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return child;
