@@ -223,8 +223,16 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
   const primitive = keystone ? 'p_keystone' : 'p_ceilometer';
   const marker = keystone ? 'keystone:p_keystone' : 'ceilometer:p_ceilometer';
   const nodes = c.cluster.nodes;
+  const degradedNodes = async () => new Set((await c.cluster.status()).failures.filter((f) => f.id === primitive && f.exitcode === 190).map((f) => f.node));
+  if ((await degradedNodes()).size) {
+    // An earlier shared fault of the same resource, repaired: Pacemaker keeps a recurring monitor's
+    // last failed result (190 included) in the status until a cleanup. Cleaned first (a re-probe,
+    // no restart), so that what is seen next is this fault's.
+    await c.cluster.crm('resource', 'cleanup', primitive);
+    await c.waitSettled();
+  }
   const pids = new Map(nodes.map((node) => [node.name, c.daemonPid(node, marker)]));
-  const degradedBefore = new Set((await c.cluster.status()).failures.filter((f) => f.id === primitive && f.exitcode === 190).map((f) => f.node));
+  const degradedBefore = await degradedNodes();
   let repair: () => Promise<void>;
   if (fault === 'database') {
     const holders = nodes.map((node) => node.ns.background('python3', ['-c', LOCK_DATABASE, '/etc/keystone/keystone.db', '180']));

@@ -31,7 +31,9 @@ export interface ThreeLayoutFiles {
  * connection refused by a dead Keystone is retried (`retries 3`, each after min(timeout connect,
  * 1 s)) and the last retry goes to another server (`option redispatch`): a short `timeout
  * connect` keeps that under the client's patience; the health check takes a dead server out
- * after 2 failures 1 s apart.
+ * after 2 failures 1 s apart. A request the killed server had accepted and never answered (a 502
+ * from HAProxy 3.0, 1 of 538 on Debian 13) is retried too, elsewhere (`retry-on empty-response`),
+ * but only a GET or HEAD: a POST may have been carried out already.
  */
 export function haproxyConfig(socket: string): string {
   return `global
@@ -46,11 +48,13 @@ defaults
     timeout check 1s
     retries 3
     option redispatch
+    retry-on conn-failure empty-response response-timeout
 
 listen keystone_public_internal_cluster
     bind ${VIP}:${FRONTEND_PORT}
     balance source
     option httpchk GET /v3
+    http-request disable-l7-retry if !METH_GET
 ${NODES.map((node, i) => `    server controller${i + 1} ${node.address}:${KEYSTONE_PORT} check inter 1000 rise 2 fall 2\n`).join('')}`;
 }
 
