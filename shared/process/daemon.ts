@@ -9,7 +9,7 @@ import { OCF } from '../ocf/exit-codes.ts';
 import type { Logger } from '../ocf/log.ts';
 import { failure, notRunning, success, type Outcome } from '../ocf/outcome.ts';
 import { string, type ParameterSpec, type ParameterSpecs } from '../ocf/parameters.ts';
-import { detachedFromLaunch, expectedProcess, markedProcesses, pidfileStatus, recordStatus, resourceProcesses, startedAt, type Expected, type PidStatus } from './identity.ts';
+import { detachedFromLaunch, expectedProcess, markedProcesses, pidfileStatus, recordStatus, resourceProcesses, startedAt, type Expected, type PidStatus, type ProcessIdentity } from './identity.ts';
 import { readPidfile, recordOf, removePidfile, writePidfile } from './pidfile.ts';
 import { childrenOf, isAlive, processTree, startTime, topmost } from './proc.ts';
 import { sleep } from '../ocf/deadline.ts';
@@ -243,19 +243,18 @@ export async function startDaemon<P extends ParameterSpecs>(context: ActionConte
  * After a failed start: stop whatever it left (the launched process, while it has not exited, is
  * our child and its pid cannot have been reused), say so, and remove the pidfile once nothing lives.
  */
-async function abandonStart<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, failed: Outcome, launched?: LaunchedDaemon, detached: readonly number[] = []): Promise<Outcome> {
+async function abandonStart<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, failed: Outcome, launched?: LaunchedDaemon, detached: readonly ProcessIdentity[] = []): Promise<Outcome> {
   const child = () => (launched && launched.exit() === undefined && isAlive(launched.pid) ? [launched.pid] : []);
   const exited = launched !== undefined && child().length === 0;
   const left = [...new Set([...child(), ...(await ourProcesses(context, daemon))])];
   if (detached.length) {
     // The launched process still lives beside the child it detached, which may run another
     // program than the binary (a launcher): stopped by pid, as long as each is the same process.
-    const startedAs = new Map(detached.map((pid) => [pid, startTime(pid)]));
-    const stillDetached = () => detached.filter((pid) => startedAs.get(pid) !== undefined && startTime(pid) === startedAs.get(pid));
+    const stillDetached = () => detached.filter(({ pid, start }) => startTime(pid) === start).map(({ pid }) => pid);
     const stopped = await stopOurs(context, daemon, () => [...child(), ...stillDetached()]);
     if (stopped.code === OCF.SUCCESS && (await pidfileStatus(daemon.pidfile, daemonIdentity(context.env, daemon), context.deadline)).state !== 'foreign') removePidfile(daemon.pidfile);
     const after = stopped.code === OCF.SUCCESS ? '' : `; ${stopped.reason ?? 'what it left could not be stopped'}`;
-    return failure(failed.code, `${daemon.name} daemonized itself (pid ${launched!.pid} forked pid ${pidList(detached)} into a session of its own, stopped): it must run in the foreground${after}`);
+    return failure(failed.code, `${daemon.name} daemonized itself (pid ${launched!.pid} forked pid ${pidList(detached.map(({ pid }) => pid))} into a session of its own, stopped): it must run in the foreground${after}`);
   }
   const stopped = await stopOurs(context, daemon, child);
   // Kept while a process of ours survives, for stop; never removed when it names another's.

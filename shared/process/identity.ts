@@ -318,7 +318,13 @@ export async function markedProcesses(expected: Expected, record: PidRecord | un
  * uses this, to stop what its own launch left; the service user's own process started in that
  * window with the marker is the residual above.
  */
-export async function detachedFromLaunch(launched: { readonly pid: number; readonly uid: number }, marker: string, deadline: Deadline): Promise<number[]> {
+export interface ProcessIdentity {
+  readonly pid: number;
+  /** Its start time (/proc/PID/stat): the pid with it names one process, never a reused pid. */
+  readonly start: string;
+}
+
+export async function detachedFromLaunch(launched: { readonly pid: number; readonly uid: number }, marker: string, deadline: Deadline): Promise<ProcessIdentity[]> {
   const since = Number(startTime(launched.pid));
   const session = sessionOf(launched.pid);
   if (!Number.isFinite(since) || session === undefined) return [];
@@ -329,18 +335,21 @@ export async function detachedFromLaunch(launched: { readonly pid: number; reado
     return [];
   }
   const ours = networkNamespace('self');
-  const candidates: number[] = [];
+  const candidates: ProcessIdentity[] = [];
   for (const name of entries) {
     if (deadline.expired()) break;
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
     if (pid === process.pid || pid === launched.pid || uidOf(pid) !== launched.uid || networkNamespace(pid) !== ours) continue;
     const own = sessionOf(pid);
-    if (own === undefined || own === session || Number(startTime(pid)) < since) continue;
-    candidates.push(pid);
+    const start = startTime(pid);
+    if (own === undefined || own === session || start === undefined || Number(start) < since) continue;
+    candidates.push({ pid, start });
   }
-  const markers = await readMarkers(candidates, readBound(deadline));
-  return candidates.filter((pid) => { const read = markers.get(pid)!; return !('unanswered' in read) && read.marker === marker; });
+  const markers = await readMarkers(candidates.map(({ pid }) => pid), readBound(deadline));
+  // The start time is read with the other checks and compared after the environment: a pid reused
+  // meanwhile is not the process read, and is never signalled for it.
+  return candidates.filter(({ pid, start }) => { const read = markers.get(pid)!; return !('unanswered' in read) && read.marker === marker && startTime(pid) === start; });
 }
 
 /** This resource's processes now: the pidfile's verified process, every marked one, and their descendants. */

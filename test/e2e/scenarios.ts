@@ -264,7 +264,8 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
       for (const f of s.failures) if (f.id === primitive && f.exitcode === 190 && degradedMs[f.node] === undefined) degradedMs[f.node] = Date.now() - faultAt;
       return nodes.every((n) => s.failures.some((f) => f.id === primitive && f.node === n.name && f.exitcode === 190));
     }, 120_000);
-    if (fault === 'database') tokenDuringFault = await c.issueToken().then(() => true, () => false);
+    // The database fault is real for every client; a changed password only for the resource's credentials.
+    if (fault !== 'redis') tokenDuringFault = await c.issueToken().then(() => true, () => false);
     // Pacemaker records a recurring monitor's result only when it changes: crm_mon keeps each node's
     // first 190 reason. The first node to fail has no evidence yet (its check's own reason); a node
     // failing after peers reported names itself and them.
@@ -276,7 +277,19 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
   }
   const degradedOn = statusDuring.failures.filter((f) => f.id === primitive && f.exitcode === 190).map((f) => f.node);
   let servesAfter = false;
-  if (keystone) {
+  const repairedAt = Math.floor(Date.now() / 1000);
+  if (fault === 'password') {
+    // A token through the VIP proves nothing here (Keystone served throughout): every node's own
+    // token check must pass again, as each publishes it (the evidence attribute, "ok" since the repair).
+    servesAfter = await waitUntil('every node\'s token check to pass again', async () => {
+      const query = await c.cluster.live().exec('attrd_updater', ['-Q', '-A', '-n', 'ocf-openstack-p_keystone-token'], undefined, 10_000);
+      // One line per node, its fields in any order: host (or node) and value "ok|SINCE|CONFIRMED|EVERY|REASON".
+      const passing = query.output.split('\n').map((line) => new Map([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!])))
+        .filter((fields) => /^ok\|\d+\|/.test(fields.get('value') ?? '') && Number(fields.get('value')!.split('|')[1]) >= repairedAt)
+        .map((fields) => fields.get('host') ?? fields.get('node'));
+      return nodes.every((n) => passing.includes(n.name));
+    }, 60_000, 1000).then(() => true, () => false);
+  } else if (keystone) {
     servesAfter = await waitUntil('a token through the VIP', async () => !!(await c.issueToken().catch(() => undefined)), 60_000, 1000).then(() => true, () => false);
   } else {
     servesAfter = await waitUntil('three live ceilometer members', async () => (await c.liveMembers()).length === 3, 60_000, 1000).then(() => true, () => false);

@@ -30,10 +30,12 @@ export interface ThreeLayoutFiles {
  * HAProxy on every node, bound to the VIP (ip_nonlocal_bind where the VIP is not local). A
  * connection refused by a dead Keystone is retried (`retries 3`, each after min(timeout connect,
  * 1 s)) and the last retry goes to another server (`option redispatch`): a short `timeout
- * connect` keeps that under the client's patience; the health check takes a dead server out
- * after 2 failures 1 s apart. A request the killed server had accepted and never answered (a 502
- * from HAProxy 3.0, 1 of 538 on Debian 13) is retried too, elsewhere (`retry-on empty-response`),
- * but only a GET or HEAD: a POST may have been carried out already.
+ * connect` keeps that under the client's patience on HAProxy 2.6 (on 3.0, 2 of 276 requests
+ * outlasted it; `option redispatch 1`, every retry elsewhere, gave 39 answers 503 on 2.6);
+ * the health check takes a dead server out after 2 failures 1 s apart. A request the killed
+ * server had accepted and never answered (a 502 from HAProxy 3.0, 1 of 538 on Debian 13) is
+ * retried too (`retry-on empty-response`), but only a GET or HEAD: a POST may have been carried
+ * out already.
  */
 export function haproxyConfig(socket: string): string {
   return `global
@@ -48,7 +50,7 @@ defaults
     timeout check 1s
     retries 3
     option redispatch
-    retry-on conn-failure empty-response response-timeout
+    retry-on conn-failure empty-response
 
 listen keystone_public_internal_cluster
     bind ${VIP}:${FRONTEND_PORT}
