@@ -278,28 +278,10 @@ export async function markedProcesses(expected: Expected, record: PidRecord | un
   const anchor = anchorOf(record, status, expected);
   const uid = anchor?.uid ?? expected.uid;
   if (uid === undefined) return { pids: [], unanswered: [], complete: true };
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return { pids: [], unanswered: [], complete: false };
-  }
-  const ours = networkNamespace('self');
-  const candidates: number[] = [];
-  let complete = true;
-  for (const name of entries) {
-    if (deadline.expired()) {
-      complete = false;
-      break;
-    }
-    if (!/^\d+$/.test(name)) continue;
-    const pid = Number(name);
-    if (pid === process.pid || !runsProgram(pid, expected) || uidOf(pid) !== uid || networkNamespace(pid) !== ours || !isAlive(pid)) continue;
-    if (anchor && Number(startTime(pid)) < Number(anchor.start)) continue;
-    candidates.push(pid);
-  }
+  const { pids: candidates, complete } = walkProcesses(deadline, (pid) => runsProgram(pid, expected) && uidOf(pid) === uid && isAlive(pid)
+    && !(anchor && Number(startTime(pid)) < Number(anchor.start)));
   const markers = await readMarkers(candidates, readBound(deadline));
-  const marked = candidates.filter((pid) => { const read = markers.get(pid)!; return !('unanswered' in read) && read.marker === expected.marker; });
+  const marked = candidates.filter((pid) => carries(markers.get(pid)!, expected.marker));
   const unanswered = candidates.filter((pid) => 'unanswered' in markers.get(pid)!);
   // With a launch record of this boot, started after it (its workers, or a daemon that left its
   // session: memcached -d, uwsgi daemonize= double-forks); without one, a session leader that
@@ -307,6 +289,12 @@ export async function markedProcesses(expected: Expected, record: PidRecord | un
   if (anchor) return { pids: marked, unanswered, complete };
   const sessions = new Set(marked.filter((pid) => sessionOf(pid) === pid));
   return { pids: marked.filter((pid) => sessions.has(sessionOf(pid) ?? -1)), unanswered, complete };
+}
+
+export interface ProcessIdentity {
+  readonly pid: number;
+  /** Its start time (/proc/PID/stat): the pid with it names one process, never a reused pid. */
+  readonly start: string;
 }
 
 /**
@@ -318,38 +306,50 @@ export async function markedProcesses(expected: Expected, record: PidRecord | un
  * uses this, to stop what its own launch left; the service user's own process started in that
  * window with the marker is the residual above.
  */
-export interface ProcessIdentity {
-  readonly pid: number;
-  /** Its start time (/proc/PID/stat): the pid with it names one process, never a reused pid. */
-  readonly start: string;
-}
-
 export async function detachedFromLaunch(launched: { readonly pid: number; readonly uid: number }, marker: string, deadline: Deadline): Promise<ProcessIdentity[]> {
   const since = Number(startTime(launched.pid));
   const session = sessionOf(launched.pid);
   if (!Number.isFinite(since) || session === undefined) return [];
+  const starts = new Map<number, string>();
+  const { pids: candidates } = walkProcesses(deadline, (pid) => {
+    if (pid === launched.pid || uidOf(pid) !== launched.uid) return false;
+    const own = sessionOf(pid);
+    const start = startTime(pid);
+    if (own === undefined || own === session || start === undefined || Number(start) < since) return false;
+    starts.set(pid, start);
+    return true;
+  });
+  const markers = await readMarkers(candidates, readBound(deadline));
+  // The start time is read with the other checks and compared after the environment: a pid reused
+  // meanwhile is not the process read, and is never signalled for it.
+  return candidates.filter((pid) => carries(markers.get(pid)!, marker) && startTime(pid) === starts.get(pid)).map((pid) => ({ pid, start: starts.get(pid)! }));
+}
+
+/**
+ * The processes in /proc that `keep` accepts, in this agent's network namespace (another node or
+ * container on this kernel runs the same resource), never the agent itself. The walk stops at the
+ * deadline; `complete` says whether it got through /proc.
+ */
+function walkProcesses(deadline: Deadline, keep: (pid: number) => boolean): { pids: number[]; complete: boolean } {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return [];
+    return { pids: [], complete: false };
   }
   const ours = networkNamespace('self');
-  const candidates: ProcessIdentity[] = [];
+  const pids: number[] = [];
   for (const name of entries) {
-    if (deadline.expired()) break;
+    if (deadline.expired()) return { pids, complete: false };
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
-    if (pid === process.pid || pid === launched.pid || uidOf(pid) !== launched.uid || networkNamespace(pid) !== ours) continue;
-    const own = sessionOf(pid);
-    const start = startTime(pid);
-    if (own === undefined || own === session || start === undefined || Number(start) < since) continue;
-    candidates.push({ pid, start });
+    if (pid !== process.pid && keep(pid) && networkNamespace(pid) === ours) pids.push(pid);
   }
-  const markers = await readMarkers(candidates.map(({ pid }) => pid), readBound(deadline));
-  // The start time is read with the other checks and compared after the environment: a pid reused
-  // meanwhile is not the process read, and is never signalled for it.
-  return candidates.filter(({ pid, start }) => { const read = markers.get(pid)!; return !('unanswered' in read) && read.marker === marker && startTime(pid) === start; });
+  return { pids, complete: true };
+}
+
+function carries(read: MarkerRead, marker: string): boolean {
+  return !('unanswered' in read) && read.marker === marker;
 }
 
 /** This resource's processes now: the pidfile's verified process, every marked one, and their descendants. */

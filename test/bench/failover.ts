@@ -58,26 +58,19 @@ try {
       await controllers.waitSettled(240_000);
       const evidence = new Map<EvidenceScenario, EvidenceFigures | Error>();
       evidenceResults.set(variant, evidence);
-      for (const scenario of EVIDENCE_SCENARIOS) {
+      /** One scenario: its result, or its error logged and the cluster left to settle for the next. */
+      const attempt = async <S extends string, R>(scenario: S, run: (c: Controllers) => Promise<R>, into: Map<S, R | Error>) => {
         log(`${variant}: ${scenario}`);
         try {
-          evidence.set(scenario, await evidenceRuns[scenario](controllers));
+          into.set(scenario, await run(controllers));
         } catch (error) {
-          evidence.set(scenario, error as Error);
+          into.set(scenario, error as Error);
           log(`${variant}: ${scenario} failed: ${(error as Error).message.slice(0, 2000)}\nlogs: ${controllers.cluster.logPlaces()}`);
           await controllers.waitSettled(180_000).catch(() => undefined);
         }
-      }
-      for (const scenario of SCENARIOS) {
-        log(`${variant}: ${scenario}`);
-        try {
-          figures.set(scenario, await runs[scenario](controllers));
-        } catch (error) {
-          figures.set(scenario, error as Error);
-          log(`${variant}: ${scenario} failed: ${(error as Error).message.slice(0, 2000)}\nlogs: ${controllers.cluster.logPlaces()}`);
-          await controllers.waitSettled(180_000).catch(() => undefined);
-        }
-      }
+      };
+      for (const scenario of EVIDENCE_SCENARIOS) await attempt(scenario, evidenceRuns[scenario], evidence);
+      for (const scenario of SCENARIOS) await attempt(scenario, runs[scenario], figures);
     } finally {
       await controllers.stop();
     }
