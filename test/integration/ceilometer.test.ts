@@ -73,7 +73,10 @@ function processTree(pid: number): number[] {
   return tree.filter(isAlive);
 }
 
-test('ocf-tester passes with a Redis coordination backend', async (t) => {
+// Serial: ocf-tester exports OCF_RESKEY_CRM_meta_timeout=20000, so start (python loading a worker,
+// then its first heartbeat) must fit in 18 s; beside this file's other tests, each starting agents
+// of its own on 2 cores, it took more than that in CI (no worker yet after 15 s).
+test.serial('ocf-tester passes with a Redis coordination backend', async (t) => {
   requireProgram(t, '/usr/sbin/ocf-tester');
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'tester' } });
