@@ -28,15 +28,15 @@ export interface ThreeLayoutFiles {
 
 /**
  * HAProxy on every node, bound to the VIP (ip_nonlocal_bind where the VIP is not local). A
- * connection refused by a dead Keystone is retried at once on another server: `option redispatch
- * 1` redispatches every retry, and `hash-type consistent` is what lets a redispatch of `balance
- * source` avoid the server that failed (backend.c's get_server_sh hands the server to avoid only
- * to the consistent-hash lookup; the map-based hash, the default, picks the same one again: 39 answers 503 of 680 on 2.6; with the redispatch on the last of 3 retries only, each
- * retry after a turn-around of min(timeout connect, 1 s), 2 of 276 requests outlasted the
- * client's 1 s on 3.0). The health check takes a dead server out after 2 failures 1 s apart. A
- * request the killed server had accepted and never answered (a 502 from HAProxy 3.0, 1 of 538 on
- * Debian 13) is retried too (`retry-on empty-response`), but only a GET or HEAD: a POST may have
- * been carried out already.
+ * connection refused by a dead Keystone is retried at once on another server: `option redispatch 1`
+ * redispatches every retry, and `hash-type consistent` is what lets a redispatch of `balance
+ * source` avoid the server that failed (backend.c's get_server_sh hands the server to avoid only to
+ * the consistent-hash lookup; the map-based hash, the default, picks the same one again: 39 answers
+ * 503 of 680 on 2.6; with the redispatch on the last of 3 retries only, each retry after a
+ * turn-around of min(timeout connect, 1 s), 2 of 276 requests outlasted the client's 1 s on 3.0).
+ * The health check takes a dead server out after 2 failures 1 s apart. A request the killed server
+ * had accepted and never answered (a 502 from HAProxy 3.0, 1 of 538 on Debian 13) is retried too
+ * (`retry-on empty-response`), but only a GET or HEAD: a POST may have been carried out already.
  */
 export function haproxyConfig(socket: string): string {
   return `global
