@@ -27,6 +27,15 @@ export function startTime(pid: number): string | undefined {
   return fields === undefined || fields[0] === 'Z' || fields[0] === 'X' ? undefined : fields[19];
 }
 
+/**
+ * Stopped (state T: SIGSTOP, SIGTSTP) or stopped by a tracer (t): such a process acts on no signal
+ * but SIGKILL until it is continued. false when running, sleeping or gone.
+ */
+export function isFrozen(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state === 'T' || state === 't';
+}
+
 /** Alive and not a zombie. */
 export function isAlive(pid: number): boolean {
   return startTime(pid) !== undefined;

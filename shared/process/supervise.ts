@@ -8,7 +8,7 @@ import { OCF } from '../ocf/exit-codes.ts';
 import type { Logger } from '../ocf/log.ts';
 import { failure, success, type Outcome } from '../ocf/outcome.ts';
 import { recordOf, writePidfile } from './pidfile.ts';
-import { isAlive, processGroup, RESOURCE_MARKER, startTime, topmost } from './proc.ts';
+import { isAlive, isFrozen, processGroup, RESOURCE_MARKER, startTime, topmost } from './proc.ts';
 import type { Account } from './users.ts';
 
 export const DAEMON_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -270,13 +270,28 @@ function stopped(living: Living): boolean {
  * (never looked for again after it), the last look. `each` is given those alive at every look
  * (the SIGKILL phase kills them again).
  */
-async function waitForNone(living: () => Promise<Living>, deadline: Deadline, each: (pids: number[]) => void = () => undefined): Promise<Living> {
+async function waitForNone(living: () => Promise<Living>, deadline: Deadline, each: (pids: number[]) => void = () => undefined, hopeless: (look: Living) => boolean = () => false): Promise<Living> {
   for (;;) {
     const look = await living();
-    if (stopped(look) || deadline.expired()) return look;
+    if (stopped(look) || deadline.expired() || hopeless(look)) return look;
     each(look.alive);
     await sleep(Math.min(100, deadline.remaining()));
   }
+}
+
+/**
+ * Those of a look that cannot act on a graceful signal: stopped (SIGSTOP) or held by a tracer, in
+ * this look and the one before (100 ms apart). Waiting for them is waiting for nothing: a frozen
+ * HAProxy on the VIP's node kept the VIP down for the whole graceful part of the stop timeout.
+ */
+function frozenTracker(): (look: Living) => number[] {
+  let before = new Set<number>();
+  return (look) => {
+    const now = look.alive.filter(isFrozen);
+    const still = now.filter((pid) => before.has(pid));
+    before = new Set(now);
+    return still;
+  };
 }
 
 function kill(pids: readonly number[]): void {
@@ -289,7 +304,9 @@ function kill(pids: readonly number[]): void {
 /**
  * Stop every process of the resource: its stop signal to the topmost ones (a master stops its own
  * workers), then, while a quarter of the time (at most 5 s) is still left, SIGKILL to every one
- * still alive (with its process group, when it leads one). Success only once none lives.
+ * still alive (with its process group, when it leads one). SIGKILL comes at once when one of them
+ * is frozen (stopped or traced, seen twice 100 ms apart): it could not act on the stop signal
+ * however long we waited. Success only once none lives.
  */
 export async function stopProcesses(request: StopRequest): Promise<Outcome> {
   const { name, deadline, log, signal = 'SIGTERM' } = request;
@@ -300,9 +317,12 @@ export async function stopProcesses(request: StopRequest): Promise<Outcome> {
   if (roots.length) log.info(`stopping ${name} (pid ${shortList(roots)}) with ${signal}`);
   for (const pid of roots) signalProcess(pid, signal, false);
   const graceful = deadline.leaving(Math.min(5000, deadline.remaining() / 4));
-  const stubborn = await waitForNone(living, graceful);
+  const frozen = frozenTracker();
+  let frozenPids: number[] = [];
+  const stubborn = await waitForNone(living, graceful, undefined, (look) => (frozenPids = frozen(look)).length > 0);
   if (stopped(stubborn)) return success;
-  if (stubborn.alive.length) log.warn(`${name} (pid ${shortList(stubborn.alive)}) ignored ${signal}; killing it with SIGKILL`);
+  if (frozenPids.length) log.warn(`${name} (pid ${shortList(frozenPids)}) is stopped or traced and cannot act on ${signal}; killing it with SIGKILL`);
+  else if (stubborn.alive.length) log.warn(`${name} (pid ${shortList(stubborn.alive)}) ignored ${signal}; killing it with SIGKILL`);
   kill(stubborn.alive);
   // Every look kills again what it finds: a process of ours forked after the first round is ours too.
   const survivors = await waitForNone(living, deadline, kill);
