@@ -12,6 +12,7 @@
 // the rule counts a peer's "ok" only when confirmed more than SKEW_S after this node's failure began,
 // so a few seconds of skew never turn a shared fault into a local one.
 import type { ActionContext, CheckDeclaration } from '../ocf/agent.ts';
+import { processAgeMs } from '../ocf/deadline.ts';
 import { OCF, type OcfCode } from '../ocf/exit-codes.ts';
 import { degraded, failure, shownText, type Outcome } from '../ocf/outcome.ts';
 import type { ParameterSpecs } from '../ocf/parameters.ts';
@@ -85,12 +86,16 @@ function passesAgainst(peer: PublishedState, since: number, now: number, skew: n
 /**
  * The rule, a pure function: this node's check has failed since `since` (epoch s); `peers` are the
  * other nodes' published states (this node's own excluded), `now` the time of judgement.
+ * `lookedFrom` (epoch s, default `since`) is when the look that found the failure began: a check
+ * that hangs until its timeout (10 s for Keystone's token) finds a failure that was there when it
+ * began, and a peer's failing report confirmed meanwhile is as much since it. Only "shared" is
+ * widened so: a pass still has to come after `since` to tell against this node.
  */
-export function judge(since: number, peers: readonly PeerState[], now: number, skew = SKEW_S): Verdict {
+export function judge(since: number, peers: readonly PeerState[], now: number, skew = SKEW_S, lookedFrom = since): Verdict {
   const live = peers.filter((peer) => current(peer, now, skew));
   const passing = live.filter((peer) => passesAgainst(peer, since, now, skew)).sort((a, b) => b.confirmed - a.confirmed);
   if (passing.length > 0) return { kind: 'local', passing };
-  const reported = live.filter((peer) => peer.confirmed >= since - skew);
+  const reported = live.filter((peer) => peer.confirmed >= Math.min(since, lookedFrom) - skew);
   if (reported.length > 0 && reported.every((peer) => peer.state === 'failing')) {
     return { kind: 'shared', failing: [...reported].sort((a, b) => a.node.localeCompare(b.node)) };
   }
@@ -275,7 +280,9 @@ export async function checkFailed(context: Context, check: CheckDeclaration, pro
   await publish(context, name, { state: 'failing', since, confirmed: now, every, reason: problem });
   keep(context, file, { state: 'failing', since, published: nowMs, ...(pidAtStart === undefined ? {} : { pid: pidAtStart }) });
   const peers = [...(await readPeers(context, name))].filter(([node]) => node !== self).map(([node, state]) => ({ node, ...state }));
-  const verdict = judge(since, peers, Math.floor(Date.now() / 1000));
+  // This action began before its check did (the process's start, as Pacemaker's timer counts it).
+  const lookedFrom = Math.floor((nowMs - processAgeMs()) / 1000);
+  const verdict = judge(since, peers, Math.floor(Date.now() / 1000), SKEW_S, lookedFrom);
   const restarted = pidAtStart !== undefined && failed.pid !== undefined && failed.pid !== pidAtStart;
   const judged = outcomeOf(check, self, since, verdict, problem, { restarted, ...(failed.unrepairable ? { unrepairable: true } : {}) });
   if (verdict.kind === 'none') context.log.debug(`${check.title}: no evidence from the peers (${peers.length} published): reported as shared`);

@@ -41,6 +41,20 @@ test('a peer failing a little before this node\'s failure began (within the skew
   t.is(judge(T, [peer('node2', 'failing', T - SKEW_S - 1)], T + 2).kind, 'none', 'reported before: not since');
 });
 
+// Seen on Debian 13 (three-node test 6, database locked): node2 published failing at +6.9 s; node1's
+// token check, begun before that, hung 10 s and failed at +13.9 s, 7 s after node2's report: no
+// evidence, so no node named another.
+test('a peer failing since this node\'s look began (a check that hung until its timeout): shared', (t) => {
+  const failedAt = T + 10; // the check began at T and found the failure when it timed out
+  t.is(judge(failedAt, [peer('node2', 'failing', T + 3)], failedAt, SKEW_S).kind, 'none', 'judged from the end of the look');
+  const verdict = judge(failedAt, [peer('node2', 'failing', T + 3)], failedAt, SKEW_S, T);
+  t.is(verdict.kind, 'shared');
+  t.deepEqual(verdict.kind === 'shared' && verdict.failing.map((p) => p.node), ['node2']);
+  t.is(judge(failedAt, [peer('node2', 'failing', T - SKEW_S - 1)], failedAt, SKEW_S, T).kind, 'none', 'reported before the look began');
+  // A pass is evidence against this node only after the failure was found, not since the look began.
+  t.is(judge(failedAt, [peer('node2', 'ok', T + 3)], failedAt + 1, SKEW_S, T).kind, 'none');
+});
+
 test('one peer passing and one failing: the passing one makes it local (faults of two nodes, each its own)', (t) => {
   t.is(judge(T, [peer('node2', 'failing', T + 8), peer('node3', 'ok', T + 9)], T + 10).kind, 'local');
 });
