@@ -13,14 +13,14 @@ import {
 } from '../shared/coordination/tooz.ts';
 import { configCredentials, urlPasswords } from '../shared/ocf/credentials.ts';
 import { daemonIdentity, daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
-import { Deadline } from '../shared/ocf/deadline.ts';
+import { Deadline, sleep } from '../shared/ocf/deadline.ts';
 import { splitArguments } from '../shared/ocf/exec.ts';
 import { OCF } from '../shared/ocf/exit-codes.ts';
 import { configSourcesIn, isOsloTrue, readOsloConfig } from '../shared/config/oslo-ini.ts';
 import { fail, failure, OcfError, quoted, success, type Outcome } from '../shared/ocf/outcome.ts';
 import { choice, integer, string } from '../shared/ocf/parameters.ts';
 import { launchedPid } from '../shared/process/identity.ts';
-import { processTree } from '../shared/process/proc.ts';
+import { isAlive, processTree } from '../shared/process/proc.ts';
 import { readState, removeState, writeState } from '../shared/process/state-file.ts';
 import { establishedTo } from '../shared/net/tcp-connections.ts';
 import { lookupUser } from '../shared/process/users.ts';
@@ -451,7 +451,14 @@ async function start(context: Context) {
   const daemon = daemonOf(context);
   const status = await daemonStatus(context, daemon);
   if (status.state === 'running') {
-    const problem = await readiness(context, settings, status.pid, reportOnce(context));
+    // Its master respawns a worker that exited: a worker missing now may be back within the start's
+    // time, as after a fresh launch (seen on Debian 13 with Redis just stopped: "no worker process yet").
+    const unreachable = reportOnce(context);
+    let problem = await readiness(context, settings, status.pid, unreachable);
+    while (problem && isAlive(status.pid) && context.deadline.remaining() > 500) {
+      await sleep(500);
+      problem = await readiness(context, settings, status.pid, unreachable);
+    }
     await reportShared(context, 'ceilometer-polling is already running');
     return problem ? failure(OCF.ERR_GENERIC, `ceilometer-polling is already running but ${problem}`) : success;
   }

@@ -1,4 +1,7 @@
 // ocf:openstack:ceilometer against Debian's ceilometer-polling and a real Redis, through the compiled binary.
+// One test at a time: each starts ceilometer-polling agents of its own (a python master and worker,
+// seconds of a core each to load), and side by side on 2 cores they outlasted the actions' timeouts
+// (CI: ocf-tester's start; Debian 13: a reload with no new worker in 60 s, a worker missing at start).
 import test, { type ExecutionContext } from 'ava';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -73,9 +76,8 @@ function processTree(pid: number): number[] {
   return tree.filter(isAlive);
 }
 
-// Serial: ocf-tester exports OCF_RESKEY_CRM_meta_timeout=20000, so start (python loading a worker,
-// then its first heartbeat) must fit in 18 s; beside this file's other tests, each starting agents
-// of its own on 2 cores, it took more than that in CI (no worker yet after 15 s).
+// ocf-tester exports OCF_RESKEY_CRM_meta_timeout=20000, so start (python loading a worker, then its
+// first heartbeat) must fit in 18 s: beside this file's other tests it took more than that in CI.
 test.serial('ocf-tester passes with a Redis coordination backend', async (t) => {
   requireProgram(t, '/usr/sbin/ocf-tester');
   const redis = await startRedis(t);
@@ -86,7 +88,7 @@ test.serial('ocf-tester passes with a Redis coordination backend', async (t) => 
   t.regex(result.output, /passed all tests/);
 });
 
-test('two instances with the same group prefix are both live members in Redis; monitors pass; stop leaves no worker', async (t) => {
+test.serial('two instances with the same group prefix are both live members in Redis; monitors pass; stop leaves no worker', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'pair' } });
   const a = resource(t, 'cm-a', config);
@@ -124,7 +126,7 @@ test('two instances with the same group prefix are both live members in Redis; m
   t.is((await call(b, 'stop')).code, OCF_SUCCESS);
 });
 
-test('Redis down is degraded (190) naming it, process untouched; start still succeeds; Redis back without the group is a failure (1); restart repairs it', async (t) => {
+test.serial('Redis down is degraded (190) naming it, process untouched; start still succeeds; Redis back without the group is a failure (1); restart repairs it', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'outage' } });
   const r = resource(t, 'cm-outage', config);
@@ -152,7 +154,7 @@ test('Redis down is degraded (190) naming it, process untouched; start still suc
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
-test('monitor judges the running agent, not the file edited since: a stray line, then the file gone, even at a probe', async (t) => {
+test.serial('monitor judges the running agent, not the file edited since: a stray line, then the file gone, even at a probe', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'judged' } });
   const r = resource(t, 'cm-judged', config);
@@ -178,7 +180,7 @@ test('monitor judges the running agent, not the file edited since: a stray line,
   t.is((await call(r, 'monitor', { intervalMs: 0 })).code, OCF_NOT_RUNNING);
 });
 
-test('a local error keeping the member id is a local failure (1), not "backend unreachable"', async (t) => {
+test.serial('a local error keeping the member id is a local failure (1), not "backend unreachable"', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'local' } });
   const r = resource(t, 'cm-local', config);
@@ -194,7 +196,7 @@ test('a local error keeping the member id is a local failure (1), not "backend u
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
-test('an agent whose member was removed from the group is running but not partitioning (1)', async (t) => {
+test.serial('an agent whose member was removed from the group is running but not partitioning (1)', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'kicked' } });
   const r = resource(t, 'cm-kicked', config);
@@ -207,7 +209,7 @@ test('an agent whose member was removed from the group is running but not partit
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
-test('a clone without backend_url is refused at validate-all and start, with the reason', async (t) => {
+test.serial('a clone without backend_url is refused at validate-all and start, with the reason', async (t) => {
   const config = configFile(t, { DEFAULT: {} });
   const r = resource(t, 'cm-nobackend', config);
   for (const action of ['validate-all', 'start']) {
@@ -219,7 +221,7 @@ test('a clone without backend_url is refused at validate-all and start, with the
   t.is((await call(resource(t, 'cm-single', config, {}, false), 'validate-all')).code, OCF_SUCCESS, 'a single instance needs no backend');
 });
 
-test('configuration rules: compute without workload partitioning, bad URL, memcached timeout, last value wins', async (t) => {
+test.serial('configuration rules: compute without workload partitioning, bad URL, memcached timeout, last value wins', async (t) => {
   const compute = configFile(t, { coordination: { backend_url: 'redis://127.0.0.1:1' } });
   const refused = await call(resource(t, 'cm-compute', compute, { namespaces: 'compute' }), 'validate-all');
   t.is(refused.code, OCF_ERR_INSTALLED);
@@ -252,7 +254,7 @@ function recordingLogger(t: ExecutionContext): { env: Record<string, string>; ar
   };
 }
 
-test('passwords in backend_url and transport_url never reach the reason, HA_LOGFILE or syslog', async (t) => {
+test.serial('passwords in backend_url and transport_url never reach the reason, HA_LOGFILE or syslog', async (t) => {
   const logger = recordingLogger(t);
   const logFile = join(scratchDir(t), 'ha.log');
   const env = { ...logger.env, HA_LOGFILE: logFile, OCF_RESKEY_CRM_meta_clone_max: '2' };
@@ -280,7 +282,7 @@ test('passwords in backend_url and transport_url never reach the reason, HA_LOGF
   t.regex(logger.argv(), /daemon\.err/, 'syslog got the reasons');
 });
 
-test('kill -9 of the polling process: not running, no worker left, stop and start recover', async (t) => {
+test.serial('kill -9 of the polling process: not running, no worker left, stop and start recover', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'kill' } });
   const r = resource(t, 'cm-kill', config);
@@ -294,13 +296,13 @@ test('kill -9 of the polling process: not running, no worker left, stop and star
   });
 });
 
-test('stale and foreign pidfiles: not running, stop never signals a stranger', async (t) => {
+test.serial('stale and foreign pidfiles: not running, stop never signals a stranger', async (t) => {
   const config = configFile(t, { DEFAULT: {} });
   const r = resource(t, 'cm-pidfiles', config, {}, false);
   await checkPidfileContract(t, (action) => call(r, action), r.pidfile, 'ceilometer-polling');
 });
 
-test('amqp_server_port: monitor requires an established connection from the agent to that port', async (t) => {
+test.serial('amqp_server_port: monitor requires an established connection from the agent to that port', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'amqp' } });
   // No message bus here; the connection the agent really holds is to Redis: it stands in for one.
@@ -325,7 +327,7 @@ test('amqp_server_port: monitor requires an established connection from the agen
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
-test('reload: new workers rejoin the group under the same master; a configuration breaking the HA rules never reaches it', async (t) => {
+test.serial('reload: new workers rejoin the group under the same master; a configuration breaking the HA rules never reaches it', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'reload' } });
   const r = resource(t, 'cm-reload', config);
@@ -351,7 +353,7 @@ test('reload: new workers rejoin the group under the same master; a configuratio
   t.is((await call(r, 'reload')).code, OCF_ERR_INSTALLED, 'the broken configuration is still reported when stopped');
 });
 
-test('membership check errors are said as what they are, never "backend unreachable": a password Redis rejects, MONITOR refused', async (t) => {
+test.serial('membership check errors are said as what they are, never "backend unreachable": a password Redis rejects, MONITOR refused', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'refusing' } });
   const r = resource(t, 'cm-refusing', config);
@@ -378,7 +380,7 @@ test('membership check errors are said as what they are, never "backend unreacha
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
-test('a typo in this node\'s ceilometer.conf at start is 5 (this node banned), never 6 (the clone stopped everywhere)', async (t) => {
+test.serial('a typo in this node\'s ceilometer.conf at start is 5 (this node banned), never 6 (the clone stopped everywhere)', async (t) => {
   const config = configFile(t, { DEFAULT: {} });
   writeFileSync(config, `${readFileSync(config, 'utf8')}\n[coordination\nbackend_url = redis://127.0.0.1:1\n`);
   const r = resource(t, 'cm-typo', config);
@@ -390,7 +392,7 @@ test('a typo in this node\'s ceilometer.conf at start is 5 (this node banned), n
   t.is(bad.code, 6);
 });
 
-test('a short monitor timeout never shrinks the wait for the member id below a heartbeat: no false failure of a healthy member', async (t) => {
+test.serial('a short monitor timeout never shrinks the wait for the member id below a heartbeat: no false failure of a healthy member', async (t) => {
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'short' } });
   const r = resource(t, 'cm-short', config);
@@ -405,7 +407,7 @@ test('a short monitor timeout never shrinks the wait for the member id below a h
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
-test('the message bus and the coordination backend are judged by the peers\' evidence: down here only, 1; down for every node, 190 naming them', async (t) => {
+test.serial('the message bus and the coordination backend are judged by the peers\' evidence: down here only, 1; down for every node, 190 naming them', async (t) => {
   const attrd = fakeAttrd(t);
   const redis = await startRedis(t);
   const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'evidence' } });
@@ -433,7 +435,7 @@ test('the message bus and the coordination backend are judged by the peers\' evi
   t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
 });
 
-test('issue 17, item 1: an unprivileged user\'s python3 carrying the marker is not the agent: probe 7, start launches ours, stop leaves it', async (t) => {
+test.serial('issue 17, item 1: an unprivileged user\'s python3 carrying the marker is not the agent: probe 7, start launches ours, stop leaves it', async (t) => {
   const config = configFile(t, {});
   const r = resource(t, 'cm-impostor', config, {}, false);
   const impostor = spawn('setpriv', ['--reuid', 'nobody', '--regid', 'nogroup', '--clear-groups', '--', '/usr/bin/python3', '-c', 'import time; time.sleep(300)'], {
