@@ -88,7 +88,10 @@ export async function daemonStatus({ env, log, deadline }: DaemonView, daemon: D
   const record = readPidfile(daemon.pidfile);
   const status: PidStatus = record === undefined ? { state: 'absent' } : await recordStatus(record, expected, deadline);
   if (status.state === 'running') return status;
-  const found = await markedProcesses(expected, record, status, deadline);
+  let found = await markedProcesses(expected, record, status, deadline);
+  // A look that was not whole never makes "not running" on its own (a probe's 7 lets Pacemaker start
+  // a second copy): once more, the environments given up to 5 s (a loaded machine's 1 s was not enough).
+  if (!found.complete || found.unanswered.length) found = await markedProcesses(expected, record, status, deadline, deadline.bound(5000));
   if (found.unanswered.length) log.warn(`the environment of pid ${pidList(found.unanswered)} (${daemon.name}, this resource's user) could not be read in time: not taken for this resource's`);
   const marked = found.pids;
   if (!marked.length) return status;

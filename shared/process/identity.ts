@@ -274,13 +274,13 @@ export interface MarkedSearch {
  * program, owner, namespace and session first, their environment read last and bounded.
  * `record` is the pidfile's launch record (its session anchors what is found), `status` its verdict.
  */
-export async function markedProcesses(expected: Expected, record: PidRecord | undefined, status: PidStatus, deadline: Deadline): Promise<MarkedSearch> {
+export async function markedProcesses(expected: Expected, record: PidRecord | undefined, status: PidStatus, deadline: Deadline, readMs = readBound(deadline)): Promise<MarkedSearch> {
   const anchor = anchorOf(record, status, expected);
   const uid = anchor?.uid ?? expected.uid;
   if (uid === undefined) return { pids: [], unanswered: [], complete: true };
   const { pids: candidates, complete } = walkProcesses(deadline, (pid) => runsProgram(pid, expected) && uidOf(pid) === uid && isAlive(pid)
     && !(anchor && Number(startTime(pid)) < Number(anchor.start)));
-  const markers = await readMarkers(candidates, readBound(deadline));
+  const markers = await readMarkers(candidates, Math.min(readMs, deadline.remaining()));
   const marked = candidates.filter((pid) => carries(markers.get(pid)!, expected.marker));
   const unanswered = candidates.filter((pid) => 'unanswered' in markers.get(pid)!);
   // With a launch record of this boot, started after it (its workers, or a daemon that left its
