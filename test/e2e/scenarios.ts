@@ -3,10 +3,9 @@
 // services said. The test asserts on these; the bench prints them.
 import { successfulFencings, type ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { writeFileSync } from 'node:fs';
-import { childrenOf } from '../helpers/processes.ts';
 import { ADMIN_PASSWORD, Controllers, waitUntil, type Figures } from './failover.ts';
 
-export const SCENARIOS = ['haproxy-killed', 'haproxy-frozen', 'keystone-killed', 'standby', 'node-lost', 'partition'] as const;
+export const SCENARIOS = ['haproxy-killed', 'keystone-killed', 'standby', 'node-lost', 'partition'] as const;
 /** The scenarios of issue 16: a fault of one node (recovered or banned there) and faults every node shares (reported). */
 export const EVIDENCE_SCENARIOS = ['keys-lost', 'database-down', 'redis-down', 'password-changed'] as const;
 export type Scenario = typeof SCENARIOS[number];
@@ -40,37 +39,6 @@ export async function haproxyKilled(c: Controllers): Promise<Outcome> {
     await waitUntil('an answer through the VIP', async () => (await c.throughVip()) === '200', 60_000);
   });
   return { figures, vipBefore, vipAfter: Controllers.vipNode(status)!, status, notes: { killedPid: pid } };
-}
-
-/**
- * Issue 21: every HAProxy process on the VIP's node stopped (SIGSTOP), alive to the kernel and
- * answering nothing: the monitor's "show info" goes unanswered (bounded at 5 s), then the restart
- * (its stop kills what is frozen at once). What stop has not ended is continued at the end.
- */
-export async function haproxyFrozen(c: Controllers): Promise<Outcome> {
-  await c.waitSettled();
-  const vipBefore = await vipHolder(c);
-  const node = c.cluster.node(vipBefore);
-  const master = c.daemonPid(node, 'haproxy:haproxy');
-  const frozen = [master, ...childrenOf(master)];
-  let status!: ClusterStatus;
-  try {
-    const figures = await c.measure(async () => {
-      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
-      await waitUntil('the haproxy failure in crm_mon', async () => (await c.cluster.status()).failures.some((f) => f.id.startsWith('haproxy')), 60_000, 250);
-      status = await c.waitSettled(120_000);
-      await waitUntil('an answer through the VIP', async () => (await c.throughVip()) === '200', 60_000);
-    });
-    return { figures, vipBefore, vipAfter: Controllers.vipNode(status)!, status, notes: { frozenPids: frozen } };
-  } finally {
-    for (const pid of frozen) {
-      try {
-        process.kill(pid, 'SIGCONT');
-      } catch {
-        // stopped by the agent: gone
-      }
-    }
-  }
 }
 
 /** 3. Keystone killed on the node HAProxy sends the client to: HAProxy routes around it, Pacemaker restarts it. */
