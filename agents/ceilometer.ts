@@ -12,7 +12,7 @@ import {
   type Backend, type Checkable, type LearnedMember,
 } from '../shared/coordination/tooz.ts';
 import { configCredentials, urlPasswords } from '../shared/ocf/credentials.ts';
-import { daemonIdentity, daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
+import { daemonFrozenProblem, daemonIdentity, daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
 import { Deadline, sleep } from '../shared/ocf/deadline.ts';
 import { splitArguments } from '../shared/ocf/exec.ts';
 import { OCF } from '../shared/ocf/exit-codes.ts';
@@ -378,6 +378,8 @@ async function monitor(context: Context) {
   const daemon = daemonOf(context);
   const status = await daemonStatus(context, daemon);
   if (status.state !== 'running') return notRunningOutcome(daemon, status);
+  const frozen = await daemonFrozenProblem(status.pid, context.deadline);
+  if (frozen) return failure(OCF.ERR_GENERIC, `ceilometer-polling (pid ${status.pid}) is running but ${frozen}`);
   if (context.depth.name === 'process') return success;
   const settings = recallCoordination(context) ?? currentCoordination(context);
   return monitorOutcome(context, settings, status.pid);

@@ -5,7 +5,7 @@
 import { addressFamily, isWildcard, unbracket } from '../shared/net/address.ts';
 import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
 import { requireBinary, requireFile } from '../shared/process/binary.ts';
-import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
+import { daemonFrozenProblem, daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
 import { runProgram, splitArguments } from '../shared/ocf/exec.ts';
 import { OCF } from '../shared/ocf/exit-codes.ts';
 import { readBindAddresses, type BindAddress } from '../shared/config/haproxy.ts';
@@ -191,7 +191,7 @@ async function monitor(context: Context) {
   const daemon = daemonOf(context);
   const status = await daemonStatus(context, daemon);
   if (status.state !== 'running') return notRunningOutcome(daemon, status);
-  const problem = workerProblem(status.pid) ?? (await deepProblem(context));
+  const problem = (await daemonFrozenProblem(status.pid, context.deadline)) ?? workerProblem(status.pid) ?? (await deepProblem(context));
   return problem ? failure(OCF.ERR_GENERIC, `haproxy (pid ${status.pid}) is running but ${problem}`) : success;
 }
 

@@ -8,7 +8,7 @@ import { checkFailed, checkPassed, peersSay } from '../shared/cluster/evidence.t
 import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
 import { isAddressOrHostname } from '../shared/net/address.ts';
 import { requireBinary, requireFile } from '../shared/process/binary.ts';
-import { daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
+import { daemonFrozenProblem, daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
 import { sleep } from '../shared/ocf/deadline.ts';
 import type { OcfEnvironment } from '../shared/ocf/environment.ts';
 import { splitArguments } from '../shared/ocf/exec.ts';
@@ -368,6 +368,9 @@ async function monitor(context: Context) {
   const daemon = daemonOf(context);
   const status = await daemonStatus(context, daemon);
   if (status.state !== 'running') return notRunningOutcome(daemon, status);
+  // Frozen is this node's own fault whatever the peers see: no evidence asked for.
+  const frozen = await daemonFrozenProblem(status.pid, context.deadline);
+  if (frozen) return failure(OCF.ERR_GENERIC, `keystone (pid ${status.pid}) is running but ${frozen}`);
   if (context.depth.name === 'process') return success;
   const api = await apiStatus(context);
   if (api && !api.answered) return failure(OCF.ERR_GENERIC, `keystone (pid ${status.pid}) is running but ${api.problem}`);

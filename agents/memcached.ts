@@ -3,7 +3,7 @@
 import { defineAgent, type ActionContext } from '../shared/ocf/agent.ts';
 import { isAddressOrHostname } from '../shared/net/address.ts';
 import { requireBinary } from '../shared/process/binary.ts';
-import { daemonStatus, logfileParameter, notRunningOutcome, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
+import { daemonFrozenProblem, daemonStatus, logfileParameter, notRunningOutcome, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
 import { splitArguments } from '../shared/ocf/exec.ts';
 import { OCF } from '../shared/ocf/exit-codes.ts';
 import { connectAddress, isListening, tcpExchange } from '../shared/net/socket.ts';
@@ -94,6 +94,8 @@ async function monitor(context: Context) {
   const daemon = daemonOf(context);
   const status = await daemonStatus(context, daemon);
   if (status.state !== 'running') return notRunningOutcome(daemon, status);
+  const frozen = await daemonFrozenProblem(status.pid, context.deadline);
+  if (frozen) return failure(OCF.ERR_GENERIC, `memcached (pid ${status.pid}) is running but ${frozen}`);
   if (context.depth.name === 'process') return success;
   const problem = await versionProblem(context);
   return problem ? failure(OCF.ERR_GENERIC, `memcached (pid ${status.pid}) is running but ${problem}`) : success;

@@ -13,7 +13,7 @@ import { detachedFromLaunch, expectedProcess, markedProcesses, pidfileStatus, re
 import { readPidfile, recordOf, removePidfile, writePidfile } from './pidfile.ts';
 import { childrenOf, isAlive, processTree, startTime, topmost } from './proc.ts';
 import { sleep } from '../ocf/deadline.ts';
-import { lastLogLine, launchDaemon, stopProcesses, waitUntilReady, type DaemonLaunch, type LaunchedDaemon, type ProcessSearch } from './supervise.ts';
+import { frozenProblem, lastLogLine, launchDaemon, stopProcesses, waitUntilReady, type DaemonLaunch, type LaunchedDaemon, type ProcessSearch } from './supervise.ts';
 import { localUid, type Account } from './users.ts';
 
 export interface Daemon {
@@ -124,6 +124,17 @@ export function notRunningReason(daemon: Daemon, status: DaemonStatus): string |
     case 'remnants': return `${daemon.name} (pid ${status.pid} from ${daemon.pidfile}) is not running, but processes it left are (pid ${pidList(status.pids)})`;
     default: return undefined;
   }
+}
+
+/**
+ * Why a running daemon cannot serve when it or one of its descendants (a master's workers) is
+ * frozen: its socket still accepts connections in the kernel's backlog, so an answer check would
+ * only time out (HAProxy's show info waits 5 s) while the clients wait. undefined when none is
+ * frozen; a frozen process is this node's fault, for a failure (1) and a prompt stop (stopProcesses
+ * kills frozen processes at once).
+ */
+export function daemonFrozenProblem(pid: number, deadline: Deadline): Promise<string | undefined> {
+  return frozenProblem(processTree(pid), deadline);
 }
 
 /**

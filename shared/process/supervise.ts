@@ -294,6 +294,25 @@ function frozenTracker(): (look: Living) => number[] {
   };
 }
 
+/**
+ * Those of `pids` frozen (stopped by SIGSTOP or SIGTSTP, or held by a tracer) in two looks
+ * `apartMs` apart (default 100 ms, cut short by the deadline): a process frozen that long is not a
+ * passing state. Costs one read of /proc/PID/stat per process, and returns at once, when none is
+ * frozen at the first look. Never throws: a process gone meanwhile is not frozen.
+ */
+export async function frozenProcesses(pids: readonly number[], deadline: Deadline, apartMs = 100): Promise<number[]> {
+  const first = pids.filter(isFrozen);
+  if (!first.length) return [];
+  await sleep(Math.min(apartMs, deadline.remaining()));
+  return first.filter(isFrozen);
+}
+
+/** A reason naming the frozen processes of `pids` (see frozenProcesses); undefined when none is. */
+export async function frozenProblem(pids: readonly number[], deadline: Deadline): Promise<string | undefined> {
+  const frozen = await frozenProcesses(pids, deadline);
+  return frozen.length ? `process ${shortList(frozen)} is stopped (SIGSTOP) or traced and serves nothing until continued` : undefined;
+}
+
 function kill(pids: readonly number[]): void {
   for (const pid of pids) {
     if (processGroup(pid) === pid) signalProcess(pid, 'SIGKILL', true);

@@ -2,6 +2,7 @@
 // run, measured by a client through the VIP. Prints a table, then one machine-readable line per
 // scenario and variant: `failover SCENARIO VARIANT outage_ms=N failed=N sent=N`.
 // Usage: node test/bench/failover.ts [VARIANT ...]   (run as root, beside no other cluster)
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { prepareKeystone, removeKeystone } from '../helpers/daemons/keystone.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from '../e2e/failover.ts';
@@ -81,6 +82,8 @@ try {
 }
 
 const cell = (f: Figures | Error | undefined) => (!f ? 'not run' : f instanceof Error ? 'FAILED' : `${f.outageMs} ms, ${f.failed}/${f.sent} failed`);
+// The release and versions measured, so that a table from one release is never mistaken for another's.
+process.stdout.write(`\nOn ${execFileSync('build/versions.sh', { encoding: 'utf8' }).trim()}; ${new Date().toISOString().slice(0, 10)}\n`);
 process.stdout.write(`\nFailover through the VIP (corosync token ${TOTEM.token} ms, consensus ${TOTEM.consensus} ms; client: GET /v3, new connection each, 1 s timeout, 20 ms pause)\n\n`);
 process.stdout.write(`| scenario | ${variants.join(' | ')} |\n|---|${variants.map(() => '---').join('|')}|\n`);
 for (const scenario of SCENARIOS) process.stdout.write(`| ${scenario} | ${variants.map((v) => cell(results.get(v)?.get(scenario))).join(' | ')} |\n`);

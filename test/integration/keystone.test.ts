@@ -284,17 +284,19 @@ test.serial('missing config: not running at a probe, not installed at start; lis
   t.is((await call(r, 'validate-all', { params: { config: fixture().config, port: '70000' } })).code, 6);
 });
 
-test.serial('an API that does not answer while uwsgi lives is a failure (1), not "not running"', async (t) => {
-  const r = await resource(t, 'ks-hung', { monitor_check: 'api' });
+test.serial('a frozen Keystone (uwsgi and its workers stopped by SIGSTOP) is a failure (1) at once, at every depth, not "not running"', async (t) => {
+  const r = await resource(t, 'ks-frozen', { monitor_check: 'api' });
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
   const pid = pidFromFile(r.pidfile)!;
   const group = -pid;
   kill(group as number, 'SIGSTOP');
   t.teardown(() => kill(group as number, 'SIGCONT'));
-  const monitor = await call(r, 'monitor', { timeoutMs: 5000 });
-  t.is(monitor.code, OCF_ERR_GENERIC);
-  t.regex(monitor.reason ?? '', /running but no answer from http:\/\/127\.0\.0\.1:\d+\/v3/);
-  t.true(monitor.elapsedMs < 5000, `monitor took ${monitor.elapsedMs} ms`);
+  for (const monitor_check of ['api', 'process']) {
+    const monitor = await call(r, 'monitor', { timeoutMs: 20_000, params: { ...r.options.params, monitor_check } });
+    t.is(monitor.code, OCF_ERR_GENERIC, monitor.stderr);
+    t.regex(monitor.reason ?? '', new RegExp(`^keystone \\(pid ${pid}\\) is running but process ${pid}(, \\d+)* is stopped \\(SIGSTOP\\) or traced`));
+    t.true(monitor.elapsedMs < 2000, `monitor_check=${monitor_check}: monitor took ${monitor.elapsedMs} ms`);
+  }
   kill(group as number, 'SIGCONT');
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });

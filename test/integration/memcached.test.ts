@@ -1,8 +1,8 @@
 // ocf:openstack:memcached against a real memcached, through the compiled binary.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { chmodSync, copyFileSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { createConnection, createServer } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { logfileParameter } from '../../shared/process/daemon.ts';
 import type { OcfEnvironment } from '../../shared/ocf/environment.ts';
@@ -62,37 +62,52 @@ test('another node\'s memcached (same resource, another network namespace) is ne
   t.true(isAlive(other.pid!));
 });
 
-test('a memcached that stops answering while alive is a failure (1), not "not running"', async (t) => {
-  const r = await resource(t, 'mc-hung');
+test('a frozen memcached (SIGSTOP) is a failure (1) at once, at every depth, not "not running" nor a 5 s wait for "version"', async (t) => {
+  const r = await resource(t, 'mc-frozen');
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
   const pid = pidFromFile(r.pidfile)!;
   kill(pid, 'SIGSTOP');
   t.teardown(() => kill(pid, 'SIGCONT'));
-  const monitor = await call(r, 'monitor', { timeoutMs: 4000 });
-  t.is(monitor.code, OCF_ERR_GENERIC);
-  t.regex(monitor.reason ?? '', /running but no answer/);
-  t.is((await call(r, 'monitor', { params: { ...r.options.params, monitor_check: 'process' } })).code, OCF_SUCCESS);
+  for (const monitor_check of ['protocol', 'process']) {
+    const monitor = await call(r, 'monitor', { timeoutMs: 20_000, params: { ...r.options.params, monitor_check } });
+    t.is(monitor.code, OCF_ERR_GENERIC, monitor.stderr);
+    t.is(monitor.reason, `memcached (pid ${pid}) is running but process ${pid} is stopped (SIGSTOP) or traced and serves nothing until continued`);
+    t.true(monitor.elapsedMs < 2000, `monitor_check=${monitor_check}: monitor took ${monitor.elapsedMs} ms`);
+  }
+  kill(pid, 'SIGCONT');
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
+/** `count` connections held open to memcached on loopback until the test ends. */
+async function holdConnections(t: ExecutionContext, port: number, count: number): Promise<Socket[]> {
+  const held = await Promise.all(Array.from({ length: count }, () => new Promise<Socket>((resolve) => {
+    const connection = createConnection(port, '127.0.0.1', () => resolve(connection));
+    connection.on('error', () => resolve(connection));
+  })));
+  t.teardown(() => held.forEach((connection) => connection.destroy()));
+  return held;
+}
+
 test('OCF_CHECK_LEVEL picks the depth: 0 the process, 10 the protocol, whatever monitor_check says; probes at any level', async (t) => {
-  const r = await resource(t, 'mc-levels', { monitor_check: 'process' });
+  // Every connection taken (-c 64): memcached lives, and answers a new one only with an error.
+  const r = await resource(t, 'mc-levels', { monitor_check: 'process', max_connections: '64' });
   const level = (value: string, extra: Partial<CallOptions> = {}) => call(r, 'monitor', { timeoutMs: 4000, ...extra, env: { OCF_CHECK_LEVEL: value } });
   for (const value of ['0', '10', '20']) t.is((await level(value, { intervalMs: 0 })).code, OCF_NOT_RUNNING, `probe at level ${value}, stopped`);
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
   for (const value of ['0', '10', '20']) t.is((await level(value, { intervalMs: 0 })).code, OCF_SUCCESS, `probe at level ${value}, running`);
-  const pid = pidFromFile(r.pidfile)!;
-  kill(pid, 'SIGSTOP');
-  t.teardown(() => kill(pid, 'SIGCONT'));
+  const held = await holdConnections(t, r.port, 100);
   t.is((await call(r, 'monitor')).code, OCF_SUCCESS, 'no level: monitor_check=process');
   t.is((await level('0')).code, OCF_SUCCESS);
   const deep = await level('10');
   t.is(deep.code, OCF_ERR_GENERIC);
-  t.regex(deep.reason ?? '', /running but no answer to "version"/);
+  t.regex(deep.reason ?? '', /running but unexpected answer to "version" on 127\.0\.0\.1:\d+: ERROR Too many open connections/);
   t.is((await level('20')).code, OCF_ERR_GENERIC, 'level 20 runs level 10, the deepest there is');
   const bad = await level('deep');
   t.is(bad.code, OCF_ERR_CONFIGURED);
   t.is(bad.reason, 'OCF_CHECK_LEVEL "deep" is not a number (levels: 0, 10)');
-  kill(pid, 'SIGCONT');
+  held.forEach((connection) => connection.destroy());
+  t.true(await waitFor(async () => (await level('10')).code === OCF_SUCCESS, 5000), 'connections given back, "version" answers again');
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
