@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { prepareKeystone, removeKeystone } from '../helpers/daemons/keystone.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from '../e2e/failover.ts';
-import { EVIDENCE_SCENARIOS, haproxyKilled, keysLost, keystoneKilled, nodeLost, partition, SCENARIOS, sharedFault, standby, type Scenario, type SharedFault } from '../e2e/scenarios.ts';
+import { EVIDENCE_SCENARIOS, haproxyFrozen, haproxyKilled, keysLost, keystoneKilled, nodeLost, partition, SCENARIOS, sharedFault, standby, type Scenario, type SharedFault } from '../e2e/scenarios.ts';
 import { TOTEM, VARIANTS, type Variant } from '../e2e/three-layout.ts';
 
 const wanted = process.argv.slice(2).filter((arg): arg is Variant => (VARIANTS as readonly string[]).includes(arg));
@@ -15,6 +15,7 @@ const results = new Map<Variant, Map<Scenario, Figures | Error>>();
 
 const runs: Record<Scenario, (c: Controllers) => Promise<Figures>> = {
   'haproxy-killed': async (c) => (await haproxyKilled(c)).figures,
+  'haproxy-frozen': async (c) => (await haproxyFrozen(c)).figures,
   'keystone-killed': async (c) => (await keystoneKilled(c)).figures,
   standby: async (c) => (await standby(c)).away.figures,
   'node-lost': async (c) => (await nodeLost(c)).lost.figures,

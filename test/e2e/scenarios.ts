@@ -3,9 +3,10 @@
 // services said. The test asserts on these; the bench prints them.
 import { successfulFencings, type ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { writeFileSync } from 'node:fs';
+import { isAlive, processTree } from '../../shared/process/proc.ts';
 import { ADMIN_PASSWORD, Controllers, waitUntil, type Figures } from './failover.ts';
 
-export const SCENARIOS = ['haproxy-killed', 'keystone-killed', 'standby', 'node-lost', 'partition'] as const;
+export const SCENARIOS = ['haproxy-killed', 'haproxy-frozen', 'keystone-killed', 'standby', 'node-lost', 'partition'] as const;
 /** The scenarios of issue 16: a fault of one node (recovered or banned there) and faults every node shares (reported). */
 export const EVIDENCE_SCENARIOS = ['keys-lost', 'database-down', 'redis-down', 'password-changed'] as const;
 export type Scenario = typeof SCENARIOS[number];
@@ -39,6 +40,31 @@ export async function haproxyKilled(c: Controllers): Promise<Outcome> {
     await waitUntil('an answer through the VIP', async () => (await c.throughVip()) === '200', 60_000);
   });
   return { figures, vipBefore, vipAfter: Controllers.vipNode(status)!, status, notes: { killedPid: pid } };
+}
+
+/**
+ * 2b. Every HAProxy process of the VIP's node frozen (SIGSTOP): the sockets still take connections
+ * into the kernel's backlog, nothing answers. The monitor sees the frozen processes, the stop kills
+ * them at once. notes.frozenPids: the processes frozen; notes.left: those of them still alive after.
+ */
+export async function haproxyFrozen(c: Controllers): Promise<Outcome> {
+  await c.waitSettled();
+  const vipBefore = await vipHolder(c);
+  const node = c.cluster.node(vipBefore);
+  const frozenPids = processTree(c.daemonPid(node, 'haproxy:haproxy'));
+  let status!: ClusterStatus;
+  try {
+    const figures = await c.measure(async () => {
+      for (const pid of frozenPids) process.kill(pid, 'SIGSTOP');
+      await waitUntil('the haproxy failure in crm_mon', async () => (await c.cluster.status()).failures.some((f) => f.id.startsWith('haproxy')), 60_000, 250);
+      status = await c.waitSettled(120_000);
+      await waitUntil('an answer through the VIP', async () => (await c.throughVip()) === '200', 60_000);
+    });
+    return { figures, vipBefore, vipAfter: Controllers.vipNode(status)!, status, notes: { frozenPids, left: frozenPids.filter(isAlive) } };
+  } finally {
+    // Whatever happened, no frozen process is left for the next scenario.
+    for (const pid of frozenPids.filter(isAlive)) process.kill(pid, 'SIGCONT');
+  }
 }
 
 /** 3. Keystone killed on the node HAProxy sends the client to: HAProxy routes around it, Pacemaker restarts it. */

@@ -9,7 +9,7 @@ import { prepareKeystone, removeKeystone, type KeystoneFixture } from '../helper
 import { ThreeNodes } from '../helpers/clusters/three-nodes.ts';
 import { requireProgram } from '../helpers/processes.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from './failover.ts';
-import { haproxyKilled, keysLost, keystoneKilled, nodeLost, partition, sharedFault, standby } from './scenarios.ts';
+import { haproxyFrozen, haproxyKilled, keysLost, keystoneKilled, nodeLost, partition, sharedFault, standby } from './scenarios.ts';
 import { clusterCommands, crmCommands, pcsClusterCommands, pcsCommands, RECOMMENDED, TOTEM, VARIANTS } from './three-layout.ts';
 
 interface Context {
@@ -102,6 +102,14 @@ test.serial('2. kill -9 of HAProxy on the VIP\'s node: outage under 5 s', async 
   const outcome = await haproxyKilled(t.context.controllers);
   report(t, 'haproxy-killed', outcome.figures);
   t.true(outcome.figures.outageMs < 5000, `outage ${outcome.figures.outageMs} ms`);
+  t.is(Controllers.startedOn(outcome.status, 'haproxy').length, RECOMMENDED === 'vip-follows-haproxy' ? 3 : 1);
+});
+
+test.serial('2b. every HAProxy process of the VIP\'s node frozen (SIGSTOP): outage under 5 s, like a killed one; the frozen processes killed', async (t) => {
+  const outcome = await haproxyFrozen(t.context.controllers);
+  report(t, 'haproxy-frozen', outcome.figures);
+  t.true(outcome.figures.outageMs < 5000, `outage ${outcome.figures.outageMs} ms`);
+  t.deepEqual(outcome.notes.left, [], 'the stop killed every frozen process');
   t.is(Controllers.startedOn(outcome.status, 'haproxy').length, RECOMMENDED === 'vip-follows-haproxy' ? 3 : 1);
 });
 
