@@ -182,7 +182,11 @@ export class ThreeNodes {
     const until = Date.now() + timeoutMs;
     let status = await this.status(on);
     while (!ready(status)) {
-      if (Date.now() > until) throw new Error(`timed out waiting for ${what}; crm_mon says:\n${status.xml}`);
+      if (Date.now() > until) {
+        // The failures first: a caller that cuts the message keeps what explains it.
+        const failures = status.failures.map((f) => `${f.id} ${f.task} on ${f.node}: ${f.exitcode} (${f.exitreason})`).join('\n') || 'none';
+        throw new Error(`timed out waiting for ${what}; failures in crm_mon:\n${failures}\ncrm_mon says:\n${status.xml}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 500));
       status = await this.status(on);
     }
