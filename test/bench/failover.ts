@@ -67,7 +67,8 @@ try {
           into.set(scenario, await run(controllers));
         } catch (error) {
           into.set(scenario, error as Error);
-          log(`${variant}: ${scenario} failed: ${(error as Error).message.slice(0, 2000)}\nlogs: ${controllers.cluster.logPlaces()}`);
+          const failures = await controllers.cluster.status().then((s) => s.failures.map((f) => `${f.id} ${f.task} on ${f.node}: ${f.exitcode} (${f.exitreason})`).join('\n') || 'none', (e: Error) => e.message);
+          log(`${variant}: ${scenario} failed: ${(error as Error).message.slice(0, 2000)}\nfailures in crm_mon now:\n${failures}\nlogs: ${controllers.cluster.logPlaces()}`);
           await controllers.waitSettled(180_000).catch(() => undefined);
         }
       };
