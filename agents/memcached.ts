@@ -2,10 +2,11 @@
 // own; services are given the full list of them (HA guide: "Memcached").
 import { defineAgent, type ActionContext } from '../shared/ocf/agent.ts';
 import { isAddressOrHostname } from '../shared/net/address.ts';
+import { interfaceAddress, interfaceNameProblem, namedInterface } from '../shared/net/interfaces.ts';
 import { requireBinary } from '../shared/process/binary.ts';
 import { daemonFrozenProblem, daemonStatus, logfileParameter, notRunningOutcome, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
 import { splitArguments } from '../shared/ocf/exec.ts';
-import { OCF } from '../shared/ocf/exit-codes.ts';
+import { OCF, type OcfCode } from '../shared/ocf/exit-codes.ts';
 import { connectAddress, isListening, tcpExchange } from '../shared/net/socket.ts';
 import { fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
 import { choice, integer, string } from '../shared/ocf/parameters.ts';
@@ -24,7 +25,7 @@ const parameters = {
   }),
   listen: string({
     shortdesc: 'Address to listen on',
-    longdesc: 'The address memcached listens on (memcached -l). Use the controller\'s management address; 0.0.0.0 listens everywhere, which memcached, having no authentication, should not.',
+    longdesc: 'The address memcached listens on (memcached -l), or "interface:NAME": this node\'s address on interface NAME (its first IPv4 address, the primary, else its first IPv6 address that is not link-local), so that one clone definition listens on each controller\'s own management address. Use the controller\'s management address; 0.0.0.0 listens everywhere, which memcached, having no authentication, should not.',
     default: '127.0.0.1',
   }),
   port: integer({
@@ -66,9 +67,32 @@ function daemonOf({ params }: Context): Daemon {
   return { name: 'memcached', binary: params.binary, pidfile: params.pid, logFile: params.logfile, user: params.user };
 }
 
-/** A memcached "version" round trip; undefined when it answers, otherwise why not. */
-async function versionProblem({ params, deadline }: Context): Promise<string | undefined> {
-  const host = connectAddress(params.listen);
+/**
+ * The address memcached listens on here: parameter listen, or this node's address on the interface
+ * it names. `problem` (with the exit code it deserves) when this node has none.
+ */
+function listenAddress({ params }: Context): { address: string; problem?: undefined } | { problem: string; code: OcfCode } {
+  const name = namedInterface(params.listen);
+  if (name === undefined) return { address: params.listen };
+  const found = interfaceAddress(name);
+  if ('address' in found) return { address: found.address };
+  // No such interface: this node is not built for the resource (5, banned here, the others go on).
+  // An interface without an address may get one (DHCP, an operator's ip addr add): 1, tried again.
+  return found.missing === 'interface'
+    ? { problem: `parameter listen: this node has no interface ${quoted(name)}`, code: OCF.ERR_INSTALLED }
+    : { problem: `parameter listen: interface ${quoted(name)} has no IPv4 or global IPv6 address on this node`, code: OCF.ERR_GENERIC };
+}
+
+/** listenAddress, or the action fails with its code and reason. */
+function requireListenAddress(context: Context): string {
+  const listen = listenAddress(context);
+  if (listen.problem !== undefined) fail(listen.code, listen.problem);
+  return listen.address;
+}
+
+/** A memcached "version" round trip on `address`; undefined when it answers, otherwise why not. */
+async function versionProblem({ params, deadline }: Context, address: string): Promise<string | undefined> {
+  const host = connectAddress(address);
   try {
     const answer = await tcpExchange({
       host, port: params.port, request: 'version\r\n', complete: (text) => text.includes('\r\n'), timeoutMs: deadline.bound(5000),
@@ -84,10 +108,14 @@ async function validate(context: Context) {
   const program = requireBinary(params.binary, env);
   const account = await lookupUser(params.user);
   if (!account) fail(OCF.ERR_INSTALLED, `user ${params.user} (parameter user) does not exist on this node`);
-  if (!isAddressOrHostname(params.listen)) fail(OCF.ERR_CONFIGURED, `parameter listen: ${quoted(params.listen)} is not an address`);
+  const name = namedInterface(params.listen);
+  const nameProblem = name === undefined ? undefined : interfaceNameProblem(name);
+  if (nameProblem) fail(OCF.ERR_CONFIGURED, `parameter listen: ${quoted(params.listen)}: ${nameProblem}`);
+  if (name === undefined && !isAddressOrHostname(params.listen)) fail(OCF.ERR_CONFIGURED, `parameter listen: ${quoted(params.listen)} is not an address or interface:NAME`);
+  const address = requireListenAddress(context);
   const extra = splitArguments(params.additional_parameters);
   if ('error' in extra) fail(OCF.ERR_CONFIGURED, `parameter additional_parameters: ${extra.error}`);
-  return { program, account, extra };
+  return { program, account, extra, address };
 }
 
 async function monitor(context: Context) {
@@ -97,29 +125,33 @@ async function monitor(context: Context) {
   const frozen = await daemonFrozenProblem(status.pid, context.deadline);
   if (frozen) return failure(OCF.ERR_GENERIC, `memcached (pid ${status.pid}) is running but ${frozen}`);
   if (context.depth.name === 'process') return success;
-  const problem = await versionProblem(context);
+  const listen = listenAddress(context);
+  // Monitor never bans: the interface gone under a running memcached is a failure here (1); the
+  // start that follows says 5 if the interface is really gone.
+  if (listen.problem !== undefined) return failure(OCF.ERR_GENERIC, `memcached (pid ${status.pid}) is running but ${listen.problem}`);
+  const problem = await versionProblem(context, listen.address);
   return problem ? failure(OCF.ERR_GENERIC, `memcached (pid ${status.pid}) is running but ${problem}`) : success;
 }
 
 async function start(context: Context) {
   const { params } = context;
-  const { program, account, extra } = await validate(context);
+  const { program, account, extra, address } = await validate(context);
   const daemon = daemonOf(context);
   if ((await daemonStatus(context, daemon)).state === 'running') {
-    const problem = await versionProblem(context);
+    const problem = await versionProblem(context, address);
     return problem ? failure(OCF.ERR_GENERIC, `memcached is already running but ${problem}`) : success;
   }
-  const host = connectAddress(params.listen);
+  const host = connectAddress(address);
   if (await isListening(host, params.port, context.deadline.bound(2000))) {
     return failure(OCF.ERR_GENERIC, `port ${params.port} on ${host} is already in use by another process, not this resource's memcached`);
   }
   const args = [
-    '-l', params.listen, '-p', String(params.port), '-m', String(params.memory), '-c', String(params.max_connections),
+    '-l', address, '-p', String(params.port), '-m', String(params.memory), '-c', String(params.max_connections),
     // memcached refuses to run as root unless told to with -u.
     ...(account.uid === 0 ? ['-u', 'root'] : []),
     ...extra,
   ];
-  return startDaemon(context, daemon, { program, args, account, ready: () => versionProblem(context) });
+  return startDaemon(context, daemon, { program, args, account, ready: () => versionProblem(context, address) });
 }
 
 export default defineAgent({

@@ -8,7 +8,7 @@ import { logfileParameter } from '../../shared/process/daemon.ts';
 import type { OcfEnvironment } from '../../shared/ocf/environment.ts';
 import { callAgent, ocfTester, projectRoot, runProgram, scratchDir, type CallOptions } from '../helpers/agent.ts';
 import { groupsOf, scratchGroup } from '../helpers/daemons/groups.ts';
-import { networkNamespace } from '../helpers/namespaces.ts';
+import { callAgentIn, networkNamespace } from '../helpers/namespaces.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidfile-contract.ts';
 import { callMemcached, memcachedResource } from '../helpers/daemons/memcached.ts';
 import { commandLine, deadPid, isAlive, kill, markedProcesses, markerOf, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
@@ -426,4 +426,51 @@ test('a symlink planted at the pidfile path is replaced, never written through',
   t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
   t.is(readFileSync(victim, 'utf8'), 'precious\n');
+});
+
+test('listen=interface:NAME: one clone definition, each node\'s memcached on its own address on that interface; no such interface 5, no address 1, a bad name 6', async (t) => {
+  const r = await resource(t, 'mc-interface', { listen: 'interface:mgmt0' });
+  /** A node: its own network namespace and HA_RSCTMP, mgmt0 carrying `cidrs` in that order. */
+  const node = async (cidrs: string[], device = 'mgmt0') => {
+    const ns = await networkNamespace(t);
+    // A veth pair with both ends inside (this kernel has veth, as the cluster harnesses need, not dummy).
+    if (device) await ns.run('/usr/sbin/ip', 'link', 'add', device, 'type', 'veth', 'peer', 'name', `${device}p`);
+    for (const end of device ? [device, `${device}p`] : []) await ns.run('/usr/sbin/ip', 'link', 'set', end, 'up');
+    for (const cidr of cidrs) await ns.run('/usr/sbin/ip', 'address', 'add', cidr, 'dev', device);
+    const rscTmp = scratchDir(t);
+    const callHere = (action: string, params: Record<string, string> = {}) => callAgentIn(ns, 'memcached', action, { ...r.options, rscTmp, params: { ...r.options.params, ...params } });
+    return { ns, rscTmp, call: callHere, pidfile: join(rscTmp, 'memcached-mc-interface.pid') };
+  };
+  // node1's mgmt0 also carries a VIP (added after its own address, as IPaddr2 adds it): not taken.
+  const node1 = await node(['192.0.2.11/24', '192.0.2.100/24']);
+  const node2 = await node(['192.0.2.12/24']);
+  for (const [n, address] of [[node1, '192.0.2.11'], [node2, '192.0.2.12']] as const) {
+    t.is((await n.call('validate-all')).code, OCF_SUCCESS);
+    const start = await n.call('start');
+    t.is(start.code, OCF_SUCCESS, start.stderr);
+    const pid = pidFromFile(n.pidfile)!;
+    t.true(commandLine(pid).join(' ').includes(`-l ${address} -p ${r.port}`), commandLine(pid).join(' '));
+    t.is((await n.call('monitor')).code, OCF_SUCCESS);
+  }
+  // The address gone from under a running memcached: the protocol check fails here (1), never bans.
+  await node2.ns.run('/usr/sbin/ip', 'address', 'flush', 'dev', 'mgmt0');
+  const lost = await node2.call('monitor');
+  t.is(lost.code, OCF_ERR_GENERIC);
+  t.regex(lost.reason ?? '', /^memcached \(pid \d+\) is running but parameter listen: interface "mgmt0" has no IPv4 or global IPv6 address on this node$/);
+  const noAddress = await node2.call('start');
+  t.is(noAddress.code, OCF_ERR_GENERIC, 'an interface without an address may get one: 1, not a ban');
+  for (const n of [node1, node2]) t.is((await n.call('stop')).code, OCF_SUCCESS);
+  // A node without the interface: this node cannot run the resource (5: banned here, not everywhere).
+  const node3 = await node([], '');
+  for (const action of ['validate-all', 'start']) {
+    const missing = await node3.call(action);
+    t.is(missing.code, OCF_ERR_INSTALLED, `${action}: ${missing.stderr}`);
+    t.is(missing.reason, 'parameter listen: this node has no interface "mgmt0"');
+  }
+  // A name no interface can have is wrong in itself: 6 everywhere.
+  for (const listen of ['interface:', 'interface:a/b', 'interface:0123456789abcdef', 'interface:a b']) {
+    const bad = await node3.call('validate-all', { listen });
+    t.is(bad.code, OCF_ERR_CONFIGURED, listen);
+    t.regex(bad.reason ?? '', /^parameter listen: ".*": an interface name has/);
+  }
 });
