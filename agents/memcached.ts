@@ -10,6 +10,7 @@ import { OCF, type OcfCode } from '../shared/ocf/exit-codes.ts';
 import { connectAddress, isListening, tcpExchange } from '../shared/net/socket.ts';
 import { fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
 import { choice, integer, string } from '../shared/ocf/parameters.ts';
+import { readState, removeState, writeState } from '../shared/process/state-file.ts';
 import { firstExistingUser, lookupUser } from '../shared/process/users.ts';
 
 const parameters = {
@@ -83,6 +84,21 @@ function listenAddress({ params }: Context): { address: string; problem?: undefi
     : { problem: `parameter listen: interface ${quoted(name)} has no IPv4 or global IPv6 address on this node`, code: OCF.ERR_GENERIC };
 }
 
+/** The address memcached was started on, kept beside the pidfile (as haproxy keeps its binds). */
+function listenFile({ params }: Context): string {
+  return `${params.pid}.listen`;
+}
+
+/**
+ * The address the running memcached listens on: the one kept at its start, so that monitor checks
+ * what memcached bound even when the interface's addresses changed or its link went down since;
+ * for a daemon started before it was kept, listenAddress as it is now.
+ */
+function runningListenAddress(context: Context): ReturnType<typeof listenAddress> {
+  const kept = readState(listenFile(context));
+  return typeof kept === 'string' && kept !== '' ? { address: kept } : listenAddress(context);
+}
+
 /** listenAddress, or the action fails with its code and reason. */
 function requireListenAddress(context: Context): string {
   const listen = listenAddress(context);
@@ -125,9 +141,9 @@ async function monitor(context: Context) {
   const frozen = await daemonFrozenProblem(status.pid, context.deadline);
   if (frozen) return failure(OCF.ERR_GENERIC, `memcached (pid ${status.pid}) is running but ${frozen}`);
   if (context.depth.name === 'process') return success;
-  const listen = listenAddress(context);
-  // Monitor never bans: the interface gone under a running memcached is a failure here (1); the
-  // start that follows says 5 if the interface is really gone.
+  const listen = runningListenAddress(context);
+  // Only for a daemon whose address was not kept. Monitor never bans: the interface gone under a
+  // running memcached is a failure here (1); the start that follows says 5 if it is really gone.
   if (listen.problem !== undefined) return failure(OCF.ERR_GENERIC, `memcached (pid ${status.pid}) is running but ${listen.problem}`);
   const problem = await versionProblem(context, listen.address);
   return problem ? failure(OCF.ERR_GENERIC, `memcached (pid ${status.pid}) is running but ${problem}`) : success;
@@ -138,7 +154,8 @@ async function start(context: Context) {
   const { program, account, extra, address } = await validate(context);
   const daemon = daemonOf(context);
   if ((await daemonStatus(context, daemon)).state === 'running') {
-    const problem = await versionProblem(context, address);
+    const running = runningListenAddress(context);
+    const problem = running.problem ?? (await versionProblem(context, running.address));
     return problem ? failure(OCF.ERR_GENERIC, `memcached is already running but ${problem}`) : success;
   }
   const host = connectAddress(address);
@@ -151,6 +168,7 @@ async function start(context: Context) {
     ...(account.uid === 0 ? ['-u', 'root'] : []),
     ...extra,
   ];
+  writeState(listenFile(context), address);
   return startDaemon(context, daemon, { program, args, account, ready: () => versionProblem(context, address) });
 }
 
@@ -161,7 +179,14 @@ export default defineAgent({
   parameters,
   actions: {
     start: { timeout: 20, run: start },
-    stop: { timeout: 20, run: (context) => stopDaemon(context, daemonOf(context)) },
+    stop: {
+      timeout: 20,
+      run: async (context) => {
+        const outcome = await stopDaemon(context, daemonOf(context));
+        if (outcome.code === OCF.SUCCESS) removeState(listenFile(context));
+        return outcome;
+      },
+    },
     monitor: {
       // The level-0 operation (no OCF_CHECK_LEVEL) runs monitor_check's depth, the protocol round
       // trip by default: it keeps today's interval. The level-10 one adds nothing unless

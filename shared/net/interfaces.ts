@@ -21,8 +21,8 @@ export function namedInterface(value: string): string | undefined {
  * not "." or ".."), undefined when it can. An alias label such as "eth0:1" is a name here.
  */
 export function interfaceNameProblem(name: string): string | undefined {
-  if (name === '' || Buffer.byteLength(name) > 15) return 'an interface name has 1 to 15 characters';
-  if (/[\s/\0]/.test(name) || name === '.' || name === '..') return 'an interface name has no "/", space or control character and is not "." or ".."';
+  if (name === '' || Buffer.byteLength(name) > 15) return 'an interface name has 1 to 15 bytes';
+  if (/[\s/\0]/.test(name) || name === '.' || name === '..') return 'an interface name has no "/", whitespace or NUL and is not "." or ".."';
   return undefined;
 }
 

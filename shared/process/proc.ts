@@ -36,6 +36,17 @@ export function isFrozen(pid: number): boolean {
   return state === 'T' || state === 't';
 }
 
+/**
+ * The CPU time (utime + stime, clock ticks) of a process stopped by a signal (state T: SIGSTOP,
+ * SIGTSTP); undefined when it runs, sleeps, is held by a tracer (t) or is gone. The same value in
+ * two looks means it did not run in between.
+ */
+export function stoppedCpuTicks(pid: number): number | undefined {
+  const fields = statFields(pid);
+  if (fields?.[0] !== 'T') return undefined;
+  return Number(fields[11]) + Number(fields[12]);
+}
+
 /** Alive and not a zombie. */
 export function isAlive(pid: number): boolean {
   return startTime(pid) !== undefined;

@@ -8,7 +8,7 @@ import { OCF } from '../ocf/exit-codes.ts';
 import type { Logger } from '../ocf/log.ts';
 import { failure, success, type Outcome } from '../ocf/outcome.ts';
 import { recordOf, writePidfile } from './pidfile.ts';
-import { isAlive, isFrozen, processGroup, RESOURCE_MARKER, startTime, topmost } from './proc.ts';
+import { isAlive, isFrozen, processGroup, RESOURCE_MARKER, startTime, stoppedCpuTicks, topmost } from './proc.ts';
 import type { Account } from './users.ts';
 
 export const DAEMON_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -295,22 +295,29 @@ function frozenTracker(): (look: Living) => number[] {
 }
 
 /**
- * Those of `pids` frozen (stopped by SIGSTOP or SIGTSTP, or held by a tracer) in two looks
- * `apartMs` apart (default 100 ms, cut short by the deadline): a process frozen that long is not a
- * passing state. Costs one read of /proc/PID/stat per process, and returns at once, when none is
- * frozen at the first look. Never throws: a process gone meanwhile is not frozen.
+ * Those of `pids` stopped by a signal (SIGSTOP, SIGTSTP: state T) in two looks `apartMs` apart
+ * (default 100 ms) without running in between (the same CPU time): not a passing state. A process
+ * held by a tracer (state t: an operator's gdb or strace on a healthy daemon) is not counted: it
+ * must not cost a restart; a daemon held that way is judged by its answers, as a hung one is.
+ * Costs one read of /proc/PID/stat per process and returns at once when none is stopped at the
+ * first look; [] (no conclusion) when less than `apartMs` of the deadline is left. Never throws:
+ * a process gone meanwhile is not frozen.
  */
 export async function frozenProcesses(pids: readonly number[], deadline: Deadline, apartMs = 100): Promise<number[]> {
-  const first = pids.filter(isFrozen);
+  if (deadline.remaining() < apartMs) return [];
+  const first = pids.flatMap((pid): Array<[number, number]> => {
+    const ticks = stoppedCpuTicks(pid);
+    return ticks === undefined ? [] : [[pid, ticks]];
+  });
   if (!first.length) return [];
-  await sleep(Math.min(apartMs, deadline.remaining()));
-  return first.filter(isFrozen);
+  await sleep(apartMs);
+  return first.filter(([pid, ticks]) => stoppedCpuTicks(pid) === ticks).map(([pid]) => pid);
 }
 
 /** A reason naming the frozen processes of `pids` (see frozenProcesses); undefined when none is. */
 export async function frozenProblem(pids: readonly number[], deadline: Deadline): Promise<string | undefined> {
   const frozen = await frozenProcesses(pids, deadline);
-  return frozen.length ? `process ${shortList(frozen)} is stopped (SIGSTOP) or traced and serves nothing until continued` : undefined;
+  return frozen.length ? `process ${shortList(frozen)} is stopped (SIGSTOP) and serves nothing until continued` : undefined;
 }
 
 function kill(pids: readonly number[]): void {

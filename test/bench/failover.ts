@@ -72,9 +72,7 @@ try {
           await controllers.waitSettled(180_000).catch(() => undefined);
         }
       };
-      // The failover scenarios first, in the e2e suite's order: run after the four evidence
-      // scenarios (2026-12-06, three runs), Keystone on the VIP's node was found dead at the start
-      // of keystone-killed, its cause not found; the e2e order never showed it.
+      // The failover scenarios first, in the e2e suite's order.
       for (const scenario of SCENARIOS) await attempt(scenario, runs[scenario], figures);
       for (const scenario of EVIDENCE_SCENARIOS) await attempt(scenario, evidenceRuns[scenario], evidence);
     } finally {

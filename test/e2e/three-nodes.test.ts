@@ -110,6 +110,9 @@ test.serial('2b. every HAProxy process of the VIP\'s node frozen (SIGSTOP): outa
   report(t, 'haproxy-frozen', outcome.figures);
   t.true(outcome.figures.outageMs < 5000, `outage ${outcome.figures.outageMs} ms`);
   t.deepEqual(outcome.notes.left, [], 'the stop killed every frozen process');
+  // What Pacemaker recorded is the monitor's own reason, not a timeout.
+  t.true(outcome.status.failures.some((f) => f.id.startsWith('haproxy') && f.node === outcome.vipBefore && f.exitcode === 1 && / is stopped \(SIGSTOP\)/.test(f.exitreason)),
+    JSON.stringify(outcome.status.failures));
   t.is(Controllers.startedOn(outcome.status, 'haproxy').length, RECOMMENDED === 'vip-follows-haproxy' ? 3 : 1);
 });
 

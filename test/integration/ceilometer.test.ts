@@ -296,6 +296,27 @@ test.serial('kill -9 of the polling process: not running, no worker left, stop a
   });
 });
 
+test.serial('a frozen polling worker (SIGSTOP) is a failure (1) at once, at the process depth too; continued, it passes', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'frozen' } });
+  const r = resource(t, 'cm-frozen', config);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const master = pidFromFile(r.pidfile)!;
+  const worker = processTree(master).find((pid) => pid !== master)!;
+  t.truthy(worker, 'the master has a worker');
+  kill(worker, 'SIGSTOP');
+  t.teardown(() => kill(worker, 'SIGCONT'));
+  for (const env of [{}, { OCF_CHECK_LEVEL: '0' }] as Record<string, string>[]) {
+    const monitor = await call(r, 'monitor', { timeoutMs: 30_000, env });
+    t.is(monitor.code, OCF_ERR_GENERIC, monitor.stderr);
+    t.is(monitor.reason, `ceilometer-polling (pid ${master}) is running but process ${worker} is stopped (SIGSTOP) and serves nothing until continued`);
+    t.true(monitor.elapsedMs < 2000, `monitor took ${monitor.elapsedMs} ms`);
+  }
+  kill(worker, 'SIGCONT');
+  t.is((await call(r, 'monitor')).code, OCF_SUCCESS);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
 test.serial('stale and foreign pidfiles: not running, stop never signals a stranger', async (t) => {
   const config = configFile(t, { DEFAULT: {} });
   const r = resource(t, 'cm-pidfiles', config, {}, false);
