@@ -168,8 +168,16 @@ async function start(context: Context) {
     ...(account.uid === 0 ? ['-u', 'root'] : []),
     ...extra,
   ];
-  writeState(listenFile(context), address);
-  return startDaemon(context, daemon, { program, args, account, ready: () => versionProblem(context, address) });
+  const outcome = await startDaemon(context, daemon, { program, args, account, ready: () => versionProblem(context, address) });
+  if (outcome.code === OCF.SUCCESS) {
+    try {
+      writeState(listenFile(context), address);
+    } catch (error) {
+      // memcached runs and serves: not worth failing the start for; monitor resolves listen again.
+      context.log.warn(`cannot keep the address memcached listens on in ${listenFile(context)}: ${(error as Error).message}`);
+    }
+  }
+  return outcome;
 }
 
 export default defineAgent({
