@@ -30,9 +30,10 @@ export function interfaceNameProblem(name: string): string | undefined {
 export type InterfaceAddress = { readonly address: string } | { readonly missing: 'interface' | 'address' };
 
 /**
- * The address a daemon told to use interface `name` binds on this node: its first IPv4 address
- * (the kernel lists an interface's primary address first; a VIP that IPaddr2 adds to the same
- * interface is a secondary one, listed after it), else its first IPv6 address that is not
+ * The address a daemon told to use interface `name` binds on this node: its first IPv4 address as
+ * the kernel lists them (the address the node was given at boot comes before a VIP that IPaddr2
+ * adds later; not so if the node's own address is removed and added again while a VIP is there:
+ * give an address then), else its first IPv6 address that is not
  * link-local (one of those would need a scope). `missing: 'interface'` when this node has no such
  * interface, `missing: 'address'` when it has one with no usable address. Never throws.
  */

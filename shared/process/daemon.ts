@@ -128,10 +128,10 @@ export function notRunningReason(daemon: Daemon, status: DaemonStatus): string |
 
 /**
  * Why a running daemon cannot serve when it or one of its descendants (a master's workers) is
- * stopped by SIGSTOP (see frozenProcesses: a tracer's hold is not counted): its socket still accepts connections in the kernel's backlog, so an answer check would
- * only time out (HAProxy's show info waits 5 s) while the clients wait. undefined when none is
- * frozen; a frozen process is this node's fault, for a failure (1) and a prompt stop (stopProcesses
- * kills frozen processes at once).
+ * stopped by SIGSTOP (see frozenProcesses: a tracer's hold is not counted): its socket still
+ * accepts connections into the kernel's backlog, so an answer check would only time out (HAProxy's
+ * show info waits 5 s) while the clients wait. undefined when none is frozen. A frozen process is
+ * this node's fault: a failure (1), and a prompt stop (stopProcesses kills frozen processes at once).
  */
 export function daemonFrozenProblem(pid: number, deadline: Deadline): Promise<string | undefined> {
   return frozenProblem(processTree(pid), deadline);
