@@ -3,6 +3,7 @@
 // scenario and variant: `failover SCENARIO VARIANT outage_ms=N failed=N sent=N`.
 // Usage: node test/bench/failover.ts [VARIANT ...]   (run as root, beside no other cluster)
 import { execFileSync } from 'node:child_process';
+import { failureLines } from '../helpers/parsers/crm-mon.ts';
 import { rmSync } from 'node:fs';
 import { prepareKeystone, removeKeystone } from '../helpers/daemons/keystone.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from '../e2e/failover.ts';
@@ -67,7 +68,7 @@ try {
           into.set(scenario, await run(controllers));
         } catch (error) {
           into.set(scenario, error as Error);
-          const failures = await controllers.cluster.status().then((s) => s.failures.map((f) => `${f.id} ${f.task} on ${f.node}: ${f.exitcode} (${f.exitreason})`).join('\n') || 'none', (e: Error) => e.message);
+          const failures = await controllers.cluster.status().then(failureLines, (e: Error) => e.message);
           log(`${variant}: ${scenario} failed: ${(error as Error).message.slice(0, 2000)}\nfailures in crm_mon now:\n${failures}\nlogs: ${controllers.cluster.logPlaces()}`);
           await controllers.waitSettled(180_000).catch(() => undefined);
         }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot, runProgram, type Program } from '../agent.ts';
 import { Namespaces, refuseBesideRunningCluster } from '../namespaces.ts';
-import { parseStatus, type ClusterStatus } from '../parsers/crm-mon.ts';
+import { failureLines, parseStatus, type ClusterStatus } from '../parsers/crm-mon.ts';
 import { corosyncConf, crmAndWait, logDirectory, mountVolatile, preparePacemakerNode, startPacemaker, type CorosyncNode, type Totem } from './pacemaker.ts';
 import { waitFor } from '../processes.ts';
 
@@ -184,8 +184,7 @@ export class ThreeNodes {
     while (!ready(status)) {
       if (Date.now() > until) {
         // The failures first: a caller that cuts the message keeps what explains it.
-        const failures = status.failures.map((f) => `${f.id} ${f.task} on ${f.node}: ${f.exitcode} (${f.exitreason})`).join('\n') || 'none';
-        throw new Error(`timed out waiting for ${what}; failures in crm_mon:\n${failures}\ncrm_mon says:\n${status.xml}`);
+        throw new Error(`timed out waiting for ${what}; failures in crm_mon:\n${failureLines(status)}\ncrm_mon says:\n${status.xml}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 500));
       status = await this.status(on);

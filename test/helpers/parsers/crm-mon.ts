@@ -79,6 +79,11 @@ export function parseStatus(xml: string): ClusterStatus {
 }
 
 /** The DC's node name in `crmadmin --dc_lookup --output-as=xml`; undefined while none is elected. */
+/** The failures crm_mon lists, one line each ("ID TASK on NODE: CODE (REASON)"), or "none". */
+export function failureLines(status: ClusterStatus): string {
+  return status.failures.map((f) => `${f.id} ${f.task} on ${f.node}: ${f.exitcode} (${f.exitreason})`).join('\n') || 'none';
+}
+
 export function designatedController(output: string): string | undefined {
   const root = documentIn(output);
   return (root ? descendants(root, 'dc')[0]?.attributes.node_name : undefined) || undefined;
