@@ -1,7 +1,7 @@
 // ocf:openstack:memcached: the cache OpenStack services keep tokens in. Every controller runs its
 // own; services are given the full list of them (HA guide: "Memcached").
 import { defineAgent, type ActionContext } from '../shared/ocf/agent.ts';
-import { isAddressOrHostname } from '../shared/net/address.ts';
+import { addressFamily, isAddressOrHostname } from '../shared/net/address.ts';
 import { interfaceAddress, interfaceNameProblem, namedInterface } from '../shared/net/interfaces.ts';
 import { requireBinary } from '../shared/process/binary.ts';
 import { daemonFrozenProblem, daemonStatus, logfileParameter, notRunningOutcome, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
@@ -95,8 +95,11 @@ function listenFile({ params }: Context): string {
  * for a daemon started before it was kept, listenAddress as it is now.
  */
 function runningListenAddress(context: Context): ReturnType<typeof listenAddress> {
+  if (namedInterface(context.params.listen) === undefined) return listenAddress(context);
+  // The file is beside the pidfile, which may be in a directory the service user can write: only
+  // an address literal is taken from it (what start writes), never a name to resolve or a text to print.
   const kept = readState(listenFile(context));
-  return typeof kept === 'string' && kept !== '' ? { address: kept } : listenAddress(context);
+  return typeof kept === 'string' && /^[0-9a-f:.]{2,45}$/i.test(kept) && addressFamily(kept) !== undefined ? { address: kept } : listenAddress(context);
 }
 
 /** listenAddress, or the action fails with its code and reason. */

@@ -452,6 +452,11 @@ test('listen=interface:NAME: one clone definition, each node\'s memcached on its
     t.true(commandLine(pid).join(' ').includes(`-l ${address} -p ${r.port}`), commandLine(pid).join(' '));
     t.is((await n.call('monitor')).code, OCF_SUCCESS);
   }
+  // The kept address is beside the pidfile, in a directory a service user may write: a name or a
+  // text there is never taken (monitor resolves the interface again, and passes).
+  writeFileSync(`${node1.pidfile}.listen`, JSON.stringify('memcached.example.org; not an address'));
+  const forged = await node1.call('monitor');
+  t.is(forged.code, OCF_SUCCESS, forged.stderr);
   // The address gone from under a running memcached, another one given: monitor checks the address
   // memcached was started on (kept at start), fails here (1), never bans.
   await node2.ns.run('/usr/sbin/ip', 'address', 'flush', 'dev', 'mgmt0');
