@@ -493,6 +493,12 @@ async function start(context: Context) {
  * cotyledon's reload: on SIGHUP the master reads its configuration files again and restarts its
  * workers, which rejoin the partitioning group. The HA rules are checked first: a configuration
  * that breaks them never reaches the running agent.
+ *
+ * A worker restarts by sending itself SIGTERM, and cotyledon 1.7.3 (Debian 13, Python 3.13) loses
+ * that signal now and then: the worker reads its files again, logs nothing more and runs on, and a
+ * reload waiting for a new worker times out (1 in 4 to 1 in 10 of reloads there; cotyledon 2.0
+ * rewrote that signal handling). SIGHUP again is harmless: a worker already terminating holds the
+ * lock its reload needs, and the master only reads its files again.
  */
 async function reload(context: Context) {
   const settings = await validate(context);
@@ -502,6 +508,8 @@ async function reload(context: Context) {
     // The master reads its files again now: from here on, monitor judges what it read.
     precheck: () => (rememberCoordination(context, settings), undefined),
     ready: (pid) => readiness(context, settings, pid, unreachable),
+    // A new worker normally appears within 0.3 s; one still polling ends its task first.
+    resend: { afterMs: 5000, why: 'cotyledon 1.7 can lose the SIGTERM its worker sends itself' },
   });
 }
 

@@ -290,6 +290,12 @@ export interface ReloadRequest {
   readonly precheck?: () => Outcome | undefined;
   /** undefined once the reloaded master serves (the monitor's deeper check). */
   readonly ready: (pid: number) => Promise<string | undefined>;
+  /**
+   * For a daemon known to lose the reload now and then, where a second signal is harmless: send it
+   * again when no new worker has appeared `afterMs` milliseconds after the last one. `why` names
+   * the defect in the warning logged each time.
+   */
+  readonly resend?: { readonly afterMs: number; readonly why: string };
 }
 
 /**
@@ -317,6 +323,8 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
     return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) exited before it could be reloaded`);
   }
   let missing: string | undefined = 'no new worker yet';
+  let sentAt = Date.now();
+  let sent = 1;
   while (!deadline.expired()) {
     if (!isAlive(pid)) {
       const why = lastLogLine(daemon.logFile);
@@ -328,8 +336,26 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
       log.info(`${daemon.name} (pid ${pid}) reloaded: new worker ${fresh.join(', ')}`);
       return success;
     }
+    if (!fresh.length && request.resend && Date.now() - sentAt >= request.resend.afterMs && (await signalAgain(context, daemon, pid, signal))) {
+      log.warn(`${daemon.name} (pid ${pid}) has no new worker ${Date.now() - sentAt} ms after ${signal}: sent it again (${request.resend.why})`);
+      sentAt = Date.now();
+      sent++;
+    }
     await sleep(Math.min(200, deadline.remaining()));
   }
   const why = lastLogLine(daemon.logFile);
-  return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) did not reload in time: ${missing}${why ? `; its log says: ${why}` : ''}`);
+  const times = sent > 1 ? ` (${signal} sent ${sent} times)` : '';
+  return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) did not reload in time${times}: ${missing}${why ? `; its log says: ${why}` : ''}`);
+}
+
+/** Signal `pid` again if it is still this resource's daemon (its pid may have been reused since). */
+async function signalAgain<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, pid: number, signal: NodeJS.Signals): Promise<boolean> {
+  const status = await daemonStatus(context, daemon);
+  if (status.state !== 'running' || status.pid !== pid) return false;
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
 }
