@@ -142,12 +142,14 @@ function readSettings(context: Context, program: string): Settings {
     }
   }
   const warnings: string[] = [];
-  if (backend?.kind === 'memcached') {
-    // The guide: memcached's timeout must exceed the heartbeat, or members expire between beats.
-    const heartbeat = Number(config.get('coordination', 'heartbeat') ?? '1');
-    if (Number.isFinite(heartbeat) && backend.membershipTimeoutMs <= heartbeat * 1000) {
-      warnings.push(`the memcached coordination timeout (${backend.membershipTimeoutMs / 1000} s) is not above the heartbeat ([coordination] heartbeat = ${heartbeat} s): members will expire between heartbeats`);
-    }
+  const legacyHeartbeat = config.get('coordination', 'heartbeat');
+  if (legacyHeartbeat !== undefined) {
+    warnings.push(`[coordination] heartbeat = ${legacyHeartbeat.slice(0, 20)} in ${files} is not read by ceilometer since Pike (9.0.0): tooz beats by itself, at half its membership timeout`);
+  }
+  if (backend?.kind === 'memcached' && backend.membershipTimeoutMs - MEMCACHED_CLOCK_MS <= backend.heartbeatIntervalMs) {
+    // The guide's rule, "the memcached timeout must be higher than the Telemetry heartbeat", as tooz
+    // keeps it today; measured with timeout=1: the member's key gone 0.2 s of every second.
+    fail(OCF.ERR_INSTALLED, `the memcached membership timeout (${backend.membershipTimeoutMs / 1000} s) is not above tooz's heartbeat interval (${backend.heartbeatIntervalMs / 1000} s) by memcached's 1 s clock: members expire between beats; use timeout=3 or more ([coordination] backend_url in ${files})`);
   }
   if (params.coordination_check === 'true' && (!backend || backend.kind === 'other')) {
     fail(OCF.ERR_INSTALLED, backend
@@ -159,6 +161,12 @@ function readSettings(context: Context, program: string): Settings {
   const group = partitioningGroup(namespaces, config.get('polling', 'partitioning_group_prefix') ?? '', discoveryGroup);
   return { program, extra, namespaces, backend, checked, group, backendUrl: url, warnings };
 }
+
+/**
+ * memcached counts an item's expiry on a clock of whole seconds: a key set with a TTL of N seconds
+ * can be gone N - 1 seconds later (memcached's items.c: exptime against current_time).
+ */
+const MEMCACHED_CLOCK_MS = 1000;
 
 /** The backend monitor looks into, by coordination_check: "true", or "auto" for a clone; redis and memcached only. */
 function checkedBackend({ params, env }: Context, backend: Backend | undefined): Checkable | undefined {

@@ -26,6 +26,12 @@ export interface MemcachedBackend extends BackendBase {
   readonly host: string;
   readonly port: number;
   readonly membershipTimeoutMs: number;
+  /**
+   * How often tooz beats, in ms: its memcached driver's heartbeat() returns the smallest of
+   * membership_timeout, leader_timeout and lock_timeout (each `timeout` unless given, 30 s by
+   * default), and tooz.coordination.Heart waits half of that (tooz 3.1.0 and 6.3.0).
+   */
+  readonly heartbeatIntervalMs: number;
 }
 
 /** A backend tooz supports but this module cannot look into (zookeeper, etcd, a unix socket, sentinel). */
@@ -51,6 +57,12 @@ function seconds(options: URLSearchParams, name: string): number | undefined {
 function membershipTimeoutMs(options: URLSearchParams): number {
   const timeout = seconds(options, 'timeout') ?? TOOZ_DEFAULT_TIMEOUT_S;
   return Math.round((seconds(options, 'membership_timeout') ?? timeout) * 1000);
+}
+
+function memcachedHeartbeatIntervalMs(options: URLSearchParams): number {
+  const timeout = seconds(options, 'timeout') ?? TOOZ_DEFAULT_TIMEOUT_S;
+  const smallest = Math.min(...['membership_timeout', 'leader_timeout', 'lock_timeout'].map((name) => seconds(options, name) ?? timeout));
+  return Math.round((smallest * 1000) / 2);
 }
 
 /**
@@ -93,7 +105,7 @@ export function parseBackendUrl(url: string): Backend {
     }
     case 'memcached':
       if (host === '') throw new Error(`"${shown}" names no memcached host`);
-      return { kind: 'memcached', shown, host, port: port ?? 11211, membershipTimeoutMs: membershipTimeoutMs(options) };
+      return { kind: 'memcached', shown, host, port: port ?? 11211, membershipTimeoutMs: membershipTimeoutMs(options), heartbeatIntervalMs: memcachedHeartbeatIntervalMs(options) };
     default:
       return { kind: 'other', shown, why: `the ${scheme} driver` };
   }
