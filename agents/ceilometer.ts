@@ -144,7 +144,7 @@ function readSettings(context: Context, program: string): Settings {
   const warnings: string[] = [];
   const legacyHeartbeat = config.get('coordination', 'heartbeat');
   if (legacyHeartbeat !== undefined) {
-    warnings.push(`[coordination] heartbeat = ${legacyHeartbeat.slice(0, 20)} in ${files} is not read by ceilometer since Pike (9.0.0): tooz beats by itself, at half its membership timeout`);
+    warnings.push(`[coordination] heartbeat = ${legacyHeartbeat.slice(0, 20)} in ${files} is not read by ceilometer since Pike (9.0.0): tooz beats by itself, every half of its smallest timeout`);
   }
   if (backend?.kind === 'memcached' && backend.membershipTimeoutMs - MEMCACHED_CLOCK_MS <= backend.heartbeatIntervalMs) {
     // The guide's rule, "the memcached timeout must be higher than the Telemetry heartbeat", as tooz
@@ -504,8 +504,8 @@ async function start(context: Context) {
  *
  * A worker restarts by sending itself SIGTERM, and cotyledon 1.7.3 (Debian 13, Python 3.13) loses
  * that signal now and then: the worker reads its files again, logs nothing more and runs on, and a
- * reload waiting for a new worker times out (1 in 4 to 1 in 10 of reloads there; cotyledon 2.0
- * rewrote that signal handling). SIGHUP again is harmless: a worker already terminating holds the
+ * reload waiting for a new worker times out (3 of 30 reloads in one run there on 2026-12-06, 1 of 8
+ * in another; cotyledon 2.0 rewrote that signal handling). SIGHUP again is harmless: a worker already terminating holds the
  * lock its reload needs, and the master only reads its files again.
  */
 async function reload(context: Context) {

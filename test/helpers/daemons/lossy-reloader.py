@@ -2,7 +2,7 @@
 # A master that loses its first reload, as cotyledon 1.7.3 on Python 3.13 does now and then (the
 # worker reads its files again but never gets the SIGTERM it sent itself, and runs on): the first
 # SIGHUP is only logged; every later one ends the worker and forks a new one, as cotyledon's master
-# does. Injected fault: the real daemon loses it about 1 reload in 8, never on demand.
+# does. Injected fault: the real daemon loses it about 1 reload in 10, never on demand.
 import os
 import signal
 import sys
