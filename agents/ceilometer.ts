@@ -149,7 +149,7 @@ function readSettings(context: Context, program: string): Settings {
   if (backend?.kind === 'memcached' && backend.membershipTimeoutMs - MEMCACHED_CLOCK_MS <= backend.heartbeatIntervalMs) {
     // The guide's rule, "the memcached timeout must be higher than the Telemetry heartbeat", as tooz
     // keeps it today; measured with timeout=1: the member's key gone 0.2 s of every second.
-    fail(OCF.ERR_INSTALLED, `the memcached membership timeout (${backend.membershipTimeoutMs / 1000} s) is not above tooz's heartbeat interval (${backend.heartbeatIntervalMs / 1000} s) by memcached's 1 s clock: members expire between beats; use timeout=3 or more ([coordination] backend_url in ${files})`);
+    fail(OCF.ERR_INSTALLED, `the memcached membership timeout (${backend.membershipTimeoutMs / 1000} s) is not above tooz's heartbeat interval (${backend.heartbeatIntervalMs / 1000} s) by memcached's 1 s clock: members expire between beats; use ${backend.membershipOption}=3 or more ([coordination] backend_url in ${files})`);
   }
   if (params.coordination_check === 'true' && (!backend || backend.kind === 'other')) {
     fail(OCF.ERR_INSTALLED, backend
@@ -504,9 +504,12 @@ async function start(context: Context) {
  *
  * A worker restarts by sending itself SIGTERM, and cotyledon 1.7.3 (Debian 13, Python 3.13) loses
  * that signal now and then: the worker reads its files again, logs nothing more and runs on, and a
- * reload waiting for a new worker times out (3 of 30 reloads in one run there on 2026-12-06, 1 of 8
- * in another; cotyledon 2.0 rewrote that signal handling). SIGHUP again is harmless: a worker already terminating holds the
- * lock its reload needs, and the master only reads its files again.
+ * reload waiting for a new worker times out (3 of 30 reloads in one run there, 2026-12-06;
+ * cotyledon 2.1.0 rewrote that signal handling). SIGHUP again recovers it, and is harmless: a worker
+ * already terminating (one finishing a polling task may take up to graceful_shutdown_timeout)
+ * holds the lock its reload needs, and the master only reads its files again (validated at most
+ * 10 s before).
+ * Twice at most, 5 s apart: a new worker normally appears within 0.3 s.
  */
 async function reload(context: Context) {
   const settings = await validate(context);
@@ -516,8 +519,7 @@ async function reload(context: Context) {
     // The master reads its files again now: from here on, monitor judges what it read.
     precheck: () => (rememberCoordination(context, settings), undefined),
     ready: (pid) => readiness(context, settings, pid, unreachable),
-    // A new worker normally appears within 0.3 s; one still polling ends its task first.
-    resend: { afterMs: 5000, why: 'cotyledon 1.7 can lose the SIGTERM its worker sends itself' },
+    resend: { afterMs: 5000, times: 2, why: 'cotyledon 1.7 can lose the SIGTERM its worker sends itself; a worker still ending ignores it' },
   });
 }
 

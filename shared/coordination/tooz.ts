@@ -26,10 +26,13 @@ export interface MemcachedBackend extends BackendBase {
   readonly host: string;
   readonly port: number;
   readonly membershipTimeoutMs: number;
+  /** The URL option the membership timeout came from: membership_timeout, else timeout. */
+  readonly membershipOption: 'membership_timeout' | 'timeout';
   /**
-   * How often tooz beats, in ms: its memcached driver's heartbeat() returns the smallest of
-   * membership_timeout, leader_timeout and lock_timeout (each `timeout` unless given, 30 s by
-   * default), and tooz.coordination.Heart waits half of that (tooz 3.1.0 and 6.3.0).
+   * How often tooz beats, in ms, at best: its memcached driver's heartbeat() returns the smallest
+   * of membership_timeout, leader_timeout and lock_timeout (each `timeout` unless given, 30 s by
+   * default), and tooz.coordination.Heart then waits half of that less the beat's own time, so
+   * beats come every (smallest + beat time) / 2 (tooz 3.1.0 and 6.3.0).
    */
   readonly heartbeatIntervalMs: number;
 }
@@ -46,23 +49,42 @@ export type Checkable = RedisBackend | MemcachedBackend;
 
 const TOOZ_DEFAULT_TIMEOUT_S = 30;
 
+/** An option as tooz reads the query (parse_qs drops blank values; tooz.utils.collapse keeps the last). */
+function option(options: URLSearchParams, name: string): string | undefined {
+  return options.getAll(name).filter((value) => value !== '').at(-1);
+}
+
 function seconds(options: URLSearchParams, name: string): number | undefined {
-  const raw = options.get(name);
-  if (raw === null) return undefined;
+  const raw = option(options, name);
+  if (raw === undefined) return undefined;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) throw new Error(`option ${name}=${raw} is not a number of seconds`);
   return value;
 }
 
-function membershipTimeoutMs(options: URLSearchParams): number {
-  const timeout = seconds(options, 'timeout') ?? TOOZ_DEFAULT_TIMEOUT_S;
-  return Math.round((seconds(options, 'membership_timeout') ?? timeout) * 1000);
+/**
+ * tooz's memcached driver reads its timeouts with int(): "2.5" would end every worker at start.
+ * memcached takes an expiry over 30 days as a Unix time (the key gone at once); 0 would beat
+ * without pause.
+ */
+function wholeSeconds(options: URLSearchParams, name: string): number | undefined {
+  const raw = option(options, name);
+  if (raw === undefined) return undefined;
+  if (!/^\s*\+?\d{1,7}\s*$/.test(raw) || Number(raw) < 1 || Number(raw) > 2_592_000) {
+    throw new Error(`option ${name}=${raw.slice(0, 20)} is not a whole number of seconds from 1 to 2592000 (tooz reads it with int())`);
+  }
+  return Number(raw);
+}
+
+function membershipTimeoutMs(options: URLSearchParams, read = seconds): number {
+  const timeout = read(options, 'timeout') ?? TOOZ_DEFAULT_TIMEOUT_S;
+  return Math.round((read(options, 'membership_timeout') ?? timeout) * 1000);
 }
 
 function memcachedHeartbeatIntervalMs(options: URLSearchParams): number {
-  const timeout = seconds(options, 'timeout') ?? TOOZ_DEFAULT_TIMEOUT_S;
-  const smallest = Math.min(...['membership_timeout', 'leader_timeout', 'lock_timeout'].map((name) => seconds(options, name) ?? timeout));
-  return Math.round((smallest * 1000) / 2);
+  const timeout = wholeSeconds(options, 'timeout') ?? TOOZ_DEFAULT_TIMEOUT_S;
+  const smallest = Math.min(...['membership_timeout', 'leader_timeout', 'lock_timeout'].map((name) => wholeSeconds(options, name) ?? timeout));
+  return (smallest * 1000) / 2;
 }
 
 /**
@@ -93,19 +115,24 @@ export function parseBackendUrl(url: string): Backend {
     case 'redis': {
       if (host === '') return { kind: 'other', shown, why: 'a unix socket' };
       if (options.has('sentinel')) return { kind: 'other', shown, why: 'a Redis sentinel' };
-      const db = options.get('db');
-      if (db !== null && !/^\d+$/.test(db)) throw new Error(`"${shown}": db=${db} is not a database number`);
+      const db = option(options, 'db');
+      if (db !== undefined && !/^\d+$/.test(db)) throw new Error(`"${shown}": db=${db} is not a database number`);
       const target: RedisTarget = {
         host, port: port ?? 6379,
         ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
         ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
         ...(db ? { db: Number(db) } : {}),
       };
-      return { kind: 'redis', shown, target, namespace: options.get('namespace') ?? '_tooz', membershipTimeoutMs: membershipTimeoutMs(options) };
+      return { kind: 'redis', shown, target, namespace: option(options, 'namespace') ?? '_tooz', membershipTimeoutMs: membershipTimeoutMs(options) };
     }
     case 'memcached':
       if (host === '') throw new Error(`"${shown}" names no memcached host`);
-      return { kind: 'memcached', shown, host, port: port ?? 11211, membershipTimeoutMs: membershipTimeoutMs(options), heartbeatIntervalMs: memcachedHeartbeatIntervalMs(options) };
+      return {
+        kind: 'memcached', shown, host, port: port ?? 11211,
+        membershipTimeoutMs: membershipTimeoutMs(options, wholeSeconds),
+        membershipOption: option(options, 'membership_timeout') !== undefined ? 'membership_timeout' : 'timeout',
+        heartbeatIntervalMs: memcachedHeartbeatIntervalMs(options),
+      };
     default:
       return { kind: 'other', shown, why: `the ${scheme} driver` };
   }

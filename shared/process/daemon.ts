@@ -292,10 +292,10 @@ export interface ReloadRequest {
   readonly ready: (pid: number) => Promise<string | undefined>;
   /**
    * For a daemon known to lose the reload now and then, where a second signal is harmless: send it
-   * again when no new worker has appeared `afterMs` milliseconds after the last one. `why` names
-   * the defect in the warning logged each time.
+   * again, at most `times` times, when no new worker has appeared `afterMs` milliseconds after the
+   * last one. `why` names the defect in the warning logged each time.
    */
-  readonly resend?: { readonly afterMs: number; readonly why: string };
+  readonly resend?: { readonly afterMs: number; readonly times: number; readonly why: string };
 }
 
 /**
@@ -323,8 +323,9 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
     return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) exited before it could be reloaded`);
   }
   let missing: string | undefined = 'no new worker yet';
-  let sentAt = Date.now();
+  let sentAt = performance.now();
   let sent = 1;
+  let resends = request.resend?.times ?? 0;
   while (!deadline.expired()) {
     if (!isAlive(pid)) {
       const why = lastLogLine(daemon.logFile);
@@ -336,10 +337,15 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
       log.info(`${daemon.name} (pid ${pid}) reloaded: new worker ${fresh.join(', ')}`);
       return success;
     }
-    if (!fresh.length && request.resend && Date.now() - sentAt >= request.resend.afterMs && (await signalAgain(context, daemon, pid, signal))) {
-      log.warn(`${daemon.name} (pid ${pid}) has no new worker ${Date.now() - sentAt} ms after ${signal}: sent it again (${request.resend.why})`);
-      sentAt = Date.now();
-      sent++;
+    if (!fresh.length && request.resend && resends > 0 && performance.now() - sentAt >= request.resend.afterMs) {
+      resends--;
+      if (await signalAgain(context, daemon, pid, signal, before)) {
+        log.warn(`${daemon.name} (pid ${pid}) has no new worker ${Math.round(performance.now() - sentAt)} ms after ${signal}: sent it again (${request.resend.why})`);
+        sentAt = performance.now();
+        sent++;
+      } else {
+        resends = 0;
+      }
     }
     await sleep(Math.min(200, deadline.remaining()));
   }
@@ -348,10 +354,14 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
   return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) did not reload in time${times}: ${missing}${why ? `; its log says: ${why}` : ''}`);
 }
 
-/** Signal `pid` again if it is still this resource's daemon (its pid may have been reused since). */
-async function signalAgain<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, pid: number, signal: NodeJS.Signals): Promise<boolean> {
+/**
+ * Signal `pid` again if it is still this resource's daemon (its pid may have been reused since) and
+ * still has none but its old workers (`before`): a worker forked meanwhile is the reload arriving.
+ */
+async function signalAgain<P extends ParameterSpecs>(context: ActionContext<P>, daemon: Daemon, pid: number, signal: NodeJS.Signals, before: ReadonlySet<number>): Promise<boolean> {
   const status = await daemonStatus(context, daemon);
   if (status.state !== 'running' || status.pid !== pid) return false;
+  if (childrenOf(pid).some((child) => !before.has(child))) return false;
   try {
     process.kill(pid, signal);
     return true;

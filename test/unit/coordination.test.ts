@@ -21,6 +21,21 @@ test('backend URLs as tooz takes them', (t) => {
   t.throws(() => parseBackendUrl('redis://h?timeout=soon'), { message: /timeout=soon/ });
 });
 
+test('memcached timeouts as tooz reads them: int() seconds, the last non-blank value, beats every half of the smallest', (t) => {
+  t.like(parseBackendUrl('memcached://h'), { membershipTimeoutMs: 30_000, membershipOption: 'timeout', heartbeatIntervalMs: 15_000 });
+  t.like(parseBackendUrl('memcached://h?timeout=3'), { membershipTimeoutMs: 3000, heartbeatIntervalMs: 1500 });
+  // membership_timeout alone: leader and lock keep 30 s, the beat follows the smallest.
+  t.like(parseBackendUrl('memcached://h?membership_timeout=10'), { membershipTimeoutMs: 10_000, membershipOption: 'membership_timeout', heartbeatIntervalMs: 5000 });
+  t.like(parseBackendUrl('memcached://h?membership_timeout=10&lock_timeout=4'), { membershipTimeoutMs: 10_000, heartbeatIntervalMs: 2000 });
+  t.like(parseBackendUrl('memcached://h?timeout=30&timeout=2'), { membershipTimeoutMs: 2000 }, 'the last value, as tooz.utils.collapse');
+  t.like(parseBackendUrl('memcached://h?timeout='), { membershipTimeoutMs: 30_000 }, 'a blank value is dropped, as parse_qs does');
+  for (const bad of ['timeout=2.5', 'timeout=1e1', 'timeout=0x1e', 'lock_timeout=0', 'leader_timeout=2592001']) {
+    t.throws(() => parseBackendUrl(`memcached://h?${bad}`), { message: /is not a whole number of seconds from 1 to 2592000 \(tooz reads it with int\(\)\)/ }, bad);
+  }
+  // Redis keeps fractions (its driver reads membership_timeout with float()).
+  t.like(parseBackendUrl('redis://h?membership_timeout=2.5'), { membershipTimeoutMs: 2500 });
+});
+
 test('partitioning group names follow ceilometer', (t) => {
   t.is(partitioningGroup(['central'], 'X', 'global'), 'central-X-global');
   t.is(partitioningGroup(['compute', 'central'], '', 'global'), 'central-compute-global');
