@@ -204,6 +204,32 @@ test('reload with a good configuration loses no connection; a bad one leaves the
   t.is((await callIn(ns, r, 'stop')).code, OCF_SUCCESS);
 });
 
+test('an external SIGUSR2 (configuration management after an edit) is HAProxy\'s reload, never a failure: every monitor depth passes throughout, no connection lost', async (t) => {
+  const ns = await networkNamespace(t);
+  await addAddress(ns, `${VIP}/32`);
+  const r = await resource(t, 'hap-external', { frontend: VIP, port: 8080 });
+  t.is((await callIn(ns, r, 'start')).code, OCF_SUCCESS);
+  const master = pidFromFile(r.pidfile)!;
+  const loop = clientLoop(t, ns, VIP, 8080);
+  await loop.ready;
+  // Each depth, right after a reload the agent was not asked for, then every 100 ms for 1 s.
+  for (const [i, level] of ['0', '10', '20'].entries()) {
+    writeFileSync(r.config, haproxyConfig({ ...r.site, body: `v${i + 2}` }));
+    process.kill(master, 'SIGUSR2');
+    const until = Date.now() + 1000;
+    while (Date.now() < until) {
+      const monitor = await callIn(ns, r, 'monitor', { env: { ...r.options.env, OCF_CHECK_LEVEL: level } });
+      t.is(monitor.code, OCF_SUCCESS, `level ${level}: ${monitor.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const counts = await loop.finish();
+  t.is(counts.failed, 0, JSON.stringify(counts));
+  t.true((counts.answers.v4 ?? 0) > 0, `the last edited configuration serves: ${JSON.stringify(counts)}`);
+  t.is(pidFromFile(r.pidfile), master, 'the master stays; workers are replaced');
+  t.is((await callIn(ns, r, 'stop')).code, OCF_SUCCESS);
+});
+
 test('validate-all: haproxy -c reports the first error; a missing config is not installed, or not running at a probe', async (t) => {
   const r = await resource(t, 'hap-validate');
   t.is((await call(r, 'validate-all')).code, OCF_SUCCESS);
