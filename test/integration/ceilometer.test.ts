@@ -452,6 +452,15 @@ test.serial('reload: a SIGHUP the daemon loses (cotyledon 1.7.3 on Python 3.13) 
   const r = resource(t, 'cm-lossy', config, { binary }, false);
   t.is((await call(r, 'start')).code, OCF_SUCCESS);
   const master = pidFromFile(r.pidfile)!;
+  // Its workers run python3, not the resource's binary: if the test fails before stop, only the
+  // process group (the master leads a session of its own) reaches them all.
+  t.teardown(() => {
+    try {
+      process.kill(-master, 'SIGKILL');
+    } catch {
+      // stopped already
+    }
+  });
   const first = processTree(master).slice(1);
   const lost = await call(r, 'reload');
   t.is(lost.code, OCF_SUCCESS, lost.stderr);
