@@ -76,15 +76,21 @@ function wholeSeconds(options: URLSearchParams, name: string): number | undefine
   return Number(raw);
 }
 
-function membershipTimeoutMs(options: URLSearchParams, read = seconds): number {
-  const timeout = read(options, 'timeout') ?? TOOZ_DEFAULT_TIMEOUT_S;
-  return Math.round((read(options, 'membership_timeout') ?? timeout) * 1000);
+function membershipTimeoutMs(options: URLSearchParams): number {
+  const timeout = seconds(options, 'timeout') ?? TOOZ_DEFAULT_TIMEOUT_S;
+  return Math.round((seconds(options, 'membership_timeout') ?? timeout) * 1000);
 }
 
-function memcachedHeartbeatIntervalMs(options: URLSearchParams): number {
+/** What tooz's memcached driver makes of its timeouts (each `timeout` unless given): the membership timeout and the beat interval, in ms. */
+function memcachedTimeouts(options: URLSearchParams): Pick<MemcachedBackend, 'membershipTimeoutMs' | 'membershipOption' | 'heartbeatIntervalMs'> {
   const timeout = wholeSeconds(options, 'timeout') ?? TOOZ_DEFAULT_TIMEOUT_S;
-  const smallest = Math.min(...['membership_timeout', 'leader_timeout', 'lock_timeout'].map((name) => wholeSeconds(options, name) ?? timeout));
-  return (smallest * 1000) / 2;
+  const membership = wholeSeconds(options, 'membership_timeout');
+  const smallest = Math.min(membership ?? timeout, ...['leader_timeout', 'lock_timeout'].map((name) => wholeSeconds(options, name) ?? timeout));
+  return {
+    membershipTimeoutMs: (membership ?? timeout) * 1000,
+    membershipOption: membership === undefined ? 'timeout' : 'membership_timeout',
+    heartbeatIntervalMs: (smallest * 1000) / 2,
+  };
 }
 
 /**
@@ -127,12 +133,7 @@ export function parseBackendUrl(url: string): Backend {
     }
     case 'memcached':
       if (host === '') throw new Error(`"${shown}" names no memcached host`);
-      return {
-        kind: 'memcached', shown, host, port: port ?? 11211,
-        membershipTimeoutMs: membershipTimeoutMs(options, wholeSeconds),
-        membershipOption: option(options, 'membership_timeout') !== undefined ? 'membership_timeout' : 'timeout',
-        heartbeatIntervalMs: memcachedHeartbeatIntervalMs(options),
-      };
+      return { kind: 'memcached', shown, host, port: port ?? 11211, ...memcachedTimeouts(options) };
     default:
       return { kind: 'other', shown, why: `the ${scheme} driver` };
   }
