@@ -5,7 +5,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, projectRoot, scratchDir, type CallOptions } from '../helpers/agent.ts';
 import { groupsOf, memberGroups, scratchGroup } from '../helpers/daemons/groups.ts';
@@ -13,6 +12,7 @@ import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidf
 import { isAlive, kill, killAtEnd, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 import { redisCli, REDIS_SERVER, startRedis } from '../helpers/daemons/redis.ts';
 import { callMemcached, memcachedResource } from '../helpers/daemons/memcached.ts';
+import { tcpExchange } from '../../shared/net/socket.ts';
 import { fakeAttrd } from '../helpers/fake-attrd.ts';
 
 const OCF_SUCCESS = 0;
@@ -130,16 +130,7 @@ test.serial('two instances with the same group prefix are both live members in R
 
 /** One memcached text-protocol exchange on 127.0.0.1 (get until END, mg one line), bounded by 5 s. */
 function memcachedText(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let answer = '';
-    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write(request));
-    socket.setTimeout(5000, () => socket.destroy(new Error(`no answer to ${JSON.stringify(request)} within 5 s`)));
-    socket.on('data', (chunk) => {
-      answer += chunk.toString('latin1');
-      if (/(?:END|HD[^\r\n]*|EN|ERROR[^\r\n]*)\r\n$/.test(answer)) socket.end(() => resolve(answer));
-    });
-    socket.on('error', reject);
-  });
+  return tcpExchange({ host: '127.0.0.1', port, request, complete: (text) => /(?:END|HD[^\r\n]*|EN|ERROR[^\r\n]*)\r\n$/.test(text), timeoutMs: 5000 });
 }
 
 test.serial('Tooz over memcached, the guide\'s testing backend (served by our memcached agent): two live members there, monitors pass; memcached down is 190 naming it; back without the group, 1', async (t) => {
