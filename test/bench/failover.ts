@@ -1,17 +1,33 @@
 // npm run bench:failover: the three-node failover scenarios for both colocation variants, in one
 // run, measured by a client through the VIP. Prints a table, then one machine-readable line per
-// scenario and variant: `failover SCENARIO VARIANT outage_ms=N failed=N sent=N`.
-// Usage: node test/bench/failover.ts [VARIANT ...]   (run as root, beside no other cluster)
+// scenario and variant: `failover SCENARIO VARIANT outage_ms=N failed=N sent=N`; then, on the
+// recommended variant's cluster, issue 19's token scenarios for each of Keystone's cache settings
+// (three-layout.ts's CACHE_SETTINGS), ending with one line per scenario and setting:
+// `tokens SCENARIO SETTING sent=N failed=N p50_ms=N p99_ms=N max_ms=N`.
+// Usage: node test/bench/failover.ts [VARIANT ...] [SETTING ...] [tokens] [TOKEN-SCENARIO ...]   (run
+// as root, beside no other cluster; `tokens`: the token scenarios only, on the recommended variant)
 import { execFileSync } from 'node:child_process';
 import { failureLines } from '../helpers/parsers/crm-mon.ts';
 import { rmSync } from 'node:fs';
 import { prepareKeystone, removeKeystone } from '../helpers/daemons/keystone.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from '../e2e/failover.ts';
 import { EVIDENCE_SCENARIOS, haproxyFrozen, haproxyKilled, keysLost, keystoneKilled, nodeLost, partition, SCENARIOS, sharedFault, standby, type Scenario, type SharedFault } from '../e2e/scenarios.ts';
-import { TOTEM, VARIANTS, type Variant } from '../e2e/three-layout.ts';
+import { CACHE_SETTINGS, RECOMMENDED, TOTEM, VARIANTS, type CacheSetting, type Variant } from '../e2e/three-layout.ts';
+import { TOKEN_SCENARIOS, tokenScenario, tokensLine, type TokenFigures, type TokenScenario } from '../e2e/tokens.ts';
 
-const wanted = process.argv.slice(2).filter((arg): arg is Variant => (VARIANTS as readonly string[]).includes(arg));
-const variants = wanted.length ? wanted : VARIANTS;
+const args = process.argv.slice(2);
+const SETTINGS = Object.keys(CACHE_SETTINGS) as CacheSetting[];
+const known = ['tokens', ...VARIANTS, ...SETTINGS, ...TOKEN_SCENARIOS] as readonly string[];
+const unknown = args.filter((arg) => !known.includes(arg));
+if (unknown.length) throw new Error(`unknown arguments ${unknown.join(' ')}: give variants (${VARIANTS.join(', ')}), cache settings (${SETTINGS.join(', ')}), tokens, token scenarios (${TOKEN_SCENARIOS.join(', ')})`);
+const tokensOnly = args.includes('tokens');
+const wanted = args.filter((arg): arg is Variant => (VARIANTS as readonly string[]).includes(arg));
+const variants = tokensOnly ? [RECOMMENDED] : wanted.length ? wanted : VARIANTS;
+const wantedSettings = args.filter((arg): arg is CacheSetting => (SETTINGS as string[]).includes(arg));
+const settings = wantedSettings.length ? wantedSettings : SETTINGS;
+const wantedTokenScenarios = args.filter((arg): arg is TokenScenario => (TOKEN_SCENARIOS as readonly string[]).includes(arg));
+const tokenScenarios = wantedTokenScenarios.length ? wantedTokenScenarios : TOKEN_SCENARIOS;
+const tokenResults = new Map<CacheSetting, Map<TokenScenario, TokenFigures | Error>>();
 const results = new Map<Variant, Map<Scenario, Figures | Error>>();
 
 const runs: Record<Scenario, (c: Controllers) => Promise<Figures>> = {
@@ -73,9 +89,27 @@ try {
           await controllers.waitSettled(180_000).catch(() => undefined);
         }
       };
-      // The failover scenarios first, in the e2e suite's order.
-      for (const scenario of SCENARIOS) await attempt(scenario, runs[scenario], figures);
-      for (const scenario of EVIDENCE_SCENARIOS) await attempt(scenario, evidenceRuns[scenario], evidence);
+      if (!tokensOnly) {
+        // The failover scenarios first, in the e2e suite's order.
+        for (const scenario of SCENARIOS) await attempt(scenario, runs[scenario], figures);
+        for (const scenario of EVIDENCE_SCENARIOS) await attempt(scenario, evidenceRuns[scenario], evidence);
+      }
+      // The cache does not depend on the colocation variant: measured on the recommended one.
+      if (variant === RECOMMENDED) {
+        for (const setting of settings) {
+          const tokens = new Map<TokenScenario, TokenFigures | Error>();
+          tokenResults.set(setting, tokens);
+          log(`${variant}: Keystone's cache setting ${setting}`);
+          await controllers.useCacheSetting(setting);
+          for (const scenario of tokenScenarios) {
+            await attempt(scenario, async (c) => {
+              const outcome = await tokenScenario(c, scenario);
+              log(`${tokensLine(scenario, setting, outcome.figures)} (failures by status: ${JSON.stringify(outcome.figures.errors)}; victim ${outcome.victim}; Keystone restarted on: ${outcome.keystoneRestartedOn.join(', ') || 'none'}; new Keystone failures: ${outcome.keystoneFailures.join(' | ') || 'none'})`);
+              return outcome.figures;
+            }, tokens);
+          }
+        }
+      }
     } finally {
       await controllers.stop();
     }
@@ -88,28 +122,47 @@ try {
 const cell = (f: Figures | Error | undefined) => (!f ? 'not run' : f instanceof Error ? 'FAILED' : `${f.outageMs} ms, ${f.failed}/${f.sent} failed`);
 // The release and versions measured, so that a table from one release is never mistaken for another's.
 process.stdout.write(`\nOn ${execFileSync('build/versions.sh', { encoding: 'utf8' }).trim()}; ${new Date().toISOString().slice(0, 10)}\n`);
-process.stdout.write(`\nFailover through the VIP (corosync token ${TOTEM.token} ms, consensus ${TOTEM.consensus} ms; client: GET /v3, new connection each, 1 s timeout, 20 ms pause)\n\n`);
-process.stdout.write(`| scenario | ${variants.join(' | ')} |\n|---|${variants.map(() => '---').join('|')}|\n`);
-for (const scenario of SCENARIOS) process.stdout.write(`| ${scenario} | ${variants.map((v) => cell(results.get(v)?.get(scenario))).join(' | ')} |\n`);
-process.stdout.write('\n');
 let failedRuns = 0;
-for (const scenario of SCENARIOS) {
+if (!tokensOnly) {
+  process.stdout.write(`\nFailover through the VIP (corosync token ${TOTEM.token} ms, consensus ${TOTEM.consensus} ms; client: GET /v3, new connection each, 1 s timeout, 20 ms pause)\n\n`);
+  process.stdout.write(`| scenario | ${variants.join(' | ')} |\n|---|${variants.map(() => '---').join('|')}|\n`);
+  for (const scenario of SCENARIOS) process.stdout.write(`| ${scenario} | ${variants.map((v) => cell(results.get(v)?.get(scenario))).join(' | ')} |\n`);
+  process.stdout.write('\n');
+  for (const scenario of SCENARIOS) {
+    for (const variant of variants) {
+      const f = results.get(variant)?.get(scenario);
+      if (f && !(f instanceof Error)) process.stdout.write(`failover ${scenario} ${variant} outage_ms=${f.outageMs} failed=${f.failed} sent=${f.sent}\n`);
+      else failedRuns++;
+    }
+  }
+  process.stdout.write('\nLocal or shared, by the cluster\'s evidence (client: GET /v3 through the VIP; keys-lost also: token requests through the VIP)\n\n');
   for (const variant of variants) {
-    const f = results.get(variant)?.get(scenario);
-    if (f && !(f instanceof Error)) process.stdout.write(`failover ${scenario} ${variant} outage_ms=${f.outageMs} failed=${f.failed} sent=${f.sent}\n`);
-    else failedRuns++;
+    for (const scenario of EVIDENCE_SCENARIOS) {
+      const e = evidenceResults.get(variant)?.get(scenario);
+      if (!e || e instanceof Error) {
+        failedRuns++;
+        process.stdout.write(`evidence ${scenario} ${variant} FAILED\n`);
+        continue;
+      }
+      process.stdout.write(`evidence ${scenario} ${variant} outage_ms=${e.figures.outageMs} failed=${e.figures.failed} sent=${e.figures.sent}; ${e.rightCode}\n`);
+    }
   }
 }
-process.stdout.write('\nLocal or shared, by the cluster\'s evidence (client: GET /v3 through the VIP; keys-lost also: token requests through the VIP)\n\n');
-for (const variant of variants) {
-  for (const scenario of EVIDENCE_SCENARIOS) {
-    const e = evidenceResults.get(variant)?.get(scenario);
-    if (!e || e instanceof Error) {
-      failedRuns++;
-      process.stdout.write(`evidence ${scenario} ${variant} FAILED\n`);
-      continue;
+if (tokenResults.size) {
+  const tokenCell = (f: TokenFigures | Error | undefined) => (!f ? 'not run' : f instanceof Error ? 'FAILED' : `${f.failed}/${f.sent} failed; ${f.p50Ms}/${f.p99Ms}/${f.maxMs} ms`);
+  process.stdout.write(`\nToken requests through the VIP while one node's memcached is lost (${RECOMMENDED}; issue, then validate, one after the other; 10 s timeout; failed/sent; p50/p99/longest)\n\n`);
+  process.stdout.write(`| scenario | ${[...tokenResults.keys()].join(' | ')} |\n|---|${[...tokenResults.keys()].map(() => '---').join('|')}|\n`);
+  for (const scenario of tokenScenarios) process.stdout.write(`| ${scenario} | ${[...tokenResults.values()].map((r) => tokenCell(r.get(scenario))).join(' | ')} |\n`);
+  process.stdout.write('\n');
+  for (const scenario of tokenScenarios) {
+    for (const [setting, results] of tokenResults) {
+      const f = results.get(scenario);
+      if (f && !(f instanceof Error)) process.stdout.write(`${tokensLine(scenario, setting, f)}\n`);
+      else {
+        failedRuns++;
+        process.stdout.write(`tokens ${scenario} ${setting} FAILED\n`);
+      }
     }
-    process.stdout.write(`evidence ${scenario} ${variant} outage_ms=${e.figures.outageMs} failed=${e.figures.failed} sent=${e.figures.sent}; ${e.rightCode}\n`);
   }
 }
 process.exitCode = failedRuns ? 1 : 0;

@@ -2,18 +2,25 @@
 // client in the network namespace sees through the VIP while they happen. Shared by the end-to-end
 // test (test/e2e/three-nodes.test.ts, which asserts) and `npm run bench:failover` (which prints the
 // figures of both colocation variants).
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configurationLines, pcsDefaultOperations } from '../helpers/parsers/cib.ts';
 import { copyKeystone, removeKeystone, type KeystoneFixture } from '../helpers/daemons/keystone.ts';
 import { spawnClient, type ClientCounts } from '../helpers/client-loop.ts';
-import type { ClusterStatus } from '../helpers/parsers/crm-mon.ts';
+import { successfulFencings, type ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { buildDeb, NETWORK_ADDRESS, NODES, ThreeNodes, VIP, waitUntil, type ClusterNode } from '../helpers/clusters/three-nodes.ts';
-import { ceilometerConfig, clusterCommands, crmCommands, FRONTEND_PORT, haproxyConfig, KEYSTONE_PORT, layoutPrimitives, PARTITIONING_PREFIX, pcsClusterCommands, pcsCommands, REDIS_PORT, TOTEM, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
+import { ceilometerConfig, clusterCommands, crmCommands, FRONTEND_PORT, haproxyConfig, KEYSTONE_PORT, keystoneCacheSection, layoutPrimitives, MEMCACHED_PORT, PARTITIONING_PREFIX, pcsClusterCommands, pcsCommands, REDIS_PORT, TOTEM, type CacheSetting, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
 
 export const ADMIN_PASSWORD = 'three-admin-secret';
 const KEYSTONE_ETC = '/etc/keystone';
+
+/** One token request through the VIP: its HTTP status (000: no answer), its whole time (curl's time_total, ms), the token issued. */
+export interface TokenRequest {
+  readonly status: string;
+  readonly ms: number;
+  readonly token?: string;
+}
 
 export interface Figures {
   readonly outageMs: number;
@@ -29,20 +36,28 @@ export class Controllers {
   readonly files: ThreeLayoutFiles;
   private readonly scratch: string;
   private readonly copies: KeystoneFixture[];
+  /** Each copy's keystone.conf without its [cache] section. */
+  private readonly keystoneBase: string[];
+  /** Keystone's oslo.cache setting on every node now (see CACHE_SETTINGS). */
+  cacheSetting: CacheSetting;
 
-  private constructor(variant: Variant, cluster: ThreeNodes, files: ThreeLayoutFiles, scratch: string, copies: KeystoneFixture[]) {
+  private constructor(variant: Variant, cluster: ThreeNodes, files: ThreeLayoutFiles, scratch: string, copies: KeystoneFixture[], keystoneBase: string[], cacheSetting: CacheSetting) {
     this.variant = variant;
     this.cluster = cluster;
     this.files = files;
     this.scratch = scratch;
     this.copies = copies;
+    this.keystoneBase = keystoneBase;
+    this.cacheSetting = cacheSetting;
   }
 
   /** Build the .deb (once per run, into `debDir`) and bring the cluster up with the layout configured. */
-  static async start(variant: Variant, keystone: KeystoneFixture, deb: string): Promise<Controllers> {
+  static async start(variant: Variant, keystone: KeystoneFixture, deb: string, cacheSetting: CacheSetting = 'recommended'): Promise<Controllers> {
     const scratch = mkdtempSync(join(tmpdir(), 'ocf-three-files-'));
     chmodSync(scratch, 0o755);
     const copies = NODES.map(() => copyKeystone(keystone));
+    const keystoneBase = copies.map((copy) => readFileSync(copy.config, 'utf8'));
+    for (const copy of copies) appendFileSync(copy.config, `\n${keystoneCacheSection(cacheSetting)}`);
     const files: ThreeLayoutFiles = {
       haproxyConfig: join(scratch, 'haproxy.cfg'),
       haproxySocket: '/run/haproxy-ocf.sock',
@@ -69,7 +84,7 @@ export class Controllers {
         },
       });
       mkdirSync(join(scratch, 'redis'));
-      const controllers = new Controllers(variant, cluster, { ...files, fenceMap: cluster.mapFile }, scratch, copies);
+      const controllers = new Controllers(variant, cluster, { ...files, fenceMap: cluster.mapFile }, scratch, copies, keystoneBase, cacheSetting);
       controllers.startRedis();
       return controllers;
     } catch (error) {
@@ -102,6 +117,28 @@ export class Controllers {
       rmSync(keys, { recursive: true, force: true });
       renameSync(aside, keys);
     };
+  }
+
+  /**
+   * Keystone's [cache] section on every node rewritten for `setting`, and Keystone restarted
+   * everywhere (crm resource restart: the agent stops and starts it) to read it.
+   */
+  async useCacheSetting(setting: CacheSetting): Promise<void> {
+    this.copies.forEach((copy, i) => writeFileSync(copy.config, `${this.keystoneBase[i]}\n${keystoneCacheSection(setting)}`));
+    this.cacheSetting = setting;
+    const result = await this.cluster.crm('resource', 'restart', 'cl_keystone');
+    if (result.code !== 0) throw new Error(`crm resource restart cl_keystone: ${result.output}`);
+    await this.waitSettled();
+  }
+
+  /**
+   * Successful fencings of a node in the cluster's history (stonith_admin, from a live node).
+   * --verbose: without it stonith_admin lists one fencing per node (measured on Pacemaker 2.1.5:
+   * the first of three), and a second fencing of the same node in one run was never counted.
+   */
+  async fencings(node: string): Promise<number> {
+    const result = await this.cluster.live().exec('stonith_admin', ['--history', node, '--verbose', '--output-as=xml'], undefined, 20_000);
+    return successfulFencings(result.output, node);
   }
 
   /** The redis-server process. */
@@ -218,18 +255,43 @@ export class Controllers {
 
   /** A token issued through the VIP (the password from a file, never in argv). */
   async issueToken(): Promise<string> {
+    const request = await this.requestToken(10_000);
+    if (!request.token) throw new Error(`no token through the VIP: HTTP ${request.status} after ${request.ms} ms`);
+    return request.token;
+  }
+
+  /** POST /v3/auth/tokens through the VIP as admin, bounded by `timeoutMs`: status, time, token. */
+  async requestToken(timeoutMs: number): Promise<TokenRequest> {
     const body = join(this.scratch, 'token-request.json');
     writeFileSync(body, JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: ADMIN_PASSWORD } } },
       scope: { project: { name: 'admin', domain: { id: 'default' } } } } }), { mode: 0o600 });
     try {
-      const result = await this.cluster.network.exec('curl', ['-s', '-m', '10', '-D', '-', '-o', '/dev/null', '-H', 'Content-Type: application/json',
-        '--data-binary', `@${body}`, `http://${VIP}:${FRONTEND_PORT}/v3/auth/tokens`], undefined, 20_000);
+      const result = await this.timedCurl(timeoutMs, ['-D', '-', '-H', 'Content-Type: application/json', '--data-binary', `@${body}`, `http://${VIP}:${FRONTEND_PORT}/v3/auth/tokens`]);
       const token = /^x-subject-token:\s*(\S+)/im.exec(result.output)?.[1];
-      if (!token) throw new Error(`no token through the VIP: ${result.output.slice(0, 300)}`);
-      return token;
+      return { status: result.status, ms: result.ms, ...(token ? { token } : {}) };
     } finally {
       rmSync(body, { force: true });
     }
+  }
+
+  /** GET /v3/auth/tokens through the VIP: the token validated with itself, bounded by `timeoutMs`. */
+  async validateThroughVip(token: string, timeoutMs: number): Promise<TokenRequest> {
+    const headers = join(this.scratch, 'validate-headers');
+    writeFileSync(headers, `X-Auth-Token: ${token}\nX-Subject-Token: ${token}\n`, { mode: 0o600 });
+    try {
+      const { status, ms } = await this.timedCurl(timeoutMs, ['-o', '/dev/null', '-H', `@${headers}`, `http://${VIP}:${FRONTEND_PORT}/v3/auth/tokens`]);
+      return { status, ms };
+    } finally {
+      rmSync(headers, { force: true });
+    }
+  }
+
+  /** curl in the network namespace; its last line carries the status and time_total (s), read back as ms. */
+  private async timedCurl(timeoutMs: number, args: string[]): Promise<{ status: string; ms: number; output: string }> {
+    const result = await this.cluster.network.exec('curl', ['-s', '-m', String(timeoutMs / 1000), '-w', '\\n%{http_code} %{time_total}\\n', ...args], undefined, timeoutMs + 10_000);
+    const last = /(\d{3}) (\d+(?:\.\d+)?)\s*$/.exec(result.output);
+    if (!last) throw new Error(`curl printed no status and time: ${result.output.slice(-200)}`);
+    return { status: last[1]!, ms: Math.round(Number(last[2]) * 1000), output: result.output };
   }
 
   /** Does this node's own Keystone (not through the VIP) validate the token? The HTTP status. */
@@ -245,10 +307,10 @@ export class Controllers {
     }
   }
 
-  /** Does the node's memcached answer `version`? */
+  /** Does the node's memcached answer `version` on the node's own address (asked from the network namespace, as Keystone's clients ask)? */
   async memcachedAnswers(node: ClusterNode): Promise<boolean> {
-    const probe = "import socket;s=socket.create_connection(('127.0.0.1',11211),2);s.sendall(b'version\\r\\n');print(s.recv(64).decode())";
-    return /^VERSION /.test((await node.exec('python3', ['-c', probe], undefined, 10_000)).output);
+    const probe = `import socket;s=socket.create_connection(('${node.address}',${MEMCACHED_PORT}),2);s.sendall(b'version\\r\\n');print(s.recv(64).decode())`;
+    return /^VERSION /.test((await this.cluster.network.exec('python3', ['-c', probe], undefined, 10_000)).output);
   }
 
   /** One Redis command on the coordination backend, its reply's lines. */
@@ -331,4 +393,4 @@ export async function packageForNodes(): Promise<{ deb: string; dir: string }> {
   }
 }
 
-export { waitUntil };
+export { waitUntil, type ClusterNode };

@@ -1,7 +1,7 @@
 // The failover scenarios on three controllers: each injects one fault, waits (bounded) for the
 // cluster to recover, and returns what the client through the VIP saw and what crm_mon and the
 // services said. The test asserts on these; the bench prints them.
-import { successfulFencings, type ClusterStatus } from '../helpers/parsers/crm-mon.ts';
+import type { ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { writeFileSync } from 'node:fs';
 import { isAlive, processTree } from '../../shared/process/proc.ts';
 import { ADMIN_PASSWORD, Controllers, waitUntil, type Figures } from './failover.ts';
@@ -126,12 +126,6 @@ function failureKey(f: ClusterStatus['failures'][number]): string {
   return `${f.id} ${f.node} ${f.task} ${f.exitstatus} ${f.exitreason}`;
 }
 
-/** Successful fencings of a node in the cluster's history (stonith_admin, from a live node). */
-async function fencings(c: Controllers, node: string): Promise<number> {
-  const result = await c.cluster.live().exec('stonith_admin', ['--history', node, '--output-as=xml'], undefined, 20_000);
-  return successfulFencings(result.output, node);
-}
-
 /** 5. The VIP's node powered off without warning; fenced by the survivors; back again later. */
 export async function nodeLost(c: Controllers): Promise<{ lost: Outcome; rejoin: Outcome }> {
   await c.waitSettled();
@@ -141,7 +135,7 @@ export async function nodeLost(c: Controllers): Promise<{ lost: Outcome; rejoin:
   const failuresBefore = (await c.cluster.status()).failures.map(failureKey);
   let status!: ClusterStatus;
   let fenced = false;
-  const fencedBefore = await fencings(c, vipBefore);
+  const fencedBefore = await c.fencings(vipBefore);
   let members: string[] = [];
   let lostFigures: Figures;
   let afterShrink: ClusterStatus;
@@ -149,7 +143,7 @@ export async function nodeLost(c: Controllers): Promise<{ lost: Outcome; rejoin:
     lostFigures = await c.measure(async () => {
       await c.cluster.powerOff(vipBefore);
       status = await c.waitSettled(120_000, survivors);
-      await waitUntil(`the survivors to fence ${vipBefore}`, async () => (fenced = (await fencings(c, vipBefore)) > fencedBefore), 60_000, 500);
+      await waitUntil(`the survivors to fence ${vipBefore}`, async () => (fenced = (await c.fencings(vipBefore)) > fencedBefore), 60_000, 500);
     });
     // Tooz forgets a member whose heartbeat stopped after its membership timeout (30 s).
     await waitUntil('two live members in the partitioning group', async () => (members = await c.liveMembers()).length === 2, 60_000, 1000);
@@ -192,13 +186,13 @@ export async function partition(c: Controllers): Promise<Outcome & { doubleHolde
   })();
   let status!: ClusterStatus;
   let fenced = false;
-  const fencedBefore = await fencings(c, vipBefore);
+  const fencedBefore = await c.fencings(vipBefore);
   try {
     const figures = await c.measure(async () => {
       await c.cluster.cutLink(vipBefore);
       c.cluster.node(vipBefore).up = false;
       status = await c.waitSettled(120_000, survivors);
-      await waitUntil(`the survivors to fence ${vipBefore}`, async () => (fenced = (await fencings(c, vipBefore)) > fencedBefore), 60_000, 500);
+      await waitUntil(`the survivors to fence ${vipBefore}`, async () => (fenced = (await c.fencings(vipBefore)) > fencedBefore), 60_000, 500);
     });
     const quorum = status.quorum;
     sampling = false;

@@ -13,6 +13,9 @@ export const RECOMMENDED: Variant = 'vip-follows-haproxy';
 export const FRONTEND_PORT = 5000;
 export const KEYSTONE_PORT = 5001;
 export const REDIS_PORT = 6379;
+export const MEMCACHED_PORT = 11211;
+/** The interface each node's memcached listens on (its own management address, from one clone definition). */
+export const MEMCACHED_INTERFACE = 'eth0';
 export const PARTITIONING_PREFIX = 'three';
 /** Corosync's totem token timeout (ms) and consensus (ms): a failed node is declared gone after token + consensus. */
 export const TOTEM = { token: 2000, consensus: 2400 } as const;
@@ -73,6 +76,42 @@ cfg_file = ${pollingYaml}
 `;
 }
 
+/**
+ * Keystone's oslo.cache settings measured by the token scenarios (test/e2e/tokens.ts), by name:
+ * the `[cache]` options each one sets besides `enabled` and `memcache_servers`. Each release's
+ * Debian packages ship all three backends (python3-memcache, python3-pymemcache).
+ */
+export const CACHE_SETTINGS = {
+  // What docs/keystone.md recommends, from the figures of `npm run bench:failover`: the pooled
+  // client shares a dead server among its connections; a dead server is left alone 30 s.
+  recommended: ['backend = oslo_cache.memcache_pool', 'memcache_socket_timeout = 0.5', 'memcache_dead_retry = 30', 'memcache_pool_connection_get_timeout = 1'],
+  // oslo.cache's defaults with the pooled backend (socket timeout 1 s, dead retry 300 s).
+  'memcache_pool-defaults': ['backend = oslo_cache.memcache_pool'],
+  // python-memcached without the pool: each connection learns a server is dead on its own.
+  'dogpile.memcached-defaults': ['backend = dogpile.cache.memcached'],
+  // pymemcache's HashClient: dogpile passes it no socket timeout (dogpile.cache 1.1.8 to 1.3).
+  'dogpile.pymemcache-defaults': ['backend = dogpile.cache.pymemcache'],
+} as const satisfies Record<string, readonly string[]>;
+export type CacheSetting = keyof typeof CACHE_SETTINGS;
+
+/**
+ * Keystone's caching on every node, as an operator following the seed sets it: the three
+ * controllers' memcached servers listed, caching on, tokens and the catalog cached.
+ */
+export function keystoneCacheSection(setting: CacheSetting): string {
+  return `[cache]
+enabled = true
+memcache_servers = ${NODES.map((node) => `${node.address}:${MEMCACHED_PORT}`).join(',')}
+${CACHE_SETTINGS[setting].join('\n')}
+
+[token]
+caching = true
+
+[catalog]
+caching = true
+`;
+}
+
 /** The fence device: the test's agent (use your power switch's), every node in its host list. */
 export function fenceDevice(files: ThreeLayoutFiles): LayoutPrimitive {
   return { id: 'fence', agent: 'stonith:fence_ocftest', params: [`map=${files.fenceMap}`, `pcmk_host_list=${NODES.map((n) => n.name).join(',')}`],
@@ -123,7 +162,7 @@ export function layout(files: ThreeLayoutFiles, variant: Variant): LayoutStep[] 
     { kind: 'primitive', id: 'haproxy', agent: 'ocf:openstack:haproxy', params: [`config=${files.haproxyConfig}`, `stats_socket=${files.haproxySocket}`],
       ops: [['monitor', 'interval=1s', 'timeout=20s']], clone: { id: 'haproxy-clone', meta: ['interleave=true'] } },
     ...colocation,
-    { kind: 'primitive', id: 'p_memcached', agent: 'ocf:openstack:memcached', params: ['listen=127.0.0.1'], ops: [['monitor', 'interval=10s', 'timeout=20s']],
+    { kind: 'primitive', id: 'p_memcached', agent: 'ocf:openstack:memcached', params: [`listen=interface:${MEMCACHED_INTERFACE}`], ops: [['monitor', 'interval=10s', 'timeout=20s']],
       clone: { id: 'cl_memcached', meta: ['interleave=true'] } },
     { kind: 'primitive', id: 'p_keystone', agent: 'ocf:openstack:keystone', params: [`config=${files.keystoneConfig}`, 'listen=0.0.0.0', `port=${KEYSTONE_PORT}`, 'processes=1',
       'os_username=admin', 'os_tenant_name=admin', `os_password_file=${files.passwordFile}`, `os_auth_url=http://${VIP}:${FRONTEND_PORT}/v3`],
