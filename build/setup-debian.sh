@@ -12,6 +12,8 @@ packages=(
   memcached haproxy redis-server
   keystone uwsgi-core uwsgi-plugin-python3 python3-openstackclient
   ceilometer-polling ceilometer-agent-central python3-tooz python3-redis
+  # Keystone's oslo.cache clients the token scenarios measure (test/e2e/three-layout.ts's CACHE_SETTINGS)
+  python3-memcache python3-pymemcache
   # what the agents and tests call
   procps iproute2 util-linux mount time hyperfine ca-certificates curl python3 logrotate
   # packaging

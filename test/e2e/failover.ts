@@ -120,14 +120,25 @@ export class Controllers {
   }
 
   /**
-   * Keystone's [cache] section on every node rewritten for `setting`, and Keystone restarted
-   * everywhere (crm resource restart: the agent stops and starts it) to read it.
+   * Keystone's [cache] section on every node rewritten for `setting`, and Keystone stopped and
+   * started everywhere (its target-role, with Pacemaker's own crm_resource: crmsh 5's `crm resource
+   * restart` refuses in the test's namespaces, "Pacemaker is not running. No DC.") to read it.
    */
   async useCacheSetting(setting: CacheSetting): Promise<void> {
     this.copies.forEach((copy, i) => writeFileSync(copy.config, `${this.keystoneBase[i]}\n${keystoneCacheSection(setting)}`));
     this.cacheSetting = setting;
-    const result = await this.cluster.crm('resource', 'restart', 'cl_keystone');
-    if (result.code !== 0) throw new Error(`crm resource restart cl_keystone: ${result.output}`);
+    const node = this.cluster.live();
+    const targetRole = async (...args: string[]) => {
+      const result = await node.exec('crm_resource', ['--resource', 'cl_keystone', '--meta', ...args], undefined, 30_000);
+      if (result.code !== 0) throw new Error(`crm_resource --resource cl_keystone --meta ${args.join(' ')}: ${result.output}`);
+    };
+    await targetRole('--set-parameter', 'target-role', '--parameter-value', 'Stopped');
+    try {
+      await this.cluster.waitForStatus('Keystone stopped everywhere', (s) => !s.resources.some((r) => r.id.startsWith('p_keystone') && r.active), 120_000);
+    } finally {
+      // Never left stopped for the scenarios after.
+      await targetRole('--delete-parameter', 'target-role');
+    }
     await this.waitSettled();
   }
 
@@ -313,6 +324,12 @@ export class Controllers {
     return /^VERSION /.test((await this.cluster.network.exec('python3', ['-c', probe], undefined, 10_000)).output);
   }
 
+  /** The local addresses memcached's port is listened on in the node (ss), e.g. ['192.0.2.12:11211']. */
+  async memcachedListening(node: ClusterNode): Promise<string[]> {
+    const result = await node.exec('ss', ['-ltnH', `sport = :${MEMCACHED_PORT}`], undefined, 10_000);
+    return result.output.split('\n').map((line) => line.trim().split(/\s+/)[3]).filter((address): address is string => Boolean(address)).sort();
+  }
+
   /** One Redis command on the coordination backend, its reply's lines. */
   async redis(...args: string[]): Promise<string[]> {
     const result = await this.cluster.network.exec('redis-cli', ['-h', NETWORK_ADDRESS, '-p', String(REDIS_PORT), '--raw', ...args], undefined, 10_000);
@@ -345,8 +362,8 @@ export class Controllers {
     return leaders[0]!;
   }
 
-  /** The Keystone server HAProxy on `node` sent most requests to (its stats socket): the one the client's source hashes to. */
-  async busiestBackend(node: ClusterNode): Promise<string> {
+  /** Sessions HAProxy on `node` has sent each Keystone server since it started (its stats socket's stot), by node name. */
+  async sessionsByServer(node: ClusterNode): Promise<Map<string, number>> {
     const probe = `import socket;s=socket.socket(socket.AF_UNIX);s.connect('${this.files.haproxySocket}');s.sendall(b'show stat\\n');d=b''
 while True:
   c=s.recv(65536)
@@ -355,10 +372,13 @@ while True:
 print(d.decode())`;
     const csv = (await node.exec('python3', ['-c', probe], undefined, 10_000)).output;
     const rows = csv.split('\n').filter((line) => line.startsWith('keystone_public_internal_cluster,controller')).map((line) => line.split(','));
-    rows.sort((a, b) => Number(b[7]) - Number(a[7])); // stot: sessions in total
-    const server = rows[0]?.[1];
-    if (!server) throw new Error(`no server statistics from HAProxy on ${node.name}: ${csv.slice(0, 300)}`);
-    return NODES[Number(server.replace('controller', '')) - 1]!.name;
+    if (!rows.length) throw new Error(`no server statistics from HAProxy on ${node.name}: ${csv.slice(0, 300)}`);
+    return new Map(rows.map((row) => [NODES[Number(row[1]!.replace('controller', '')) - 1]!.name, Number(row[7])]));
+  }
+
+  /** The Keystone server HAProxy on `node` sent most requests to (its stats socket): the one the client's source hashes to. */
+  async busiestBackend(node: ClusterNode): Promise<string> {
+    return [...(await this.sessionsByServer(node))].sort(([, a], [, b]) => b - a)[0]![0];
   }
 
   /** A client loop through the VIP around `during`: what it saw. */

@@ -89,7 +89,7 @@ export const CACHE_SETTINGS = {
   'memcache_pool-defaults': ['backend = oslo_cache.memcache_pool'],
   // python-memcached without the pool: each connection learns a server is dead on its own.
   'dogpile.memcached-defaults': ['backend = dogpile.cache.memcached'],
-  // pymemcache's HashClient: dogpile passes it no socket timeout (dogpile.cache 1.1.8 to 1.3).
+  // pymemcache's HashClient: dogpile passes it no socket timeout (dogpile.cache 1.1.8 on Debian 12, 1.3.3 on 13).
   'dogpile.pymemcache-defaults': ['backend = dogpile.cache.pymemcache'],
 } as const satisfies Record<string, readonly string[]>;
 export type CacheSetting = keyof typeof CACHE_SETTINGS;

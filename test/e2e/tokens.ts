@@ -30,12 +30,17 @@ export interface TokenFigures {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** The client stopped on its own bounds (LIMIT, MAX_MS) before the scenario ended: figures miss its end. */
+  readonly truncated: boolean;
 }
 
 export interface TokenOutcome {
   readonly figures: TokenFigures;
   readonly victim: string;
-  /** Nodes other than the victim whose Keystone was restarted (its pid changed) during the scenario. */
+  /**
+   * Nodes whose Keystone was restarted (its pid changed) during the scenario: the others, and the
+   * victim too where its Keystone is meant to keep running (memcached killed or frozen).
+   */
   readonly keystoneRestartedOn: string[];
   /** Failed Keystone operations in crm_mon after the scenario that were not there before. */
   readonly keystoneFailures: string[];
@@ -63,26 +68,34 @@ function tokenClient(c: Controllers): { stop: () => Promise<TokenFigures> } {
   let failed = 0;
   let running = true;
   const until = Date.now() + MAX_MS;
-  const record = (status: string, ms: number): boolean => {
+  // An issue answers 201 with the token in X-Subject-Token; a validation answers 200.
+  const record = (ok: boolean, status: string, ms: number): boolean => {
     times.push(ms);
-    if (status === '200' || status === '201') return true;
+    if (ok) return true;
     failed++;
     errors[status] = (errors[status] ?? 0) + 1;
     return false;
   };
+  // A request curl could not make at all (killed at its bound, not spawned) is a failure too,
+  // never an unhandled rejection that ends the run without its teardown.
+  const attempt = async (request: () => Promise<{ status: string; ms: number; token?: string }>) => {
+    const started = Date.now();
+    return request().catch(() => ({ status: 'error', ms: Date.now() - started, token: undefined }));
+  };
   const loop = (async () => {
     while (running && times.length < LIMIT && Date.now() < until) {
-      const issued = await c.requestToken(REQUEST_TIMEOUT_MS);
-      if (!record(issued.status, issued.ms) || !issued.token) continue;
-      const validated = await c.validateThroughVip(issued.token, REQUEST_TIMEOUT_MS);
-      record(validated.status, validated.ms);
+      const issued = await attempt(() => c.requestToken(REQUEST_TIMEOUT_MS));
+      if (!record(issued.status === '201' && issued.token !== undefined, issued.token === undefined && issued.status === '201' ? 'no token' : issued.status, issued.ms)) continue;
+      const validated = await attempt(() => c.validateThroughVip(issued.token!, REQUEST_TIMEOUT_MS));
+      record(validated.status === '200', validated.status, validated.ms);
     }
   })();
   return {
     stop: async () => {
+      const truncated = times.length >= LIMIT || Date.now() >= until;
       running = false;
       await loop;
-      return { sent: times.length, failed, errors, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), maxMs: Math.max(0, ...times) };
+      return { sent: times.length, failed, errors, p50Ms: percentile(times, 50), p99Ms: percentile(times, 99), maxMs: Math.max(0, ...times), truncated };
     },
   };
 }
@@ -95,13 +108,21 @@ function keystoneFailureKeys(status: ClusterStatus): string[] {
   return status.failures.filter((f) => f.id.startsWith('p_keystone')).map((f) => `${f.node} ${f.task} ${f.exitstatus} ${f.exitreason}`);
 }
 
-/** Neither the VIP's node nor the node whose Keystone HAProxy sends the client to. */
+/**
+ * Neither the VIP's node nor the node whose Keystone HAProxy sends the client to now: the server
+ * whose session count grew across a few requests (a count since HAProxy started may still name
+ * where an earlier scenario sent the client).
+ */
 async function quietNode(c: Controllers): Promise<ClusterNode> {
   const vip = Controllers.vipNode(await c.cluster.status());
   if (!vip) throw new Error('the VIP runs nowhere');
+  const holder = c.cluster.node(vip);
+  const before = await c.sessionsByServer(holder);
   for (let i = 0; i < 5; i++) await c.throughVip();
-  const busiest = await c.busiestBackend(c.cluster.node(vip));
-  return c.cluster.nodes.find((node) => node.name !== vip && node.name !== busiest)!;
+  const after = await c.sessionsByServer(holder);
+  const grown = [...after].sort(([a, x], [b, y]) => (y - (before.get(b) ?? 0)) - (x - (before.get(a) ?? 0)))[0]?.[0];
+  if (!grown) throw new Error(`no server statistics from HAProxy on ${vip}`);
+  return c.cluster.nodes.find((node) => node.name !== vip && node.name !== grown)!;
 }
 
 /** A new memcached on `node` (not `before`) that answers on the node's address. */
@@ -118,7 +139,9 @@ export async function tokenScenario(c: Controllers, scenario: TokenScenario): Pr
   await c.waitSettled(180_000, c.cluster.nodes.map((n) => n.name));
   const victim = await quietNode(c);
   const others = c.cluster.nodes.filter((node) => node !== victim);
-  const pidsBefore = keystonePids(c, others);
+  // In standby and node-lost the victim's Keystone stops by design; otherwise it must not restart.
+  const keptRunning = scenario === 'memcached-killed' || scenario === 'memcached-frozen' ? c.cluster.nodes : others;
+  const pidsBefore = keystonePids(c, keptRunning);
   const failuresBefore = keystoneFailureKeys(await c.cluster.status());
   const client = tokenClient(c);
   let memcachedBackMs: number | undefined;
@@ -139,12 +162,21 @@ export async function tokenScenario(c: Controllers, scenario: TokenScenario): Pr
         if (isAlive(pid)) process.kill(pid, 'SIGCONT');
       }
     } else if (scenario === 'standby') {
-      const away = await c.cluster.crm('node', 'standby', victim.name);
-      if (away.code !== 0) throw new Error(`crm node standby ${victim.name}: ${away.output}`);
-      await c.waitSettled(120_000, others.map((n) => n.name));
-      await new Promise((resolve) => setTimeout(resolve, SETTLED_MS));
-      const back = await c.cluster.crm('node', 'online', victim.name);
-      if (back.code !== 0) throw new Error(`crm node online ${victim.name}: ${back.output}`);
+      const online = async () => {
+        const back = await c.cluster.crm('node', 'online', victim.name);
+        if (back.code !== 0) throw new Error(`crm node online ${victim.name}: ${back.output}`);
+      };
+      try {
+        const away = await c.cluster.crm('node', 'standby', victim.name);
+        if (away.code !== 0) throw new Error(`crm node standby ${victim.name}: ${away.output}`);
+        await c.waitSettled(120_000, others.map((n) => n.name));
+        await new Promise((resolve) => setTimeout(resolve, SETTLED_MS));
+      } catch (error) {
+        // The next scenarios need the node back.
+        await online().catch(() => undefined);
+        throw error;
+      }
+      await online();
     } else {
       // Its link cut: a black hole (connections time out, nothing refuses them) until the others fence it.
       const fencedBefore = await c.fencings(victim.name);
@@ -161,11 +193,11 @@ export async function tokenScenario(c: Controllers, scenario: TokenScenario): Pr
     const status = await c.waitSettled(180_000, c.cluster.nodes.map((n) => n.name));
     await new Promise((resolve) => setTimeout(resolve, SETTLED_MS));
     figures = await client.stop();
-    const pidsAfter = keystonePids(c, others);
+    const pidsAfter = keystonePids(c, keptRunning);
     const after = await c.cluster.status();
     return {
       figures, victim: victim.name, status,
-      keystoneRestartedOn: others.filter((node) => pidsAfter.get(node.name) !== pidsBefore.get(node.name)).map((node) => node.name),
+      keystoneRestartedOn: keptRunning.filter((node) => pidsAfter.get(node.name) !== pidsBefore.get(node.name)).map((node) => node.name),
       keystoneFailures: keystoneFailureKeys(after).filter((key) => !failuresBefore.includes(key)),
       ...(memcachedBackMs === undefined ? {} : { memcachedBackMs }),
     };

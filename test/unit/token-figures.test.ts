@@ -16,7 +16,7 @@ test('percentile: nearest rank, the median of an odd count its middle, p100 the 
 });
 
 test('tokensLine: the machine-readable line issue 19 names', (t) => {
-  t.is(tokensLine('node-lost', 'recommended', { sent: 412, failed: 0, errors: {}, p50Ms: 31, p99Ms: 540, maxMs: 1210 }),
+  t.is(tokensLine('node-lost', 'recommended', { sent: 412, failed: 0, errors: {}, p50Ms: 31, p99Ms: 540, maxMs: 1210, truncated: false }),
     'tokens node-lost recommended sent=412 failed=0 p50_ms=31 p99_ms=540 max_ms=1210');
 });
 
