@@ -11,7 +11,7 @@ import { requireProgram } from '../helpers/processes.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from './failover.ts';
 import { haproxyFrozen, haproxyKilled, keysLost, keystoneKilled, nodeLost, partition, sharedFault, standby } from './scenarios.ts';
 import { clusterCommands, crmCommands, keystoneCacheSection, MEMCACHED_PORT, pcsClusterCommands, pcsCommands, RECOMMENDED, TOTEM, VARIANTS } from './three-layout.ts';
-import { TOKEN_SCENARIOS, TOKEN_SLOWEST_MS, tokenScenario, tokensLine, type TokenScenario } from './tokens.ts';
+import { TOKEN_SCENARIOS, TOKEN_SLOWEST_MS, TOKEN_TARGET_MS, tokenScenario, tokensLine, type TokenScenario } from './tokens.ts';
 
 interface Context {
   controllers: Controllers;
@@ -244,10 +244,12 @@ for (const scenario of TOKEN_SCENARIOS) {
     const f = outcome.figures;
     t.log(`${outcome.victim}: ${f.sent} token requests, ${f.failed} failed ${JSON.stringify(f.errors)}; p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, longest ${f.maxMs} ms${outcome.memcachedBackMs === undefined ? '' : `; a new memcached answered after ${outcome.memcachedBackMs} ms`}`);
     process.stdout.write(`${tokensLine(scenario, c.cacheSetting, f)}\n`);
-    t.true(f.sent >= 20, `${f.sent} requests sent`);
+    // About 15 s of a killed or frozen memcached: 34 requests on a slow run (Debian 13, whole suite).
+    t.true(f.sent >= 10, `${f.sent} requests sent`);
     t.false(f.truncated, 'the client ran until the scenario ended');
     t.is(f.failed, 0, JSON.stringify(f.errors));
     t.true(f.maxMs <= TOKEN_SLOWEST_MS, `the slowest token request took ${f.maxMs} ms`);
+    if (f.maxMs > TOKEN_TARGET_MS) t.log(`over issue 19's target of ${TOKEN_TARGET_MS} ms: ${f.maxMs} ms`);
     t.deepEqual(outcome.keystoneRestartedOn, [], 'no Keystone restarted (the victim\'s only stops in standby and node-lost)');
     t.deepEqual(outcome.keystoneFailures, [], 'no Keystone operation failed');
     // Found by the memcached monitor (10 s), stopped at once (a frozen one killed), started again.

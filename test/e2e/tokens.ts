@@ -11,8 +11,15 @@ import { Controllers, waitUntil, type ClusterNode } from './failover.ts';
 export const TOKEN_SCENARIOS = ['memcached-killed', 'memcached-frozen', 'standby', 'node-lost'] as const;
 export type TokenScenario = typeof TOKEN_SCENARIOS[number];
 
-/** Targets of issue 19 with the recommended settings: no failed token request, none slower than this (ms). */
-export const TOKEN_SLOWEST_MS = 3000;
+/** Issue 19's target with the recommended settings: no failed token request, none slower than this (ms). */
+export const TOKEN_TARGET_MS = 3000;
+/**
+ * What the e2e suite asserts of the slowest request (ms): the target plus 1 s for a loaded CI
+ * machine. Every run so far met the target, the closest 2874 ms (node-lost, Debian 13, in a whole
+ * CI rehearsal where everything ran about 1.3 times slower); a client paying serial timeouts (4031
+ * ms with dogpile.cache.memcached, 10 s with pymemcache) still fails it. The bench prints the figures.
+ */
+export const TOKEN_SLOWEST_MS = TOKEN_TARGET_MS + 1000;
 /** A token request's own bound (ms): longer is a failure (and far over the target). */
 const REQUEST_TIMEOUT_MS = 10_000;
 /** The client's bounds: requests in all, and time (ms). */
