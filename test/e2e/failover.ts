@@ -286,11 +286,16 @@ export class Controllers {
   }
 
   /** GET /v3/auth/tokens through the VIP: the token validated with itself, bounded by `timeoutMs`. */
-  async validateThroughVip(token: string, timeoutMs: number): Promise<TokenRequest> {
+  validateThroughVip(token: string, timeoutMs: number): Promise<TokenRequest> {
+    return this.validateAt(`http://${VIP}:${FRONTEND_PORT}/v3/auth/tokens`, token, timeoutMs);
+  }
+
+  /** GET `url` (a /v3/auth/tokens) with the token validating itself, its headers from a file (never in argv). */
+  private async validateAt(url: string, token: string, timeoutMs: number): Promise<TokenRequest> {
     const headers = join(this.scratch, 'validate-headers');
     writeFileSync(headers, `X-Auth-Token: ${token}\nX-Subject-Token: ${token}\n`, { mode: 0o600 });
     try {
-      const { status, ms } = await this.timedCurl(timeoutMs, ['-o', '/dev/null', '-H', `@${headers}`, `http://${VIP}:${FRONTEND_PORT}/v3/auth/tokens`]);
+      const { status, ms } = await this.timedCurl(timeoutMs, ['-o', '/dev/null', '-H', `@${headers}`, url]);
       return { status, ms };
     } finally {
       rmSync(headers, { force: true });
@@ -307,15 +312,7 @@ export class Controllers {
 
   /** Does this node's own Keystone (not through the VIP) validate the token? The HTTP status. */
   async validateOn(node: ClusterNode, token: string): Promise<string> {
-    const headers = join(this.scratch, 'token-headers');
-    writeFileSync(headers, `X-Auth-Token: ${token}\nX-Subject-Token: ${token}\n`, { mode: 0o600 });
-    try {
-      const result = await this.cluster.network.exec('curl', ['-s', '-m', '10', '-o', '/dev/null', '-w', '%{http_code}', '-H', `@${headers}`,
-        `http://${node.address}:${KEYSTONE_PORT}/v3/auth/tokens`], undefined, 20_000);
-      return result.output.trim();
-    } finally {
-      rmSync(headers, { force: true });
-    }
+    return (await this.validateAt(`http://${node.address}:${KEYSTONE_PORT}/v3/auth/tokens`, token, 10_000)).status;
   }
 
   /** Does the node's memcached answer `version` on the node's own address (asked from the network namespace, as Keystone's clients ask)? */
