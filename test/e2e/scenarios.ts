@@ -3,11 +3,14 @@
 // services said. The test asserts on these; the bench prints them.
 import type { ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { writeFileSync } from 'node:fs';
-import { isAlive, processTree } from '../../shared/process/proc.ts';
+import { childrenOf, isAlive, processTree } from '../../shared/process/proc.ts';
 import { ADMIN_PASSWORD, Controllers, waitUntil, type Figures } from './failover.ts';
 
-export const SCENARIOS = ['haproxy-killed', 'haproxy-frozen', 'keystone-killed', 'standby', 'node-lost', 'partition'] as const;
+export const SCENARIOS = ['haproxy-killed', 'haproxy-frozen', 'keystone-killed', 'keystone-frozen', 'standby', 'node-lost', 'partition'] as const;
 /** The scenarios of issue 16: a fault of one node (recovered or banned there) and faults every node shares (reported). */
+/** Issue 21's reloads: every node's Keystone and HAProxy reloaded through the agents' reload, or by their signals from outside. */
+export const RELOAD_SCENARIOS = ['reload-agents', 'reload-external'] as const;
+export type ReloadScenario = typeof RELOAD_SCENARIOS[number];
 export const EVIDENCE_SCENARIOS = ['keys-lost', 'database-down', 'redis-down', 'password-changed'] as const;
 export type Scenario = typeof SCENARIOS[number];
 
@@ -97,6 +100,41 @@ export async function keystoneKilled(c: Controllers): Promise<Outcome> {
     newPid = c.daemonPid(victim, 'keystone:p_keystone');
   });
   return { figures, vipBefore, vipAfter: Controllers.vipNode(status)!, status, notes: { victim: victim.name, killedPid: pid, newPid } };
+}
+
+/**
+ * 3b. Every Keystone process of the node HAProxy sends the client to frozen (SIGSTOP): the kernel
+ * still accepts connections into uwsgi's backlog, nothing answers. HAProxy's first timed-out
+ * request takes the server out (observe layer7, see three-layout.ts); the monitor sees the frozen
+ * processes and the stop kills them. notes.frozenPids: the processes frozen; notes.left: those of
+ * them still alive after; notes.newPid: the Keystone Pacemaker started.
+ */
+export async function keystoneFrozen(c: Controllers): Promise<Outcome> {
+  await c.waitSettled();
+  const vipBefore = await vipHolder(c);
+  for (let i = 0; i < 5; i++) await c.throughVip();
+  const victim = c.cluster.node(await c.busiestBackend(c.cluster.node(vipBefore)));
+  const frozenPids = processTree(c.daemonPid(victim, 'keystone:p_keystone'));
+  let status!: ClusterStatus;
+  let newPid = 0;
+  try {
+    const figures = await c.measure(async () => {
+      for (const pid of frozenPids) process.kill(pid, 'SIGSTOP');
+      await waitUntil(`the frozen Keystone on ${victim.name} stopped by the cluster`, () => frozenPids.every((pid) => !isAlive(pid)), 60_000, 100);
+      await waitUntil(`keystone started again on ${victim.name}`, async () => {
+        try {
+          newPid = c.daemonPid(victim, 'keystone:p_keystone');
+          return true;
+        } catch {
+          return false;
+        }
+      }, 120_000, 250);
+      status = await c.waitSettled(120_000);
+    });
+    return { figures, vipBefore, vipAfter: Controllers.vipNode(status)!, status, notes: { victim: victim.name, frozenPids, left: frozenPids.filter(isAlive), newPid } };
+  } finally {
+    for (const pid of frozenPids.filter(isAlive)) process.kill(pid, 'SIGCONT');
+  }
 }
 
 /** 4. crm node standby of the VIP's node, then online: two moves, each measured. */
@@ -444,4 +482,68 @@ export async function keysLost(c: Controllers): Promise<LocalFaultOutcome> {
     tokens: { sent: tokens.results.filter((r) => r.at >= faultAt).length, failed: failedTokens.length },
     tokensOkAfter, othersRestarted, startedDuring: Controllers.startedOn(during, 'p_keystone'), vipServes, repaired,
   };
+}
+
+export interface ReloadOutcome {
+  readonly figures: Figures;
+  /** Each reload: node, resource, how long until it served again (ms), and the agent's exit code (reload-agents). */
+  readonly reloads: { node: string; primitive: string; ms: number; code?: number | null; output?: string }[];
+  /** Nodes where a daemon's master changed (restarted, not reloaded). */
+  readonly restartedOn: string[];
+  /** Keystone's and HAProxy's failures in crm_mon after the reloads and two monitor intervals (cleaned before). */
+  readonly failures: ClusterStatus['failures'];
+}
+
+/** The graceful reload each daemon takes from outside: uwsgi's SIGHUP, HAProxy master-worker's SIGUSR2. */
+const RELOADED = [
+  { primitive: 'p_keystone', marker: 'keystone:p_keystone', signal: 'SIGHUP', agentTimeoutMs: 60_000 },
+  { primitive: 'haproxy', marker: 'haproxy:haproxy', signal: 'SIGUSR2', agentTimeoutMs: 20_000 },
+] as const;
+
+/**
+ * Every node's Keystone, then its HAProxy, reloaded one node after the other, `rounds` times, as
+ * configuration management does after editing their files: through the agents' reload action
+ * (`reload-agents`), or by the daemon's own signal sent from outside (`reload-external`, each waited
+ * for until the master has a new worker and the node's daemon serves again). Nothing should fail:
+ * no request through the VIP, no operation in crm_mon, no daemon restarted.
+ */
+export async function reloadEverywhere(c: Controllers, scenario: ReloadScenario, rounds = 2): Promise<ReloadOutcome> {
+  // Earlier scenarios' failures cleaned (a re-probe, no restart), so that what is seen after is this scenario's.
+  await c.cluster.live().exec('crm_resource', ['--cleanup'], undefined, 60_000);
+  await c.waitSettled();
+  const nodes = c.cluster.nodes;
+  const masters = new Map(nodes.flatMap((node) => RELOADED.map((r) => [`${node.name} ${r.primitive}`, c.daemonPid(node, r.marker)] as const)));
+  const reloads: ReloadOutcome['reloads'] = [];
+  const figures = await c.measure(async () => {
+    for (let round = 0; round < rounds; round++) {
+      for (const node of nodes) {
+        for (const r of RELOADED) {
+          const started = Date.now();
+          if (scenario === 'reload-agents') {
+            const { code, output } = await c.runAgent(node, r.primitive, 'reload', r.agentTimeoutMs);
+            reloads.push({ node: node.name, primitive: r.primitive, ms: Date.now() - started, code, output: output.slice(-500) });
+            continue;
+          }
+          const master = c.daemonPid(node, r.marker);
+          const before = new Set(childrenOf(master));
+          process.kill(master, r.signal);
+          await waitUntil(`${r.primitive} on ${node.name} reloaded (a new worker) after ${r.signal}`, async () => childrenOf(master).some((child) => !before.has(child)), 60_000, 100);
+          if (r.primitive === 'p_keystone') await waitUntil(`Keystone on ${node.name} answering after ${r.signal}`, async () => (await c.versionOn(node)) === '200', 60_000, 200);
+          reloads.push({ node: node.name, primitive: r.primitive, ms: Date.now() - started });
+        }
+      }
+    }
+  });
+  // Two of Keystone's monitor intervals: a monitor that failed on what the reloads left shows up now.
+  await new Promise((resolve) => setTimeout(resolve, 20_000));
+  const status = await c.waitSettled(60_000);
+  const restartedOn = [...masters].filter(([key, pid]) => {
+    const [name, primitive] = key.split(' ');
+    try {
+      return c.daemonPid(c.cluster.node(name!), RELOADED.find((r) => r.primitive === primitive)!.marker) !== pid;
+    } catch {
+      return true;
+    }
+  }).map(([key]) => key);
+  return { figures, reloads, restartedOn, failures: status.failures.filter((f) => f.id.startsWith('p_keystone') || f.id.startsWith('haproxy')) };
 }

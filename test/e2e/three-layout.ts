@@ -40,6 +40,14 @@ export interface ThreeLayoutFiles {
  * The health check takes a dead server out after 2 failures 1 s apart. A request the killed server
  * had accepted and never answered (a 502 from HAProxy 3.0, 1 of 538 on Debian 13) is retried too
  * (`retry-on empty-response`), but only a GET or HEAD: a POST may have been carried out already.
+ * A frozen Keystone (SIGSTOP: the kernel still accepts connections into its backlog, nothing
+ * answers) is found by the version document, the request every client's discovery and the health
+ * check make, which touches neither the database nor the cache: answered in milliseconds, it gets
+ * 700 ms, then goes to another server (`response-timeout`), and the timeout counts as an error of
+ * the server (`observe layer7`): one more failed check (at `fastinter`) takes it out. Measured on
+ * HAProxy 2.6 with three servers, one frozen, a 1 s client: 4 failed of 273 before, 0 of 327 with
+ * this (0 of 287 with every core busy). Other requests keep `timeout server`: a slow list or a
+ * token validation waiting on a dead cache server is not cut short.
  */
 export function haproxyConfig(socket: string): string {
   return `global
@@ -54,7 +62,7 @@ defaults
     timeout check 1s
     retries 3
     option redispatch 1
-    retry-on conn-failure empty-response
+    retry-on conn-failure empty-response response-timeout
 
 listen keystone_public_internal_cluster
     bind ${VIP}:${FRONTEND_PORT}
@@ -62,7 +70,9 @@ listen keystone_public_internal_cluster
     hash-type consistent
     option httpchk GET /v3
     http-request disable-l7-retry if !METH_GET
-${NODES.map((node, i) => `    server controller${i + 1} ${node.address}:${KEYSTONE_PORT} check inter 1000 rise 2 fall 2\n`).join('')}`;
+    acl version_document path / /v3 /v3/
+    http-request set-timeout server 700ms if METH_GET version_document
+${NODES.map((node, i) => `    server controller${i + 1} ${node.address}:${KEYSTONE_PORT} check inter 1000 fastinter 250 rise 2 fall 2 observe layer7 error-limit 1 on-error sudden-death\n`).join('')}`;
 }
 
 /** ceilometer.conf for the central agent: Redis outside the cluster, no message bus, nothing to poll. */

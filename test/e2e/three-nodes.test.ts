@@ -9,8 +9,8 @@ import { prepareKeystone, removeKeystone, type KeystoneFixture } from '../helper
 import { ThreeNodes } from '../helpers/clusters/three-nodes.ts';
 import { requireProgram } from '../helpers/processes.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from './failover.ts';
-import { haproxyFrozen, haproxyKilled, keysLost, keystoneKilled, nodeLost, partition, sharedFault, standby } from './scenarios.ts';
-import { clusterCommands, crmCommands, keystoneCacheSection, MEMCACHED_PORT, pcsClusterCommands, pcsCommands, RECOMMENDED, TOTEM, VARIANTS } from './three-layout.ts';
+import { haproxyFrozen, haproxyKilled, keysLost, keystoneFrozen, keystoneKilled, nodeLost, partition, sharedFault, standby } from './scenarios.ts';
+import { clusterCommands, crmCommands, haproxyConfig, keystoneCacheSection, MEMCACHED_PORT, pcsClusterCommands, pcsCommands, RECOMMENDED, TOTEM, VARIANTS } from './three-layout.ts';
 import { TOKEN_SCENARIOS, TOKEN_SLOWEST_MS, TOKEN_TARGET_MS, tokenScenario, tokensLine, type TokenScenario } from './tokens.ts';
 
 interface Context {
@@ -136,6 +136,20 @@ test.serial('3. Keystone killed on the node HAProxy sends the client to: routed 
   t.deepEqual(Object.keys(answers).filter((answer) => answer !== 'status 200'), [], JSON.stringify(outcome.figures.counts));
   t.true((errors.TIMEOUT ?? 0) <= 4, JSON.stringify(outcome.figures.counts));
   t.not(outcome.notes.newPid, outcome.notes.killedPid, 'Pacemaker started a new Keystone');
+  t.is(outcome.vipAfter, outcome.vipBefore, 'the VIP did not move');
+});
+
+test.serial('3b. every Keystone process of the node HAProxy sends the client to frozen (SIGSTOP): at most the one request that found it frozen fails; the frozen processes killed, Keystone started again there', async (t) => {
+  const outcome = await keystoneFrozen(t.context.controllers);
+  report(t, 'keystone-frozen', outcome.figures);
+  const victim = outcome.notes.victim as string;
+  t.log(`froze keystone on ${victim}`);
+  // HAProxy takes the server out on its first timed-out request (three-layout.ts): issue 21's target.
+  t.true(outcome.figures.failed <= 1, JSON.stringify(outcome.figures.counts));
+  t.deepEqual(outcome.notes.left, [], 'the stop killed every frozen process');
+  t.true(outcome.status.failures.some((f) => f.id.startsWith('p_keystone') && f.node === victim && f.exitcode === 1 && / is stopped \(SIGSTOP\)/.test(f.exitreason)),
+    JSON.stringify(outcome.status.failures));
+  t.false((outcome.notes.frozenPids as number[]).includes(outcome.notes.newPid as number), 'Pacemaker started a new Keystone');
   t.is(outcome.vipAfter, outcome.vipBefore, 'the VIP did not move');
 });
 
@@ -265,7 +279,7 @@ test.serial('the three-node harness refuses to start beside a running cluster', 
   await t.throwsAsync(ThreeNodes.start({ deb: '/nonexistent.deb', totem: TOTEM }), { message: /^refusing to start a test cluster: corosync \(pid \d+\)/ });
 });
 
-test('docs/pacemaker.md shows the three-node crmsh and pcs commands this test runs, for both variants', (t) => {
+test('docs/pacemaker.md shows the three-node crmsh and pcs commands and the HAProxy configuration this test runs, for both variants', (t) => {
   const doc = readFileSync(join(projectRoot, 'docs', 'pacemaker.md'), 'utf8');
   const files = { haproxyConfig: '/etc/haproxy/haproxy.cfg', haproxySocket: '/run/haproxy/admin.sock', keystoneConfig: '/etc/keystone/keystone.conf',
     passwordFile: '/etc/keystone/admin-password', ceilometerConfig: '/etc/ceilometer/ceilometer.conf', fenceMap: '/etc/fence-map' };
@@ -277,6 +291,7 @@ test('docs/pacemaker.md shows the three-node crmsh and pcs commands this test ru
       t.true(doc.includes(`pcs ${command.join(' ')}`), `${variant}: pcs ${command.join(' ')}`);
     }
   }
+  t.true(doc.includes(haproxyConfig(files.haproxySocket)), 'the HAProxy configuration the layout runs');
   t.true(doc.includes(keystoneCacheSection('recommended')), 'Keystone\'s [cache] section');
   t.true(readFileSync(join(projectRoot, 'docs', 'keystone.md'), 'utf8').includes(keystoneCacheSection('recommended')), 'docs/keystone.md recommends the same [cache] section');
 });
