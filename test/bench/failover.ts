@@ -11,7 +11,7 @@ import { failureLines } from '../helpers/parsers/crm-mon.ts';
 import { rmSync } from 'node:fs';
 import { prepareKeystone, removeKeystone } from '../helpers/daemons/keystone.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from '../e2e/failover.ts';
-import { EVIDENCE_SCENARIOS, haproxyFrozen, haproxyKilled, keysLost, keystoneFrozen, keystoneKilled, nodeLost, partition, SCENARIOS, sharedFault, standby, type Scenario, type SharedFault } from '../e2e/scenarios.ts';
+import { EVIDENCE_SCENARIOS, haproxyFrozen, haproxyKilled, keysLost, keystoneFrozen, keystoneKilled, nodeLost, partition, reloadEverywhere, SCENARIOS, sharedFault, standby, type Scenario, type SharedFault } from '../e2e/scenarios.ts';
 import { CACHE_SETTINGS, RECOMMENDED, TOTEM, VARIANTS, type CacheSetting, type Variant } from '../e2e/three-layout.ts';
 import { TOKEN_SCENARIOS, tokenScenario, tokensLine, type TokenFigures, type TokenScenario } from '../e2e/tokens.ts';
 
@@ -35,6 +35,8 @@ const runs: Record<Scenario, (c: Controllers) => Promise<Figures>> = {
   'haproxy-frozen': async (c) => (await haproxyFrozen(c)).figures,
   'keystone-killed': async (c) => (await keystoneKilled(c)).figures,
   'keystone-frozen': async (c) => (await keystoneFrozen(c)).figures,
+  'reload-agents': async (c) => (await reloadEverywhere(c, 'reload-agents')).figures,
+  'reload-external': async (c) => (await reloadEverywhere(c, 'reload-external')).figures,
   standby: async (c) => (await standby(c)).away.figures,
   'node-lost': async (c) => (await nodeLost(c)).lost.figures,
   partition: async (c) => (await partition(c)).figures,

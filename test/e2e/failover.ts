@@ -310,6 +310,12 @@ export class Controllers {
     return { status: last[1]!, ms: Math.round(Number(last[2]) * 1000), output: result.output };
   }
 
+  /** GET /v3 from this node's own Keystone (not through the VIP): the HTTP status, or 000. */
+  async versionOn(node: ClusterNode): Promise<string> {
+    const result = await this.cluster.network.exec('curl', ['-s', '-m', '3', '-o', '/dev/null', '-w', '%{http_code}', `http://${node.address}:${KEYSTONE_PORT}/v3`], undefined, 10_000);
+    return result.output.trim();
+  }
+
   /** Does this node's own Keystone (not through the VIP) validate the token? The HTTP status. */
   async validateOn(node: ClusterNode, token: string): Promise<string> {
     return (await this.validateAt(`http://${node.address}:${KEYSTONE_PORT}/v3/auth/tokens`, token, 10_000)).status;
@@ -357,6 +363,30 @@ export class Controllers {
     const leaders = [...carriers].filter(([, parent]) => !carriers.has(parent)).map(([pid]) => pid);
     if (leaders.length !== 1) throw new Error(`expected one daemon for ${marker} on ${node.name}, found ${leaders.join(', ') || 'none'}`);
     return leaders[0]!;
+  }
+
+  /**
+   * One of the layout's agents run on `node` by hand, as an operator or configuration management
+   * runs it: the resource's parameters from the layout, the instance name Pacemaker gives an
+   * anonymous clone's instance, the action's timeout from the agent's meta-data default (`timeoutMs`).
+   * The exit code and what the agent printed.
+   */
+  async runAgent(node: ClusterNode, primitive: string, action: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
+    const spec = layoutPrimitives(this.files, this.variant).find((p) => p.id === primitive);
+    if (!spec) throw new Error(`no primitive ${primitive} in the layout`);
+    const type = spec.agent.split(':').at(-1)!;
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      OCF_ROOT: '/usr/lib/ocf', OCF_RESOURCE_INSTANCE: primitive, OCF_RESOURCE_TYPE: type, OCF_RESOURCE_PROVIDER: 'openstack',
+      OCF_RESKEY_CRM_meta_timeout: String(timeoutMs), OCF_RESKEY_CRM_meta_on_node: node.name,
+      ...(spec.clone ? { OCF_RESKEY_CRM_meta_clone_max: String(NODES.length), OCF_RESKEY_CRM_meta_clone_node_max: '1' } : {}),
+      ...Object.fromEntries(spec.params.map((param) => {
+        const at = param.indexOf('=');
+        return [`OCF_RESKEY_${param.slice(0, at)}`, param.slice(at + 1)];
+      })),
+    };
+    const result = await node.exec(`/usr/lib/ocf/resource.d/openstack/${type}`, [action], env, timeoutMs + 10_000);
+    return { code: result.code, output: result.output };
   }
 
   /** Sessions HAProxy on `node` has sent each Keystone server since it started (its stats socket's stot), by node name. */

@@ -6,11 +6,12 @@ import { writeFileSync } from 'node:fs';
 import { childrenOf, isAlive, processTree } from '../../shared/process/proc.ts';
 import { ADMIN_PASSWORD, Controllers, waitUntil, type Figures } from './failover.ts';
 
-export const SCENARIOS = ['haproxy-killed', 'haproxy-frozen', 'keystone-killed', 'keystone-frozen', 'standby', 'node-lost', 'partition'] as const;
-/** The scenarios of issue 16: a fault of one node (recovered or banned there) and faults every node shares (reported). */
 /** Issue 21's reloads: every node's Keystone and HAProxy reloaded through the agents' reload, or by their signals from outside. */
 export const RELOAD_SCENARIOS = ['reload-agents', 'reload-external'] as const;
 export type ReloadScenario = typeof RELOAD_SCENARIOS[number];
+/** The failover scenarios, in the e2e suite's order (the bench prints a `failover` line for each). */
+export const SCENARIOS = ['haproxy-killed', 'haproxy-frozen', 'keystone-killed', 'keystone-frozen', ...RELOAD_SCENARIOS, 'standby', 'node-lost', 'partition'] as const;
+/** The scenarios of issue 16: a fault of one node (recovered or banned there) and faults every node shares (reported). */
 export const EVIDENCE_SCENARIOS = ['keys-lost', 'database-down', 'redis-down', 'password-changed'] as const;
 export type Scenario = typeof SCENARIOS[number];
 

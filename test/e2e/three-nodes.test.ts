@@ -9,7 +9,7 @@ import { prepareKeystone, removeKeystone, type KeystoneFixture } from '../helper
 import { ThreeNodes } from '../helpers/clusters/three-nodes.ts';
 import { requireProgram } from '../helpers/processes.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from './failover.ts';
-import { haproxyFrozen, haproxyKilled, keysLost, keystoneFrozen, keystoneKilled, nodeLost, partition, sharedFault, standby } from './scenarios.ts';
+import { haproxyFrozen, haproxyKilled, keysLost, keystoneFrozen, keystoneKilled, nodeLost, partition, RELOAD_SCENARIOS, reloadEverywhere, sharedFault, standby } from './scenarios.ts';
 import { clusterCommands, crmCommands, haproxyConfig, keystoneCacheSection, MEMCACHED_PORT, pcsClusterCommands, pcsCommands, RECOMMENDED, TOTEM, VARIANTS } from './three-layout.ts';
 import { TOKEN_SCENARIOS, TOKEN_SLOWEST_MS, TOKEN_TARGET_MS, tokenScenario, tokensLine, type TokenScenario } from './tokens.ts';
 
@@ -152,6 +152,20 @@ test.serial('3b. every Keystone process of the node HAProxy sends the client to 
   t.false((outcome.notes.frozenPids as number[]).includes(outcome.notes.newPid as number), 'Pacemaker started a new Keystone');
   t.is(outcome.vipAfter, outcome.vipBefore, 'the VIP did not move');
 });
+
+const RELOADS_BY = { 'reload-agents': 'through the agents\' reload action', 'reload-external': 'by SIGHUP (uwsgi) and SIGUSR2 (HAProxy) from outside' } as const;
+for (const scenario of RELOAD_SCENARIOS) {
+  test.serial(`3c. every node's Keystone and HAProxy reloaded ${RELOADS_BY[scenario]}, one node after the other, twice: no failed request, nothing recorded as failed, no daemon restarted`, async (t) => {
+    const outcome = await reloadEverywhere(t.context.controllers, scenario);
+    report(t, scenario, outcome.figures);
+    t.log(outcome.reloads.map((r) => `${r.node} ${r.primitive} ${r.ms} ms${r.code === undefined ? '' : ` exit ${r.code}`}`).join('; '));
+    t.is(outcome.reloads.length, 2 * 3 * 2);
+    if (scenario === 'reload-agents') t.deepEqual(outcome.reloads.filter((r) => r.code !== 0), [], 'every reload succeeded');
+    t.is(outcome.figures.failed, 0, JSON.stringify(outcome.figures.counts));
+    t.deepEqual(outcome.failures, [], 'no Keystone or HAProxy operation failed');
+    t.deepEqual(outcome.restartedOn, [], 'every master reloaded in place');
+  });
+}
 
 // About 1 s is usual (1030 to 1102 ms on both releases, one timed-out request), but on a slow run of
 // the whole suite on Debian 13 a move took 2097 ms (2026-12-05) and 3068 ms (2026-12-06, with every
