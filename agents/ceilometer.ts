@@ -90,7 +90,9 @@ interface Settings {
 type Coordination = Pick<Settings, 'checked' | 'group'>;
 
 function daemonOf({ params }: Context): Daemon {
-  return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid, logFile: params.logfile, user: params.user };
+  // cotyledon's master sends its workers SIGTERM and exits after them; each worker leaves the
+  // partitioning group first (a Redis round trip): 5 s with no process gone is a hung agent.
+  return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid, logFile: params.logfile, user: params.user, stopPatience: { ms: 5000 } };
 }
 
 function memberFile({ params }: Context): string {

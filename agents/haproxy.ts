@@ -13,6 +13,7 @@ import { connectAddress, isListening, unixExchange } from '../shared/net/socket.
 import { fail, failure, quoted, success, type Outcome } from '../shared/ocf/outcome.ts';
 import { choice, string } from '../shared/ocf/parameters.ts';
 import { childrenOf } from '../shared/process/proc.ts';
+import { tcpConnectionsOf } from '../shared/net/tcp-connections.ts';
 import { readState, removeState, writeState } from '../shared/process/state-file.ts';
 import { isLocalAddress, vipProblem } from '../shared/net/vip.ts';
 
@@ -56,8 +57,11 @@ const parameters = {
 type Context = ActionContext<typeof parameters>;
 
 function daemonOf({ params }: Context): Daemon {
-  // SIGUSR1 is HAProxy's soft stop: listeners close, connections in progress finish.
-  return { name: 'haproxy', binary: params.binary, pidfile: params.pid, logFile: params.logfile, stopSignal: 'SIGUSR1' };
+  // SIGUSR1 is HAProxy's soft stop: listeners close, connections in progress finish. Draining
+  // (no listener left) is progress for as long as the graceful part of the timeout lasts; 2 s with
+  // a listener still held and no process gone is a hung HAProxy, holding the port and the VIP.
+  return { name: 'haproxy', binary: params.binary, pidfile: params.pid, logFile: params.logfile, stopSignal: 'SIGUSR1',
+    stopPatience: { ms: 2000, draining: (pids) => !tcpConnectionsOf(pids).some((connection) => connection.state === 'LISTEN') } };
 }
 
 /** haproxy -c's own verdict on the configuration; undefined when it is valid, otherwise its first error. */

@@ -160,6 +160,8 @@ function daemonOf({ params }: Context): Daemon {
     pidfile: params.pid,
     logFile: params.logfile,
     ...(isUwsgi(params.binary) ? { stopSignal: UWSGI_STOP_SIGNAL } : {}),
+    // uwsgi's SIGINT kills its workers at once, then the master exits: 3 s with no process gone is a hung Keystone.
+    stopPatience: { ms: 3000 },
   };
 }
 

@@ -65,7 +65,8 @@ const parameters = {
 type Context = ActionContext<typeof parameters>;
 
 function daemonOf({ params }: Context): Daemon {
-  return { name: 'memcached', binary: params.binary, pidfile: params.pid, logFile: params.logfile, user: params.user };
+  // memcached exits at once on SIGTERM: 2 s with none of its processes gone is a hung memcached.
+  return { name: 'memcached', binary: params.binary, pidfile: params.pid, logFile: params.logfile, user: params.user, stopPatience: { ms: 2000 } };
 }
 
 /**

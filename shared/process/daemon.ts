@@ -13,7 +13,7 @@ import { detachedFromLaunch, expectedProcess, markedProcesses, pidfileStatus, re
 import { readPidfile, recordOf, removePidfile, writePidfile } from './pidfile.ts';
 import { childrenOf, isAlive, processTree, startTime, topmost } from './proc.ts';
 import { sleep } from '../ocf/deadline.ts';
-import { frozenProblem, lastLogLine, launchDaemon, stopProcesses, waitUntilReady, type DaemonLaunch, type LaunchedDaemon, type ProcessSearch } from './supervise.ts';
+import { frozenProblem, lastLogLine, launchDaemon, stopProcesses, waitUntilReady, type DaemonLaunch, type LaunchedDaemon, type ProcessSearch, type StopPatience } from './supervise.ts';
 import { localUid, type Account } from './users.ts';
 
 export interface Daemon {
@@ -26,6 +26,8 @@ export interface Daemon {
   readonly logFile: string;
   /** The daemon's own "stop now" signal. */
   readonly stopSignal?: NodeJS.Signals;
+  /** What "no progress toward exiting" means for it, and how long stop waits on none (StopPatience). */
+  readonly stopPatience?: StopPatience;
   /** The service user it runs as (the user parameter); undefined: the agent's own (root). */
   readonly user?: string;
 }
@@ -169,7 +171,7 @@ function stopOurs(context: DaemonView, daemon: Daemon, also: () => readonly numb
     const search = await searchOurs({ ...context, deadline: deadline.leaving(Math.max(0, deadline.remaining() - 1000)) }, daemon, true);
     return { ...search, pids: [...new Set([...search.pids, ...also().flatMap(processTree)])] };
   };
-  return stopProcesses({ name: daemon.name, find, deadline, log, ...(daemon.stopSignal ? { signal: daemon.stopSignal } : {}) });
+  return stopProcesses({ name: daemon.name, find, deadline, log, ...(daemon.stopSignal ? { signal: daemon.stopSignal } : {}), ...(daemon.stopPatience ? { patience: daemon.stopPatience } : {}) });
 }
 
 /**

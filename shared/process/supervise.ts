@@ -213,6 +213,22 @@ export interface StopRequest {
   readonly log: Logger;
   /** The daemon's own "stop now" signal (uwsgi reloads on SIGTERM). */
   readonly signal?: NodeJS.Signals;
+  /** When the daemon is given up on before the graceful part of the timeout ends (see StopPatience). */
+  readonly patience?: StopPatience;
+}
+
+/**
+ * How long a daemon may make no progress toward exiting after its stop signal before SIGKILL, well
+ * before the graceful part of the stop timeout ends. Progress is one of its processes exiting, or
+ * `draining` saying so (HAProxy after its soft stop: its listeners closed, connections in progress
+ * finishing). A hung daemon, or one that ignores the signal, shows neither: waiting longer only
+ * keeps its clients, and whatever is ordered after it (the VIP), waiting.
+ */
+export interface StopPatience {
+  /** Milliseconds without progress. */
+  readonly ms: number;
+  /** Whether the processes alive (pids) are finishing their work: a look's progress. Must not throw. */
+  readonly draining?: (pids: readonly number[]) => boolean;
 }
 
 /**
@@ -320,6 +336,22 @@ export async function frozenProblem(pids: readonly number[], deadline: Deadline)
   return frozen.length ? `process ${shortList(frozen)} is stopped (SIGSTOP) and serves nothing until continued` : undefined;
 }
 
+/**
+ * Whether the processes have gone `patience.ms` without progress (see StopPatience) as of this
+ * look; never, without a patience. Counted from the first look, which follows the signal.
+ */
+function stallTracker(patience: StopPatience | undefined): (look: Living) => boolean {
+  if (!patience) return () => false;
+  let before: Set<number> | undefined;
+  let progressAt = performance.now();
+  return (look) => {
+    const exited = before !== undefined && [...before].some((pid) => !look.alive.includes(pid));
+    before = new Set(look.alive);
+    if (exited || patience.draining?.(look.alive)) progressAt = performance.now();
+    return performance.now() - progressAt >= patience.ms;
+  };
+}
+
 function kill(pids: readonly number[]): void {
   for (const pid of pids) {
     if (processGroup(pid) === pid) signalProcess(pid, 'SIGKILL', true);
@@ -332,7 +364,8 @@ function kill(pids: readonly number[]): void {
  * workers), then, while a quarter of the time (at most 5 s) is still left, SIGKILL to every one
  * still alive (with its process group, when it leads one). SIGKILL comes at once when one of them
  * is frozen (stopped or traced, seen twice 100 ms apart): it could not act on the stop signal
- * however long we waited. Success only once none lives.
+ * however long we waited; and after `patience.ms` without progress toward exiting (StopPatience).
+ * Success only once none lives.
  */
 export async function stopProcesses(request: StopRequest): Promise<Outcome> {
   const { name, deadline, log, signal = 'SIGTERM' } = request;
@@ -344,10 +377,13 @@ export async function stopProcesses(request: StopRequest): Promise<Outcome> {
   for (const pid of roots) signalProcess(pid, signal, false);
   const graceful = deadline.leaving(Math.min(5000, deadline.remaining() / 4));
   const frozen = frozenTracker();
+  const stalled = stallTracker(request.patience);
   let frozenPids: number[] = [];
-  const stubborn = await waitForNone(living, graceful, undefined, (look) => (frozenPids = frozen(look)).length > 0);
+  let stall = false;
+  const stubborn = await waitForNone(living, graceful, undefined, (look) => (frozenPids = frozen(look)).length > 0 || (stall = stalled(look)));
   if (stopped(stubborn)) return success;
   if (frozenPids.length) log.warn(`${name} (pid ${shortList(frozenPids)}) is stopped or traced and cannot act on ${signal}; killing it with SIGKILL`);
+  else if (stall) log.warn(`${name} (pid ${shortList(stubborn.alive)}) made no progress toward exiting in ${request.patience!.ms} ms after ${signal}; killing it with SIGKILL`);
   else if (stubborn.alive.length) log.warn(`${name} (pid ${shortList(stubborn.alive)}) ignored ${signal}; killing it with SIGKILL`);
   kill(stubborn.alive);
   // Every look kills again what it finds: a process of ours forked after the first round is ours too.
