@@ -4,25 +4,56 @@
 // recommended variant's cluster, issue 19's token scenarios for each of Keystone's cache settings
 // (three-layout.ts's CACHE_SETTINGS), ending with one line per scenario and setting:
 // `tokens SCENARIO SETTING sent=N failed=N p50_ms=N p99_ms=N max_ms=N`.
-// Usage: node test/bench/failover.ts [VARIANT ...] [SETTING ...] [tokens] [TOKEN-SCENARIO ...]   (run
-// as root, beside no other cluster; `tokens`: the token scenarios only, on the recommended variant)
+// `haproxy|recovery [rounds=N]`: issue 21's paired comparisons (PAIRED below), ending with
+// `MODE SCENARIO SETTING outage_ms=N failed=N sent=N` (median outage, counts summed).
+// Usage: node test/bench/failover.ts [VARIANT ...] [SETTING ...] [tokens] [TOKEN-SCENARIO ...] [haproxy|recovery [rounds=N]]
+// (run as root, beside no other cluster; `tokens`, `haproxy`, `recovery`: those scenarios only, on the recommended variant)
 import { execFileSync } from 'node:child_process';
 import { failureLines } from '../helpers/parsers/crm-mon.ts';
 import { rmSync } from 'node:fs';
 import { prepareKeystone, removeKeystone } from '../helpers/daemons/keystone.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from '../e2e/failover.ts';
 import { EVIDENCE_SCENARIOS, haproxyFrozen, haproxyKilled, keysLost, keystoneFrozen, keystoneKilled, nodeLost, partition, reloadEverywhere, SCENARIOS, sharedFault, standby, type Scenario, type SharedFault } from '../e2e/scenarios.ts';
-import { CACHE_SETTINGS, RECOMMENDED, TOTEM, VARIANTS, type CacheSetting, type Variant } from '../e2e/three-layout.ts';
+import { CACHE_SETTINGS, HAPROXY_SETTINGS, RECOMMENDED, TOTEM, VARIANTS, type CacheSetting, type HaproxySetting, type Variant } from '../e2e/three-layout.ts';
 import { TOKEN_SCENARIOS, tokenScenario, tokensLine, type TokenFigures, type TokenScenario } from '../e2e/tokens.ts';
 
 const args = process.argv.slice(2);
 const SETTINGS = Object.keys(CACHE_SETTINGS) as CacheSetting[];
-const known = ['tokens', ...VARIANTS, ...SETTINGS, ...TOKEN_SCENARIOS] as readonly string[];
-const unknown = args.filter((arg) => !known.includes(arg));
-if (unknown.length) throw new Error(`unknown arguments ${unknown.join(' ')}: give variants (${VARIANTS.join(', ')}), cache settings (${SETTINGS.join(', ')}), tokens, token scenarios (${TOKEN_SCENARIOS.join(', ')})`);
+/**
+ * Paired comparisons (issue 21), on the recommended variant: each mode's scenarios under each of its
+ * settings, the settings one after the other in every round (their order alternating, so that
+ * neither always runs on a fresher cluster). `haproxy`: three-layout.ts's HAPROXY_SETTINGS.
+ * `recovery`: how a failed HAProxy on the VIP's node is recovered: restarted in place (the VIP,
+ * ordered after it, restarted with it), or the clone's instance banned there at its first failure
+ * (`migration-threshold=1`, back after `failure-timeout=10s`), so the VIP moves to a node whose
+ * HAProxy already runs.
+ */
+const PAIRED = {
+  haproxy: {
+    scenarios: ['keystone-killed', 'keystone-frozen', 'reload-agents', 'reload-external'],
+    settings: HAPROXY_SETTINGS.map((setting: HaproxySetting) => ({ name: setting, apply: (c: Controllers) => c.useHaproxySetting(setting) })),
+    reset: (c: Controllers) => c.useHaproxySetting('recommended'),
+  },
+  recovery: {
+    scenarios: ['haproxy-killed', 'haproxy-frozen'],
+    settings: [
+      { name: 'restart-in-place', apply: (c: Controllers) => c.setMeta('haproxy-clone', { 'migration-threshold': undefined, 'failure-timeout': undefined }) },
+      { name: 'migration-threshold=1', apply: (c: Controllers) => c.setMeta('haproxy-clone', { 'migration-threshold': '1', 'failure-timeout': '10s' }) },
+    ],
+    reset: (c: Controllers) => c.setMeta('haproxy-clone', { 'migration-threshold': undefined, 'failure-timeout': undefined }),
+  },
+} satisfies Record<string, { scenarios: readonly Scenario[]; settings: { name: string; apply: (c: Controllers) => Promise<void> }[]; reset: (c: Controllers) => Promise<void> }>;
+type PairedMode = keyof typeof PAIRED;
+const known = ['tokens', ...Object.keys(PAIRED), ...VARIANTS, ...SETTINGS, ...TOKEN_SCENARIOS] as readonly string[];
+const roundsArg = args.find((arg) => /^rounds=\d+$/.test(arg));
+const unknown = args.filter((arg) => !known.includes(arg) && arg !== roundsArg);
+if (unknown.length) throw new Error(`unknown arguments ${unknown.join(' ')}: give variants (${VARIANTS.join(', ')}), cache settings (${SETTINGS.join(', ')}), tokens, token scenarios (${TOKEN_SCENARIOS.join(', ')}), ${Object.keys(PAIRED).join(' or ')} [rounds=N]`);
 const tokensOnly = args.includes('tokens');
+const pairedMode = (Object.keys(PAIRED) as PairedMode[]).find((mode) => args.includes(mode));
+const ROUNDS = roundsArg ? Number(roundsArg.slice('rounds='.length)) : 3;
+const pairedResults = new Map<string, (Figures | Error)[]>();
 const wanted = args.filter((arg): arg is Variant => (VARIANTS as readonly string[]).includes(arg));
-const variants = tokensOnly ? [RECOMMENDED] : wanted.length ? wanted : VARIANTS;
+const variants = tokensOnly || pairedMode ? [RECOMMENDED] : wanted.length ? wanted : VARIANTS;
 const wantedSettings = args.filter((arg): arg is CacheSetting => (SETTINGS as string[]).includes(arg));
 const settings = wantedSettings.length ? wantedSettings : SETTINGS;
 const wantedTokenScenarios = args.filter((arg): arg is TokenScenario => (TOKEN_SCENARIOS as readonly string[]).includes(arg));
@@ -66,6 +97,12 @@ async function sharedRun(c: Controllers, fault: SharedFault): Promise<EvidenceFi
   return { figures, rightCode: `190 on ${per}; every node named after ${outcome.namedMs ?? 'never'} ms; restarted: ${outcome.restartedOn.join(', ') || 'none'}` };
 }
 
+/** Every failure cleared (a re-probe, nothing restarted), then the layout settled again. */
+async function cleanUp(c: Controllers): Promise<void> {
+  await c.cluster.live().exec('crm_resource', ['--cleanup'], undefined, 60_000);
+  await c.waitSettled(180_000).catch(() => undefined);
+}
+
 const log = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
 const [built, keystone] = await Promise.all([packageForNodes(), prepareKeystone(ADMIN_PASSWORD)]);
@@ -92,13 +129,35 @@ try {
           await controllers.waitSettled(180_000).catch(() => undefined);
         }
       };
-      if (!tokensOnly) {
+      if (pairedMode) {
+        const mode = PAIRED[pairedMode];
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const scenario of mode.scenarios) {
+            const order = round % 2 ? [...mode.settings].reverse() : mode.settings;
+            for (const setting of order) {
+              const key = `${scenario} ${setting.name}`;
+              const into = new Map<string, Figures | Error>();
+              await attempt(`${key} (round ${round + 1})`, async (c) => {
+                await setting.apply(c);
+                const f = await runs[scenario](c);
+                log(`${pairedMode} ${key} outage_ms=${f.outageMs} failed=${f.failed} sent=${f.sent} (errors: ${JSON.stringify(f.counts.errors)}, answers: ${JSON.stringify(f.counts.answers)})`);
+                return f;
+              }, into);
+              pairedResults.set(key, [...(pairedResults.get(key) ?? []), ...into.values()]);
+              // A failed HAProxy's failure (and, with migration-threshold, its ban) cleared for the next run.
+              await cleanUp(controllers);
+            }
+          }
+        }
+        await mode.reset(controllers);
+      }
+      if (!tokensOnly && !pairedMode) {
         // The failover scenarios first, in the e2e suite's order.
         for (const scenario of SCENARIOS) await attempt(scenario, runs[scenario], figures);
         for (const scenario of EVIDENCE_SCENARIOS) await attempt(scenario, evidenceRuns[scenario], evidence);
       }
       // The cache does not depend on the colocation variant: measured on the recommended one.
-      if (variant === RECOMMENDED) {
+      if (variant === RECOMMENDED && !pairedMode) {
         for (const setting of settings) {
           const tokens = new Map<TokenScenario, TokenFigures | Error>();
           tokenResults.set(setting, tokens);
@@ -133,7 +192,31 @@ const cell = (f: Figures | Error | undefined) => (!f ? 'not run' : f instanceof 
 // The release and versions measured, so that a table from one release is never mistaken for another's.
 process.stdout.write(`\nOn ${execFileSync('build/versions.sh', { encoding: 'utf8' }).trim()}; ${new Date().toISOString().slice(0, 10)}\n`);
 let failedRuns = 0;
-if (!tokensOnly) {
+if (pairedMode) {
+  const mode = PAIRED[pairedMode];
+  const names = mode.settings.map((setting) => setting.name);
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+  process.stdout.write(`\n${pairedMode} settings, paired (${ROUNDS} rounds, ${RECOMMENDED}; client: GET /v3, 1 s timeout; median outage, failed/sent summed; FAILED: a round that did not finish)\n\n`);
+  process.stdout.write(`| scenario | ${names.join(' | ')} |\n|---|${names.map(() => '---').join('|')}|\n`);
+  const summary = (key: string) => {
+    const all = pairedResults.get(key) ?? [];
+    const done = all.filter((f): f is Figures => !(f instanceof Error));
+    failedRuns += all.length - done.length;
+    if (!done.length) return undefined;
+    return { outage: median(done.map((f) => f.outageMs)), failed: done.reduce((n, f) => n + f.failed, 0), sent: done.reduce((n, f) => n + f.sent, 0), missing: all.length - done.length };
+  };
+  const lines: string[] = [];
+  for (const scenario of mode.scenarios) {
+    const cells = names.map((setting) => {
+      const f = summary(`${scenario} ${setting}`);
+      if (f) lines.push(`${pairedMode} ${scenario} ${setting} outage_ms=${f.outage} failed=${f.failed} sent=${f.sent}`);
+      return f ? `${f.outage} ms, ${f.failed}/${f.sent}${f.missing ? ` (${f.missing} FAILED)` : ''}` : 'FAILED';
+    });
+    process.stdout.write(`| ${scenario} | ${cells.join(' | ')} |\n`);
+  }
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+}
+if (!tokensOnly && !pairedMode) {
   process.stdout.write(`\nFailover through the VIP (corosync token ${TOTEM.token} ms, consensus ${TOTEM.consensus} ms; client: GET /v3, new connection each, 1 s timeout, 20 ms pause)\n\n`);
   process.stdout.write(`| scenario | ${variants.join(' | ')} |\n|---|${variants.map(() => '---').join('|')}|\n`);
   for (const scenario of SCENARIOS) process.stdout.write(`| ${scenario} | ${variants.map((v) => cell(results.get(v)?.get(scenario))).join(' | ')} |\n`);

@@ -10,7 +10,7 @@ import { copyKeystone, removeKeystone, type KeystoneFixture } from '../helpers/d
 import { spawnClient, type ClientCounts } from '../helpers/client-loop.ts';
 import { successfulFencings, type ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { buildDeb, NETWORK_ADDRESS, NODES, ThreeNodes, VIP, waitUntil, type ClusterNode } from '../helpers/clusters/three-nodes.ts';
-import { ceilometerConfig, clusterCommands, crmCommands, FRONTEND_PORT, haproxyConfig, KEYSTONE_PORT, keystoneCacheSection, layoutPrimitives, MEMCACHED_PORT, PARTITIONING_PREFIX, pcsClusterCommands, pcsCommands, REDIS_PORT, TOTEM, type CacheSetting, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
+import { ceilometerConfig, clusterCommands, crmCommands, FRONTEND_PORT, haproxyConfig, type HaproxySetting, KEYSTONE_PORT, keystoneCacheSection, layoutPrimitives, MEMCACHED_PORT, PARTITIONING_PREFIX, pcsClusterCommands, pcsCommands, REDIS_PORT, TOTEM, type CacheSetting, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
 
 export const ADMIN_PASSWORD = 'three-admin-secret';
 const KEYSTONE_ETC = '/etc/keystone';
@@ -140,6 +140,25 @@ export class Controllers {
       await targetRole('--delete-parameter', 'target-role');
     }
     await this.waitSettled();
+  }
+
+  /** Meta attributes of a resource set (a value) or removed (undefined), with Pacemaker's crm_resource. */
+  async setMeta(resource: string, meta: Record<string, string | undefined>): Promise<void> {
+    for (const [name, value] of Object.entries(meta)) {
+      const args = ['--resource', resource, '--meta', ...(value === undefined ? ['--delete-parameter', name] : ['--set-parameter', name, '--parameter-value', value])];
+      const result = await this.cluster.live().exec('crm_resource', args, undefined, 30_000);
+      // Deleting what is not set is not an error worth stopping for (crm_resource says so and exits 0 or 6 by version).
+      if (result.code !== 0 && value !== undefined) throw new Error(`crm_resource ${args.join(' ')}: ${result.output}`);
+    }
+  }
+
+  /** HAProxy's configuration rewritten for `setting` (three-layout.ts) and every node's HAProxy reloaded through its agent. */
+  async useHaproxySetting(setting: HaproxySetting): Promise<void> {
+    writeFileSync(this.files.haproxyConfig, haproxyConfig(this.files.haproxySocket, setting));
+    for (const node of this.cluster.nodes.filter((n) => n.up)) {
+      const { code, output } = await this.runAgent(node, 'haproxy', 'reload', 20_000);
+      if (code !== 0) throw new Error(`haproxy reload on ${node.name} exited ${code}: ${output.slice(-500)}`);
+    }
   }
 
   /**
