@@ -288,6 +288,12 @@ async function abandonStart<P extends ParameterSpecs>(context: ActionContext<P>,
 export interface ReloadRequest {
   /** The daemon's graceful reload signal (haproxy SIGUSR2, uwsgi SIGHUP). */
   readonly signal: NodeJS.Signals;
+  /**
+   * Another way to ask for the reload than the signal (uwsgi's chain reload: a file it watches),
+   * `how` saying which in the log. The wait then lasts until every worker the daemon had before
+   * has been replaced, each new one ready (a chain reload replaces them one at a time).
+   */
+  readonly trigger?: { readonly how: string; readonly run: () => void };
   /** What must hold before a running daemon is asked to reload; an outcome refuses the reload. */
   readonly precheck?: () => Outcome | undefined;
   /** undefined once the reloaded master serves (the monitor's deeper check). */
@@ -316,12 +322,14 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
   const refused = request.precheck?.();
   if (refused) return refused;
   const { pid } = status;
-  const { signal, ready } = request;
+  const { signal, ready, trigger } = request;
   const before = new Set(childrenOf(pid));
-  log.info(`reloading ${daemon.name} (pid ${pid}) with ${signal}`);
+  log.info(`reloading ${daemon.name} (pid ${pid}) with ${trigger?.how ?? signal}`);
   try {
-    process.kill(pid, signal);
-  } catch {
+    if (trigger) trigger.run();
+    else process.kill(pid, signal);
+  } catch (error) {
+    if (trigger) return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) could not be asked to reload (${trigger.how}): ${(error as Error).message}`);
     return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) exited before it could be reloaded`);
   }
   let missing: string | undefined = 'no new worker yet';
@@ -333,8 +341,13 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
       const why = lastLogLine(daemon.logFile);
       return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) exited during reload${why ? `: ${why}` : ''}`);
     }
-    const fresh = childrenOf(pid).filter((child) => !before.has(child));
-    missing = fresh.length ? await ready(pid) : 'no new worker yet';
+    const children = childrenOf(pid);
+    const fresh = children.filter((child) => !before.has(child));
+    // A chain reload is done once every worker is new and as many as before run again.
+    const old = trigger ? children.filter((child) => before.has(child)) : [];
+    const short = trigger ? before.size - fresh.length : 0;
+    missing = !fresh.length ? 'no new worker yet' : old.length ? `worker ${pidList(old)} not replaced yet`
+      : short > 0 ? `${short} of ${before.size} workers not started again yet` : await ready(pid);
     if (missing === undefined) {
       log.info(`${daemon.name} (pid ${pid}) reloaded: new worker ${fresh.join(', ')}`);
       return success;
@@ -352,7 +365,7 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
     await sleep(Math.min(200, deadline.remaining()));
   }
   const why = lastLogLine(daemon.logFile);
-  const times = sent > 1 ? ` (${signal} sent ${sent} times)` : '';
+  const times = sent > 1 ? ` (${trigger?.how ?? signal} sent ${sent} times)` : '';
   return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) did not reload in time${times}: ${missing}${why ? `; its log says: ${why}` : ''}`);
 }
 

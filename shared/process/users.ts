@@ -1,5 +1,6 @@
 // Service users, resolved from the local account files (NSS through getent as a fallback).
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export interface Account {
   readonly name: string;
@@ -53,4 +54,24 @@ export function firstExistingUser(names: readonly string[]): string {
 export function localUid(name: string): number | undefined {
   const fields = name === '' || name.includes(':') || name.includes('\n') ? undefined : localEntry('/etc/passwd', name);
   return fields && /^\d+$/.test(fields[2] ?? '') ? Number(fields[2]) : undefined;
+}
+
+/**
+ * Whether `account` may reach `path`: every directory above it grants search (x) to the account as
+ * its owner, its group (the primary group only) or anyone. A daemon that must stat a file (uwsgi's
+ * touch options) cannot see it otherwise. Supplementary groups and ACLs are not counted: a false
+ * "no" only costs what the caller does without the file. false when a directory cannot be read.
+ */
+export function canReach(path: string, account: Pick<Account, 'uid' | 'gid'>): boolean {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    let stat;
+    try {
+      stat = statSync(dir);
+    } catch {
+      return false;
+    }
+    const bits = stat.uid === account.uid ? 0o100 : stat.gid === account.gid ? 0o010 : 0o001;
+    if (account.uid !== 0 && (stat.mode & bits) === 0) return false;
+    if (dir === dirname(dir)) return true;
+  }
 }

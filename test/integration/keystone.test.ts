@@ -8,6 +8,7 @@ import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOp
 import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/daemons/keystone.ts';
 import { groupsOf, scratchGroup } from '../helpers/daemons/groups.ts';
 import { fakeAttrd } from '../helpers/fake-attrd.ts';
+import { spawnClient } from '../helpers/client-loop.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidfile-contract.ts';
 import { childrenOf, commandLine, isAlive, kill, killAtEnd, killMarkedAtEnd, markedProcesses, pidFromFile, requireProgram, waitFor } from '../helpers/processes.ts';
 
@@ -321,6 +322,43 @@ test.serial('reload: uwsgi reloads gracefully in place (same master, new workers
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
   t.is((await call(r, 'reload')).code, OCF_NOT_RUNNING, 'not running: nothing was reloaded, said as "not running" (issue 17, item 7)');
   t.false(isAlive(master));
+});
+
+test.serial('reload with two workers, HA_RSCTMP reachable by the keystone user (as /run/resource-agents is): a chain reload, one worker at a time, and the node answers throughout; a directory it cannot reach: SIGHUP', async (t) => {
+  const r = await resource(t, 'ks-chain', { monitor_check: 'api', processes: '2' });
+  chmodSync(r.options.rscTmp!, 0o755);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const master = pidFromFile(r.pidfile)!;
+  t.true(commandLine(master).includes('--touch-chain-reload'), commandLine(master).join(' '));
+  await waitFor(() => childrenOf(master).length === 2, 10_000);
+  const workersBefore = childrenOf(master);
+  // Each request to this node's own port, 1 s patience: no HAProxy in front to send it elsewhere.
+  const client = spawnClient(['env'], '127.0.0.1', r.port, { path: '/v3', timeoutMs: 1000, pauseMs: 20, limit: 5000, maxMs: 60_000 });
+  t.teardown(() => client.kill());
+  await client.ready;
+  const reload = await call(r, 'reload');
+  t.is(reload.code, OCF_SUCCESS, reload.stderr);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const counts = await client.finish();
+  t.log(`across the chain reload (${reload.elapsedMs} ms): ${JSON.stringify(counts)}`);
+  t.is(counts.failed, 0, JSON.stringify(counts));
+  t.true(counts.sent >= 20, JSON.stringify(counts));
+  t.is(pidFromFile(r.pidfile), master, 'the master stays');
+  const workersAfter = childrenOf(master);
+  t.is(workersAfter.length, 2);
+  t.true(workersAfter.every((pid) => !workersBefore.includes(pid)), 'every worker replaced before reload returned');
+  t.regex(readFileSync(r.logFile, 'utf8'), /reloading keystone \(uwsgi\) \(pid \d+\) with a chain reload \(one worker at a time\)/);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+  t.false(existsSync(`${r.pidfile}.chain-reload`), 'stop removes the chain reload file');
+  // The same resource in a directory only root may enter (mkdtemp's 0700): uwsgi could never see the file.
+  chmodSync(r.options.rscTmp!, 0o700);
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  t.false(commandLine(pidFromFile(r.pidfile)!).includes('--touch-chain-reload'));
+  t.regex(readFileSync(r.logFile, 'utf8'), /keystone cannot reach .*: reload will be uwsgi's SIGHUP/);
+  const sighup = await call(r, 'reload');
+  t.is(sighup.code, OCF_SUCCESS, sighup.stderr);
+  t.regex(readFileSync(r.logFile, 'utf8'), /reloading keystone \(uwsgi\) \(pid \d+\) with SIGHUP/);
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
 test.serial('an external SIGHUP (configuration management, logrotate) is uwsgi\'s reload, never a failure: every monitor depth passes throughout, the master stays', async (t) => {
