@@ -492,8 +492,7 @@ async function start(context: Context) {
 }
 
 /**
- * uwsgi's chain reload when this agent started it with its own arguments (the chain reload file
- * exists): one worker at a time is replaced, each new one loading keystone.conf and ready before
+ * uwsgi's chain reload when this agent's start armed it (chainReloadArmed): one worker at a time is replaced, each new one loading keystone.conf and ready before
  * the next goes, so this node keeps serving. Otherwise (an ini file, a uwsgi started by an earlier
  * version of this agent) SIGHUP, uwsgi's graceful reload: the master lets its workers finish their
  * requests, re-executes itself (same pid, same listening socket) and starts new workers; none

@@ -329,7 +329,8 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
     if (trigger) trigger.run();
     else process.kill(pid, signal);
   } catch (error) {
-    if (trigger) return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) could not be asked to reload (${trigger.how}): ${(error as Error).message}`);
+    // The error's code only: its message names paths, and a reason is ours to bound.
+    if (trigger) return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) could not be asked to reload (${trigger.how}): ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
     return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) exited before it could be reloaded`);
   }
   let missing: string | undefined = 'no new worker yet';
