@@ -90,9 +90,10 @@ interface Settings {
 type Coordination = Pick<Settings, 'checked' | 'group'>;
 
 function daemonOf({ params }: Context): Daemon {
-  // cotyledon's master sends its workers SIGTERM and exits after them; each worker leaves the
-  // partitioning group first (a Redis round trip): 5 s with no process gone is a hung agent.
-  return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid, logFile: params.logfile, user: params.user, stopPatience: { ms: 5000 } };
+  // No stop patience: a worker's terminate waits for the polling cycle in progress, then leaves
+  // the partitioning group, for as long as a poll takes; no sign tells that wait from a hung one.
+  // Only a frozen (SIGSTOP) process is killed at once.
+  return { name: 'ceilometer-polling', binary: params.binary, pidfile: params.pid, logFile: params.logfile, user: params.user };
 }
 
 function memberFile({ params }: Context): string {

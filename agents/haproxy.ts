@@ -6,9 +6,10 @@ import { addressFamily, isWildcard, unbracket } from '../shared/net/address.ts';
 import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
 import { requireBinary, requireFile } from '../shared/process/binary.ts';
 import { daemonFrozenProblem, daemonStatus, logfileParameter, notRunningOutcome, reloadInPlace, startDaemon, stopDaemon, type Daemon } from '../shared/process/daemon.ts';
+import type { StopPatience } from '../shared/process/supervise.ts';
 import { runProgram, splitArguments } from '../shared/ocf/exec.ts';
 import { OCF } from '../shared/ocf/exit-codes.ts';
-import { readBindAddresses, type BindAddress } from '../shared/config/haproxy.ts';
+import { readBindAddresses, readUsesGrace, type BindAddress } from '../shared/config/haproxy.ts';
 import { connectAddress, isListening, unixExchange } from '../shared/net/socket.ts';
 import { fail, failure, quoted, success, type Outcome } from '../shared/ocf/outcome.ts';
 import { choice, string } from '../shared/ocf/parameters.ts';
@@ -57,11 +58,19 @@ const parameters = {
 type Context = ActionContext<typeof parameters>;
 
 function daemonOf({ params }: Context): Daemon {
-  // SIGUSR1 is HAProxy's soft stop: listeners close, connections in progress finish. Draining
-  // (no listener left) is progress for as long as the graceful part of the timeout lasts; 2 s with
-  // a listener still held and no process gone is a hung HAProxy, holding the port and the VIP.
-  return { name: 'haproxy', binary: params.binary, pidfile: params.pid, logFile: params.logfile, stopSignal: 'SIGUSR1',
-    stopPatience: { ms: 2000, draining: (pids) => !tcpConnectionsOf(pids).some((connection) => connection.state === 'LISTEN') } };
+  // SIGUSR1 is HAProxy's soft stop: listeners close, connections in progress finish.
+  return { name: 'haproxy', binary: params.binary, pidfile: params.pid, logFile: params.logfile, stopSignal: 'SIGUSR1' };
+}
+
+/**
+ * Stop's patience: draining (no listener left) is progress for as long as the graceful part of the
+ * timeout lasts; 2 s with a listener still held and no process gone is a hung HAProxy, holding the
+ * port and the VIP ordered after it. None when the configuration sets `grace` (listeners kept open
+ * after the soft stop on purpose) or cannot be read: then the graceful wait alone.
+ */
+function stopPatience({ params }: Context): StopPatience | undefined {
+  if (readUsesGrace(params.config) !== false) return undefined;
+  return { ms: 2000, draining: (pids) => !tcpConnectionsOf(pids).some((connection) => connection.state === 'LISTEN') };
 }
 
 /** haproxy -c's own verdict on the configuration; undefined when it is valid, otherwise its first error. */
@@ -244,7 +253,8 @@ async function reload(context: Context) {
 }
 
 async function stop(context: Context) {
-  const outcome = await stopDaemon(context, daemonOf(context));
+  const patience = stopPatience(context);
+  const outcome = await stopDaemon(context, { ...daemonOf(context), ...(patience ? { stopPatience: patience } : {}) });
   if (outcome.code === OCF.SUCCESS) removeState(bindsFile(context));
   return outcome;
 }

@@ -160,9 +160,9 @@ function daemonOf({ params }: Context): Daemon {
     user: params.user,
     pidfile: params.pid,
     logFile: params.logfile,
-    ...(isUwsgi(params.binary) ? { stopSignal: UWSGI_STOP_SIGNAL } : {}),
-    // uwsgi's SIGINT kills its workers at once, then the master exits: 3 s with no process gone is a hung Keystone.
-    stopPatience: { ms: 3000 },
+    // uwsgi's SIGINT kills its workers at once, then the master exits: 3 s with no process gone is
+    // a hung Keystone. Another server (gunicorn drains on SIGTERM) keeps the graceful wait.
+    ...(isUwsgi(params.binary) ? { stopSignal: UWSGI_STOP_SIGNAL, stopPatience: { ms: 3000 } } : {}),
   };
 }
 
@@ -503,7 +503,9 @@ async function reload(context: Context) {
   const chain = uwsgi && chainReloadArmed(context);
   return reloadInPlace(context, daemonOf(context), {
     signal: 'SIGHUP',
-    ...(chain ? { trigger: { how: 'a chain reload (one worker at a time)', run: () => touchChainReload(context) } } : {}),
+    // Asked again after 3 s without a replaced worker (uwsgi compares the file's time in whole
+    // seconds, and ignores it while a chain reload runs); SIGHUP after three.
+    ...(chain ? { trigger: { how: 'a chain reload (one worker at a time)', run: () => touchChainReload(context), againMs: 3000, times: 3 } } : {}),
     precheck: () => (uwsgi ? undefined : failure(OCF.ERR_UNIMPLEMENTED, `reload is known for uwsgi only, not ${context.params.binary}: restart the resource instead`)),
     ready: () => apiProblem(context),
   });

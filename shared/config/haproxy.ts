@@ -89,3 +89,18 @@ export function readBindAddresses(path: string): BindAddress[] | undefined {
   }
   return bindAddresses(text);
 }
+
+/**
+ * Whether the configuration sets `grace` (global, defaults or a proxy): HAProxy then keeps its
+ * listeners open that long after a soft stop before it closes them. undefined when the file
+ * cannot be read.
+ */
+export function readUsesGrace(path: string): boolean | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return text.split('\n').some((line) => configWords(line)[0] === 'grace');
+}

@@ -291,9 +291,11 @@ export interface ReloadRequest {
   /**
    * Another way to ask for the reload than the signal (uwsgi's chain reload: a file it watches),
    * `how` saying which in the log. The wait then lasts until every worker the daemon had before
-   * has been replaced, each new one ready (a chain reload replaces them one at a time).
+   * has been replaced, each new one ready (a chain reload replaces them one at a time). Asked
+   * again every `againMs` while no worker has been replaced (uwsgi ignores a chain reload asked
+   * while one runs), at most `times` times in all; then the signal is sent instead.
    */
-  readonly trigger?: { readonly how: string; readonly run: () => void };
+  readonly trigger?: { readonly how: string; readonly run: () => void; readonly againMs: number; readonly times: number };
   /** What must hold before a running daemon is asked to reload; an outcome refuses the reload. */
   readonly precheck?: () => Outcome | undefined;
   /** undefined once the reloaded master serves (the monitor's deeper check). */
@@ -322,7 +324,8 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
   const refused = request.precheck?.();
   if (refused) return refused;
   const { pid } = status;
-  const { signal, ready, trigger } = request;
+  const { signal, ready } = request;
+  let trigger = request.trigger;
   const before = new Set(childrenOf(pid));
   log.info(`reloading ${daemon.name} (pid ${pid}) with ${trigger?.how ?? signal}`);
   try {
@@ -352,6 +355,28 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
     if (missing === undefined) {
       log.info(`${daemon.name} (pid ${pid}) reloaded: new worker ${fresh.join(', ')}`);
       return success;
+    }
+    if (trigger && !fresh.length && performance.now() - sentAt >= trigger.againMs) {
+      const waited = Math.round(performance.now() - sentAt);
+      if (sent < trigger.times) {
+        try {
+          trigger.run();
+        } catch {
+          // The next look decides: the signal once the tries are spent.
+        }
+        log.info(`${daemon.name} (pid ${pid}) has replaced no worker ${waited} ms after ${trigger.how}: asked again`);
+        sent++;
+      } else {
+        // A daemon that does not watch the file (started otherwise than this agent believes): its signal.
+        log.warn(`${daemon.name} (pid ${pid}) replaced no worker after ${trigger.how} was asked ${sent} times: sending ${signal} instead`);
+        if (await signalAgain(context, daemon, pid, signal, before)) {
+          trigger = undefined;
+          sent = 1;
+        } else if (!isAlive(pid)) {
+          return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) exited during reload`);
+        } // else a worker appeared meanwhile: the chain reload arrived.
+      }
+      sentAt = performance.now();
     }
     if (!fresh.length && request.resend && resends > 0 && performance.now() - sentAt >= request.resend.afterMs) {
       resends--;
