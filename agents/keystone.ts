@@ -2,7 +2,7 @@
 // The parameters of the old shell agent (openstack-resource-agents ocf/keystone) keep working:
 // operators' `crm configure primitive p_keystone ocf:openstack:keystone params config=...
 // os_password=... os_username=admin os_tenant_name=admin os_auth_url=http://VIP:5000/v2.0/`.
-import { existsSync, lstatSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { checkFailed, checkPassed, peersSay } from '../shared/cluster/evidence.ts';
 import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
@@ -359,6 +359,12 @@ function touchChainReload(context: Context): void {
 function armChainReload(context: Context, account: Account): boolean {
   const file = chainReloadFile(context);
   const sighup = 'reload will be uwsgi\'s SIGHUP (no worker answers while Keystone loads), not a chain reload';
+  try {
+    // The pidfile's directory, made now as writePidfile would make it (a fresh /run has no HA_RSCTMP yet).
+    mkdirSync(dirname(file), { recursive: true, mode: 0o755 });
+  } catch {
+    // canReach says what it means.
+  }
   if (!canReach(file, account)) {
     context.log.info(`${account.name} cannot reach ${dirname(file)}: ${sighup}`);
     return false;

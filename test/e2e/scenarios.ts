@@ -522,7 +522,7 @@ export async function reloadEverywhere(c: Controllers, scenario: ReloadScenario,
           const started = Date.now();
           if (scenario === 'reload-agents') {
             const { code, output } = await c.runAgent(node, r.primitive, 'reload', r.agentTimeoutMs);
-            reloads.push({ node: node.name, primitive: r.primitive, ms: Date.now() - started, code, output: output.slice(-500) });
+            reloads.push({ node: node.name, primitive: r.primitive, ms: Date.now() - started, code, output: output.slice(0, 4000) });
             continue;
           }
           const master = c.daemonPid(node, r.marker);

@@ -160,8 +160,11 @@ for (const scenario of RELOAD_SCENARIOS) {
     const outcome = await reloadEverywhere(t.context.controllers, scenario, 1);
     report(t, scenario, outcome.figures);
     t.log(outcome.reloads.map((r) => `${r.node} ${r.primitive} ${r.ms} ms${r.code === undefined ? '' : ` exit ${r.code}`}`).join('; '));
-    t.is(outcome.reloads.length, 3 * 2);
-    if (scenario === 'reload-agents') t.deepEqual(outcome.reloads.filter((r) => r.code !== 0), [], 'every reload succeeded');
+    if (scenario === 'reload-agents') {
+      t.deepEqual(outcome.reloads.filter((r) => r.code !== 0), [], 'every reload succeeded');
+      // Keystone's agent reload is uwsgi's chain reload here (HA_RSCTMP reachable by the keystone user).
+      t.deepEqual(outcome.reloads.filter((r) => r.primitive === 'p_keystone' && !/with a chain reload/.test(r.output ?? '')).map((r) => r.node), []);
+    }
     t.is(outcome.figures.failed, 0, JSON.stringify(outcome.figures.counts));
     t.deepEqual(outcome.failures, [], 'no Keystone or HAProxy operation failed');
     t.deepEqual(outcome.restartedOn, [], 'every master reloaded in place');

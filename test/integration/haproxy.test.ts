@@ -391,6 +391,43 @@ test('a frozen HAProxy (every process stopped) is killed at once, not after the 
   t.false(existsSync(r.pidfile));
 });
 
+test('a draining HAProxy (listeners closed, a request in progress) is waited for, not killed after the 2 s a hung one gets; with grace set, its open listeners too', async (t) => {
+  // A backend that accepts and never answers: the request stays in progress until HAProxy's
+  // timeout server (5 s) answers it 504 and the worker, done draining, exits.
+  const held: Socket[] = [];
+  const silent = createServer((socket) => void held.push(socket.on('error', () => undefined)));
+  const silentPort = await freePort();
+  await new Promise<void>((resolve) => silent.listen(silentPort, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const socket of held) socket.destroy();
+    silent.close();
+  });
+  const r = await resource(t, 'hap-draining');
+  writeFileSync(r.config, readFileSync(r.config, 'utf8').replace(`server app1 127.0.0.1:${r.site.backendPort}`, `server app1 127.0.0.1:${silentPort}`));
+  t.is((await call(r, 'start')).code, OCF_SUCCESS);
+  const client: Socket = createConnection(r.site.port, '127.0.0.1');
+  t.teardown(() => void client.destroy());
+  let answer = '';
+  client.setEncoding('utf8').on('data', (chunk: string) => void (answer += chunk));
+  client.on('error', () => undefined);
+  await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+  client.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const stop = await call(r, 'stop', { timeoutMs: 20_000 });
+  t.is(stop.code, OCF_SUCCESS, stop.stderr);
+  t.true(stop.elapsedMs >= 4000 && stop.elapsedMs < 12_000, `stop took ${stop.elapsedMs} ms`);
+  t.notRegex(stop.stderr, /made no progress|SIGKILL/);
+  t.regex(answer, /^HTTP\/1\.1 504 /, 'the request in progress was answered, not cut by a kill');
+  // grace: HAProxy keeps its listeners 3 s after the soft stop on purpose; no request in progress.
+  const graceful = await resource(t, 'hap-grace');
+  writeFileSync(graceful.config, readFileSync(graceful.config, 'utf8').replace('global\n', 'global\n    grace 3s\n'));
+  t.is((await call(graceful, 'start')).code, OCF_SUCCESS);
+  const graceStop = await call(graceful, 'stop', { timeoutMs: 20_000 });
+  t.is(graceStop.code, OCF_SUCCESS, graceStop.stderr);
+  t.true(graceStop.elapsedMs >= 2500, `stop took ${graceStop.elapsedMs} ms`);
+  t.notRegex(graceStop.stderr, /made no progress|SIGKILL/);
+});
+
 test('parameters are hostile input: nothing is evaluated by a shell', async (t) => {
   const dir = scratchDir(t);
   const canary = join(dir, 'evaluated');

@@ -348,6 +348,12 @@ test.serial('reload with two workers, HA_RSCTMP reachable by the keystone user (
   t.is(workersAfter.length, 2);
   t.true(workersAfter.every((pid) => !workersBefore.includes(pid)), 'every worker replaced before reload returned');
   t.regex(readFileSync(r.logFile, 'utf8'), /reloading keystone \(uwsgi\) \(pid \d+\) with a chain reload \(one worker at a time\)/);
+  // Configuration management reloading again right away: uwsgi may still be finishing the chain
+  // (its last worker loading) and ignore the file; the agent asks again.
+  const again = await call(r, 'reload');
+  t.is(again.code, OCF_SUCCESS, again.stderr);
+  const workersThird = childrenOf(master);
+  t.true(workersThird.length === 2 && workersThird.every((pid) => !workersAfter.includes(pid)), 'the second reload replaced every worker too');
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
   t.false(existsSync(`${r.pidfile}.chain-reload`), 'stop removes the chain reload file');
   // The same resource in a directory only root may enter (mkdtemp's 0700): uwsgi could never see the file.
