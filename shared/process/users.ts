@@ -59,8 +59,11 @@ export function localUid(name: string): number | undefined {
 /**
  * Whether `account` may reach `path`: every directory above it grants search (x) to the account as
  * its owner, its group (the primary group only) or anyone. A daemon that must stat a file (uwsgi's
- * touch options) cannot see it otherwise. Supplementary groups and ACLs are not counted: a false
- * "no" only costs what the caller does without the file. false when a directory cannot be read.
+ * touch options) cannot see it otherwise. Supplementary groups and ACLs are not counted, so the
+ * answer can be wrong either way (a directory whose group the account is in only as a
+ * supplementary group applies its group bits, not the others'): callers must survive a wrong
+ * answer (Keystone's reload sends SIGHUP when uwsgi does not act on the file). false when a
+ * directory cannot be read.
  */
 export function canReach(path: string, account: Pick<Account, 'uid' | 'gid'>): boolean {
   for (let dir = dirname(path); ; dir = dirname(dir)) {
