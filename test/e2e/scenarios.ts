@@ -105,9 +105,9 @@ export async function keystoneKilled(c: Controllers): Promise<Outcome> {
 
 /**
  * 3b. Every Keystone process of the node HAProxy sends the client to frozen (SIGSTOP): the kernel
- * still accepts connections into uwsgi's backlog, nothing answers. HAProxy's first timed-out
- * request takes the server out (observe layer7, see three-layout.ts); the monitor sees the frozen
- * processes and the stop kills them. notes.frozenPids: the processes frozen; notes.left: those of
+ * still accepts connections into uwsgi's backlog, nothing answers. HAProxy sends a version request
+ * that waited 500 ms to another server and checks the frozen one faster until it is out
+ * (three-layout.ts); the monitor sees the frozen processes and the stop kills them. notes.frozenPids: the processes frozen; notes.left: those of
  * them still alive after; notes.newPid: the Keystone Pacemaker started.
  */
 export async function keystoneFrozen(c: Controllers): Promise<Outcome> {
