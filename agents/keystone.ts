@@ -498,8 +498,9 @@ async function start(context: Context) {
 }
 
 /**
- * uwsgi's chain reload when this agent's start armed it (chainReloadArmed): one worker at a time is replaced, each new one loading keystone.conf and ready before
- * the next goes, so this node keeps serving. Otherwise (an ini file, a uwsgi started by an earlier
+ * uwsgi's chain reload when this agent's start armed it (chainReloadArmed): one worker at a time
+ * is replaced, each new one loading keystone.conf and ready before the next goes, so this node
+ * keeps serving. Otherwise (an ini file, a uwsgi started by an earlier
  * version of this agent) SIGHUP, uwsgi's graceful reload: the master lets its workers finish their
  * requests, re-executes itself (same pid, same listening socket) and starts new workers; none
  * answers while Keystone loads.
