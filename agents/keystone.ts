@@ -512,7 +512,10 @@ async function reload(context: Context) {
     signal: 'SIGHUP',
     // Asked again after 3 s without a replaced worker (uwsgi compares the file's time in whole
     // seconds, and ignores it while a chain reload runs); SIGHUP after three.
-    ...(chain ? { trigger: { how: 'a chain reload (one worker at a time)', run: () => touchChainReload(context), againMs: 3000, times: 3 } } : {}),
+    ...(chain ? {
+      trigger: { how: 'a chain reload (one worker at a time)', run: () => touchChainReload(context) },
+      resend: { afterMs: 3000, times: 2, why: 'uwsgi ignores a chain reload asked while one runs' },
+    } : {}),
     precheck: () => (uwsgi ? undefined : failure(OCF.ERR_UNIMPLEMENTED, `reload is known for uwsgi only, not ${context.params.binary}: restart the resource instead`)),
     ready: () => apiProblem(context),
   });

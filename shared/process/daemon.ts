@@ -291,19 +291,18 @@ export interface ReloadRequest {
   /**
    * Another way to ask for the reload than the signal (uwsgi's chain reload: a file it watches),
    * `how` saying which in the log. The wait then lasts until every worker the daemon had before
-   * has been replaced, each new one ready (a chain reload replaces them one at a time). Asked
-   * again every `againMs` while no worker has been replaced (uwsgi ignores a chain reload asked
-   * while one runs), at most `times` times in all; then the signal is sent instead.
+   * has been replaced, each new one ready (a chain reload replaces them one at a time). With
+   * `resend`, asked again through it; once those tries are spent, the signal is sent instead.
    */
-  readonly trigger?: { readonly how: string; readonly run: () => void; readonly againMs: number; readonly times: number };
+  readonly trigger?: { readonly how: string; readonly run: () => void };
   /** What must hold before a running daemon is asked to reload; an outcome refuses the reload. */
   readonly precheck?: () => Outcome | undefined;
   /** undefined once the reloaded master serves (the monitor's deeper check). */
   readonly ready: (pid: number) => Promise<string | undefined>;
   /**
-   * For a daemon known to lose the reload now and then, where a second signal is harmless: send it
-   * again, at most `times` times, when no new worker has appeared `afterMs` milliseconds after the
-   * last one. `why` names the defect in the warning logged each time.
+   * For a daemon known to lose the reload now and then, where a second request is harmless: ask
+   * again (the signal, or the trigger), at most `times` times, when no new worker has appeared
+   * `afterMs` milliseconds after the last one. `why` names the defect in the line logged each time.
    */
   readonly resend?: { readonly afterMs: number; readonly times: number; readonly why: string };
 }
@@ -356,17 +355,28 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
       log.info(`${daemon.name} (pid ${pid}) reloaded: new worker ${fresh.join(', ')}`);
       return success;
     }
-    if (trigger && !fresh.length && performance.now() - sentAt >= trigger.againMs) {
+    if (!fresh.length && request.resend && performance.now() - sentAt >= request.resend.afterMs) {
       const waited = Math.round(performance.now() - sentAt);
-      if (sent < trigger.times) {
+      if (resends > 0 && trigger) {
+        resends--;
         try {
           trigger.run();
         } catch {
           // The next look decides: the signal once the tries are spent.
         }
-        log.info(`${daemon.name} (pid ${pid}) has replaced no worker ${waited} ms after ${trigger.how}: asked again`);
+        log.info(`${daemon.name} (pid ${pid}) has replaced no worker ${waited} ms after ${trigger.how}: asked again (${request.resend.why})`);
+        sentAt = performance.now();
         sent++;
-      } else {
+      } else if (resends > 0) {
+        resends--;
+        if (await signalAgain(context, daemon, pid, signal, before)) {
+          log.warn(`${daemon.name} (pid ${pid}) has no new worker ${waited} ms after ${signal}: sent it again (${request.resend.why})`);
+          sentAt = performance.now();
+          sent++;
+        } else {
+          resends = 0;
+        }
+      } else if (trigger) {
         // A daemon that does not watch the file (started otherwise than this agent believes): its signal.
         log.warn(`${daemon.name} (pid ${pid}) replaced no worker after ${trigger.how} was asked ${sent} times: sending ${signal} instead`);
         if (await signalAgain(context, daemon, pid, signal, before)) {
@@ -375,17 +385,7 @@ export async function reloadInPlace<P extends ParameterSpecs>(context: ActionCon
         } else if (!isAlive(pid)) {
           return failure(OCF.ERR_GENERIC, `${daemon.name} (pid ${pid}) exited during reload`);
         } // else a worker appeared meanwhile: the chain reload arrived.
-      }
-      sentAt = performance.now();
-    }
-    if (!fresh.length && request.resend && resends > 0 && performance.now() - sentAt >= request.resend.afterMs) {
-      resends--;
-      if (await signalAgain(context, daemon, pid, signal, before)) {
-        log.warn(`${daemon.name} (pid ${pid}) has no new worker ${Math.round(performance.now() - sentAt)} ms after ${signal}: sent it again (${request.resend.why})`);
         sentAt = performance.now();
-        sent++;
-      } else {
-        resends = 0;
       }
     }
     await sleep(Math.min(200, deadline.remaining()));
