@@ -278,8 +278,13 @@ export class Controllers {
   }
 
   /** A GET through the VIP from the network namespace: the HTTP status, or 000. */
-  async throughVip(path = '/v3'): Promise<string> {
-    const result = await this.cluster.network.exec('curl', ['-s', '-m', '3', '-o', '/dev/null', '-w', '%{http_code}', `http://${VIP}:${FRONTEND_PORT}${path}`], undefined, 10_000);
+  throughVip(path = '/v3'): Promise<string> {
+    return this.statusOf(`http://${VIP}:${FRONTEND_PORT}${path}`);
+  }
+
+  /** A GET from the network namespace, at most 3 s: the HTTP status, or 000. */
+  private async statusOf(url: string): Promise<string> {
+    const result = await this.cluster.network.exec('curl', ['-s', '-m', '3', '-o', '/dev/null', '-w', '%{http_code}', url], undefined, 10_000);
     return result.output.trim();
   }
 
@@ -330,9 +335,8 @@ export class Controllers {
   }
 
   /** GET /v3 from this node's own Keystone (not through the VIP): the HTTP status, or 000. */
-  async versionOn(node: ClusterNode): Promise<string> {
-    const result = await this.cluster.network.exec('curl', ['-s', '-m', '3', '-o', '/dev/null', '-w', '%{http_code}', `http://${node.address}:${KEYSTONE_PORT}/v3`], undefined, 10_000);
-    return result.output.trim();
+  versionOn(node: ClusterNode): Promise<string> {
+    return this.statusOf(`http://${node.address}:${KEYSTONE_PORT}/v3`);
   }
 
   /** Does this node's own Keystone (not through the VIP) validate the token? The HTTP status. */
