@@ -9,7 +9,7 @@ import { daemonFrozenProblem, daemonStatus, logfileParameter, notRunningOutcome,
 import type { StopPatience } from '../shared/process/supervise.ts';
 import { runProgram, splitArguments } from '../shared/ocf/exec.ts';
 import { OCF } from '../shared/ocf/exit-codes.ts';
-import { readBindAddresses, readUsesGrace, type BindAddress } from '../shared/config/haproxy.ts';
+import { readBindAddresses, readSoftStopFacts, type BindAddress, type SoftStopFacts } from '../shared/config/haproxy.ts';
 import { connectAddress, isListening, unixExchange } from '../shared/net/socket.ts';
 import { fail, failure, quoted, success, type Outcome } from '../shared/ocf/outcome.ts';
 import { choice, string } from '../shared/ocf/parameters.ts';
@@ -63,14 +63,25 @@ function daemonOf({ params }: Context): Daemon {
 }
 
 /**
- * Stop's patience: draining (no listener left) is progress for as long as the graceful part of the
- * timeout lasts; 2 s with a listener still held and no process gone is a hung HAProxy, holding the
- * port and the VIP ordered after it. None when the configuration sets `grace` (listeners kept open
- * after the soft stop on purpose) or cannot be read: then the graceful wait alone.
+ * Stop's patience with HAProxy after its soft stop (SIGUSR1), 2 s without progress, where progress
+ * is one of its processes exiting or, at a look:
+ * - a listener held while `grace` keeps it open on purpose (for graceMs after the stop began);
+ * - no listener left but connections still open: requests in progress finishing.
+ * A listener held past the grace is a hung HAProxy holding the port, and the VIP ordered after it;
+ * no listener and no connection is nothing left to do but exit (HAProxy 3.0 sometimes stays, see
+ * docs/haproxy.md). Unix, UDP and QUIC binds are not in the TCP table, so with any of them there is
+ * no patience (undefined): the graceful wait alone.
  */
-function stopPatience({ params }: Context): StopPatience | undefined {
-  if (readUsesGrace(params.config) !== false) return undefined;
-  return { ms: 2000, draining: (pids) => !tcpConnectionsOf(pids).some((connection) => connection.state === 'LISTEN') };
+export function haproxyStopPatience(facts: SoftStopFacts, startedAt = performance.now()): StopPatience | undefined {
+  if (!facts.tcpOnly) return undefined;
+  return {
+    ms: 2000,
+    draining: (pids) => {
+      const held = tcpConnectionsOf(pids);
+      if (held.some((connection) => connection.state === 'LISTEN')) return performance.now() - startedAt < facts.graceMs;
+      return held.length > 0;
+    },
+  };
 }
 
 /** haproxy -c's own verdict on the configuration; undefined when it is valid, otherwise its first error. */
@@ -253,7 +264,8 @@ async function reload(context: Context) {
 }
 
 async function stop(context: Context) {
-  const patience = stopPatience(context);
+  const facts = readSoftStopFacts(context.params.config);
+  const patience = facts && haproxyStopPatience(facts);
   const outcome = await stopDaemon(context, { ...daemonOf(context), ...(patience ? { stopPatience: patience } : {}) });
   if (outcome.code === OCF.SUCCESS) removeState(bindsFile(context));
   return outcome;

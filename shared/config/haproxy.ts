@@ -90,17 +90,54 @@ export function readBindAddresses(path: string): BindAddress[] | undefined {
   return bindAddresses(text);
 }
 
+// Bind prefixes whose sockets are not TCP: their listeners and connections are not in the TCP table.
+const NOT_TCP = /^(udp|udp4|udp6|quic4|quic6|dgram)@/i;
+
+/** What a soft stop (SIGUSR1) of HAProxy with this configuration may look like from outside. */
+export interface SoftStopFacts {
+  /**
+   * Milliseconds HAProxy keeps its listeners open after the soft stop (`grace`): 0 when not set,
+   * Infinity when set with a value this reader does not understand.
+   */
+  readonly graceMs: number;
+  /** Whether every `bind` is a TCP socket, so that the kernel's TCP table shows all it listens on and serves. */
+  readonly tcpOnly: boolean;
+}
+
 /**
- * Whether the configuration sets `grace` (global, defaults or a proxy): HAProxy then keeps its
- * listeners open that long after a soft stop before it closes them. undefined when the file
- * cannot be read.
+ * An HAProxy time ("3s", "500", "1m30s" is not one): a number with an optional unit (us, ms, s, m,
+ * h, d; milliseconds by default, as HAProxy's parse_time_err). Milliseconds; undefined otherwise.
  */
-export function readUsesGrace(path: string): boolean | undefined {
+export function haproxyTimeMs(text: string): number | undefined {
+  const match = /^(\d+)(us|ms|s|m|h|d)?$/.exec(text);
+  if (!match) return undefined;
+  const unit = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] ?? 'ms']!;
+  return Number(match[1]) * unit;
+}
+
+/** SoftStopFacts of a configuration's text: the longest `grace` anywhere, every `bind` element. */
+export function softStopFacts(config: string): SoftStopFacts {
+  let graceMs = 0;
+  let tcpOnly = true;
+  for (const line of config.split('\n')) {
+    const words = configWords(line);
+    if (words[0] === 'grace') graceMs = Math.max(graceMs, (words[1] === undefined ? undefined : haproxyTimeMs(words[1])) ?? Infinity);
+    if (words[0] === 'bind' && words[1] !== undefined) {
+      for (const element of words[1].split(',')) {
+        if (element !== '' && (parseBindAddress(element) === undefined || NOT_TCP.test(element))) tcpOnly = false;
+      }
+    }
+  }
+  return { graceMs, tcpOnly };
+}
+
+/** The SoftStopFacts of a configuration file; undefined when it cannot be read. */
+export function readSoftStopFacts(path: string): SoftStopFacts | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
-  return text.split('\n').some((line) => configWords(line)[0] === 'grace');
+  return softStopFacts(text);
 }

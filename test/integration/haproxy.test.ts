@@ -419,13 +419,20 @@ test('a draining HAProxy (listeners closed, a request in progress) is waited for
   t.notRegex(stop.stderr, /made no progress|SIGKILL/);
   t.regex(answer, /^HTTP\/1\.1 504 /, 'the request in progress was answered, not cut by a kill');
   // grace: HAProxy keeps its listeners 3 s after the soft stop on purpose; no request in progress.
+  // Not killed while they are open. HAProxy 3.0.11 (Debian 13) now and then stays after the grace
+  // with nothing left (no listener, no connection: about 1 stop in 7 here); then, and only then,
+  // SIGKILL 2 s later, not at the end of the graceful part (15 s).
   const graceful = await resource(t, 'hap-grace');
   writeFileSync(graceful.config, readFileSync(graceful.config, 'utf8').replace('global\n', 'global\n    grace 3s\n'));
   t.is((await call(graceful, 'start')).code, OCF_SUCCESS);
   const graceStop = await call(graceful, 'stop', { timeoutMs: 20_000 });
   t.is(graceStop.code, OCF_SUCCESS, graceStop.stderr);
-  t.true(graceStop.elapsedMs >= 2500, `stop took ${graceStop.elapsedMs} ms`);
-  t.notRegex(graceStop.stderr, /made no progress|SIGKILL/);
+  t.true(graceStop.elapsedMs >= 2500 && graceStop.elapsedMs < 8000, `stop took ${graceStop.elapsedMs} ms`);
+  if (/SIGKILL/.test(graceStop.stderr)) {
+    t.regex(graceStop.stderr, /made no progress toward exiting in 2000 ms after SIGUSR1/);
+    t.true(graceStop.elapsedMs >= 4500, `killed ${graceStop.elapsedMs} ms into the stop: before the grace and the patience had passed`);
+    t.log(`HAProxy stayed after its grace with nothing left; killed after ${graceStop.elapsedMs} ms`);
+  }
 });
 
 test('parameters are hostile input: nothing is evaluated by a shell', async (t) => {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { bindAddresses, configWords, parseBindAddress } from '../../shared/config/haproxy.ts';
+import { bindAddresses, configWords, haproxyTimeMs, parseBindAddress, softStopFacts } from '../../shared/config/haproxy.ts';
 
 test('bind elements as HAProxy reads them: port after the last colon, brackets, family prefixes', (t) => {
   t.deepEqual(parseBindAddress(':80'), { address: '', port: '80' });
@@ -49,4 +49,27 @@ test('every bind line of a configuration, with line numbers; Unix sockets and ot
     { address: '::', port: '8080', line: 11 },
   ]);
   t.deepEqual(bindAddresses(''), []);
+});
+
+test('HAProxy times: milliseconds by default, units us to d; anything else unknown', (t) => {
+  t.is(haproxyTimeMs('500'), 500);
+  t.is(haproxyTimeMs('3s'), 3000);
+  t.is(haproxyTimeMs('2m'), 120_000);
+  t.is(haproxyTimeMs('1500us'), 1.5);
+  t.is(haproxyTimeMs('1h'), 3_600_000);
+  t.is(haproxyTimeMs('3 s'), undefined);
+  t.is(haproxyTimeMs('-1s'), undefined);
+  t.is(haproxyTimeMs('3x'), undefined);
+});
+
+test('soft stop facts: the longest grace, unknown ones as Infinity; TCP only while every bind is TCP', (t) => {
+  const frontend = 'frontend api\n    bind 192.0.2.10:5000,[::1]:5000\n';
+  t.deepEqual(softStopFacts(`global\n    daemon\n${frontend}`), { graceMs: 0, tcpOnly: true });
+  t.deepEqual(softStopFacts(`global\n    grace 3s\ndefaults\n    grace 500 # ms\n${frontend}`), { graceMs: 3000, tcpOnly: true });
+  t.deepEqual(softStopFacts(`global\n    grace soon\n${frontend}`), { graceMs: Infinity, tcpOnly: true });
+  t.deepEqual(softStopFacts(`global\n    # grace 3s\n${frontend}`), { graceMs: 0, tcpOnly: true });
+  for (const bind of ['/run/haproxy/api.sock', 'unix@/run/api.sock', 'abns@api', 'quic4@192.0.2.10:443', 'udp@192.0.2.10:514', 'ipv4@192.0.2.10:80,fd@3']) {
+    t.false(softStopFacts(`${frontend}frontend other\n    bind ${bind}\n`).tcpOnly, bind);
+  }
+  t.true(softStopFacts(`${frontend}frontend other\n    bind ipv4@192.0.2.11:80,tcp6@[::1]:81\n`).tcpOnly);
 });
