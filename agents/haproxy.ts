@@ -96,7 +96,12 @@ async function configProblem(program: string, extra: readonly string[], context:
   const message = alert?.replace(/^\[ALERT\]\s*(\(\d+\)\s*)?:\s*/, '') ?? `exit code ${checked.exitCode}`;
   // Pacemaker keeps 128 characters of a reason: the error comes first, the file is named once.
   const located = /^config\s*:\s*parsing \[(.+):(\d+)\]\s*:\s*(.*)$/.exec(message);
-  return located ? `${located[1]}:${located[2]}: ${located[3]}` : `haproxy -c -f ${params.config}: ${message}`;
+  if (!located) return `haproxy -c -f ${params.config}: ${message}`;
+  const [, file, line, problem] = located;
+  // "'bind 192.0.2.10:443 ...' in section 'listen' : unable to stat SSL certificate from file '...'":
+  // the problem and the file it names first, then where.
+  const inLine = /^'([^']*)' in section '[^']*'\s*:\s*(.*)$/.exec(problem!);
+  return inLine ? `${inLine[2]} (${file}:${line}: ${inLine[1]})` : `${file}:${line}: ${problem}`;
 }
 
 /** Every check is of this node's HAProxy: none depends on anything the nodes share (audited for issue 16). */

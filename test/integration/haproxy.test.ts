@@ -239,6 +239,13 @@ test('validate-all: haproxy -c reports the first error; a missing config is not 
   t.regex(bad.reason ?? '', /haproxy\.cfg:\d+: unknown keyword 'frobnicate'/);
   t.is((await call(r, 'start')).code, OCF_ERR_INSTALLED);
   t.is(pidFromFile(r.pidfile), undefined);
+  // A certificate this node lacks (issue 16): 5, and the missing file within what Pacemaker keeps of a reason (128 characters).
+  const certificate = join(r.rscTmp, 'certs', 'api.pem');
+  writeFileSync(r.config, haproxyConfig(r.site).replace(`bind 127.0.0.1:${r.site.port}`, `bind 127.0.0.1:${r.site.port} ssl crt ${certificate}`));
+  const uncertified = await call(r, 'start');
+  t.is(uncertified.code, OCF_ERR_INSTALLED);
+  t.true((uncertified.reason ?? '').slice(0, 128).includes(certificate), uncertified.reason);
+  t.regex(uncertified.reason ?? '', new RegExp(`^unable to stat SSL certificate from file .* \\(.*haproxy\\.cfg:\\d+: bind 127\\.0\\.0\\.1:${r.site.port}\\)$`));
 
   const missing = { params: { ...r.options.params, config: join(r.rscTmp, 'nope.cfg') } };
   const validate = await call(r, 'validate-all', missing);
