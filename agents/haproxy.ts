@@ -14,7 +14,7 @@ import { connectAddress, isListening, unixExchange } from '../shared/net/socket.
 import { fail, failure, quoted, success, type Outcome } from '../shared/ocf/outcome.ts';
 import { choice, string } from '../shared/ocf/parameters.ts';
 import { childrenOf } from '../shared/process/proc.ts';
-import { tcpConnectionsOf } from '../shared/net/tcp-connections.ts';
+import { tcpConnectionsSeen } from '../shared/net/tcp-connections.ts';
 import { readState, removeState, writeState } from '../shared/process/state-file.ts';
 import { isLocalAddress, vipProblem } from '../shared/net/vip.ts';
 
@@ -65,23 +65,31 @@ function daemonOf({ params }: Context): Daemon {
 /**
  * Stop's patience with HAProxy after its soft stop (SIGUSR1), 2 s without progress, where progress
  * is one of its processes exiting or, at a look:
- * - a listener held while `grace` keeps it open on purpose (for graceMs after the stop began);
- * - no listener left but connections still open: requests in progress finishing.
+ * - a listener held while `grace` keeps it open on purpose (for graceMs after the signal);
+ * - no listener left but connections still open: requests in progress finishing;
+ * - no listener left and sockets the TCP table does not show (SoftStopFacts.tcpOnly false, or a
+ *   process whose fds cannot be read): draining, as far as anyone can tell.
  * A listener held past the grace is a hung HAProxy holding the port, and the VIP ordered after it;
  * no listener and no connection is nothing left to do but exit (HAProxy 3.0 sometimes stays, see
- * docs/haproxy.md). Unix, UDP and QUIC binds are not in the TCP table, so with any of them there is
- * no patience (undefined): the graceful wait alone.
+ * docs/haproxy.md).
  */
-export function haproxyStopPatience(facts: SoftStopFacts, startedAt = performance.now()): StopPatience | undefined {
-  if (!facts.tcpOnly) return undefined;
+export function haproxyStopPatience(facts: SoftStopFacts): StopPatience {
   return {
     ms: 2000,
-    draining: (pids) => {
-      const held = tcpConnectionsOf(pids);
-      if (held.some((connection) => connection.state === 'LISTEN')) return performance.now() - startedAt < facts.graceMs;
-      return held.length > 0;
+    draining: (pids, sinceSignalMs) => {
+      const { connections, unread } = tcpConnectionsSeen(pids);
+      if (connections.some((connection) => connection.state === 'LISTEN')) return sinceSignalMs < facts.graceMs;
+      if (!facts.tcpOnly || unread.length) return true;
+      return connections.length > 0;
     },
   };
+}
+
+/** The files HAProxy reads its configuration from: `config`, then each `-f` of additional_parameters. */
+function configPaths(params: Context['params']): string[] {
+  const extra = splitArguments(params.additional_parameters);
+  const words = 'error' in extra ? [] : extra;
+  return [params.config, ...words.flatMap((word, i) => (words[i - 1] === '-f' ? [word] : []))];
 }
 
 /** haproxy -c's own verdict on the configuration; undefined when it is valid, otherwise its first error. */
@@ -95,12 +103,13 @@ async function configProblem(program: string, extra: readonly string[], context:
   const alert = lines.find((line) => line.startsWith('[ALERT]')) ?? lines.find((line) => !line.startsWith('[NOTICE]'));
   const message = alert?.replace(/^\[ALERT\]\s*(\(\d+\)\s*)?:\s*/, '') ?? `exit code ${checked.exitCode}`;
   // Pacemaker keeps 128 characters of a reason: the error comes first, the file is named once.
-  const located = /^config\s*:\s*parsing \[(.+):(\d+)\]\s*:\s*(.*)$/.exec(message);
+  // "config : parsing [FILE:LINE] : ..." for most lines, "config : [FILE:LINE] : ..." for a server's.
+  const located = /^config\s*:\s*(?:parsing )?\[(.+):(\d+)\]\s*:\s*(.*)$/.exec(message);
   if (!located) return `haproxy -c -f ${params.config}: ${message}`;
   const [, file, line, problem] = located;
-  // "'bind 192.0.2.10:443 ...' in section 'listen' : unable to stat SSL certificate from file '...'":
-  // the problem and the file it names first, then where.
-  const inLine = /^'([^']*)' in section '[^']*'\s*:\s*(.*)$/.exec(problem!);
+  // "'bind 192.0.2.10:443' in section 'listen' : unable to stat SSL certificate from file '...'", or
+  // "'server api/ctl1' : Couldn't open the ca-file '...'": the problem and the file it names first, then where.
+  const inLine = /^'([^']*)'(?: in section '[^']*')?\s*:\s*(.*)$/.exec(problem!);
   return inLine ? `${inLine[2]} (${file}:${line}: ${inLine[1]})` : `${file}:${line}: ${problem}`;
 }
 
@@ -269,7 +278,8 @@ async function reload(context: Context) {
 }
 
 async function stop(context: Context) {
-  const facts = readSoftStopFacts(context.params.config);
+  // Judged by the files as they are now: a running HAProxy read them at its last start or reload.
+  const facts = readSoftStopFacts(configPaths(context.params));
   const patience = facts && haproxyStopPatience(facts);
   const outcome = await stopDaemon(context, { ...daemonOf(context), ...(patience ? { stopPatience: patience } : {}) });
   if (outcome.code === OCF.SUCCESS) removeState(bindsFile(context));

@@ -1,6 +1,7 @@
 // The addresses an HAProxy configuration binds: its `bind` lines, as HAProxy reads them
 // (str2sa_range: optional family prefix, the port after the last colon, comma-separated lists).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface BindAddress {
   /** The address as written, without brackets; '' for a wildcard (`bind :80`, `bind *:80`). */
@@ -47,8 +48,8 @@ export function configWords(line: string): string[] {
   return words;
 }
 
-// Prefixes naming a socket that is not an IP address (Unix, abstract, inherited fd, socketpair).
-const NOT_IP = /^(unix|abns|fd|sockpair)@/i;
+// Prefixes naming a socket that is not an IP address (Unix stream or datagram, abstract, inherited fd, socketpair).
+const NOT_IP = /^(unix|uxst|uxdg|abns|abnsz|fd|sockpair)@/i;
 // Prefixes forcing an IP family or protocol; what follows is an ordinary address.
 const IP_PREFIX = /^(ipv4|ipv6|udp|udp4|udp6|tcp|tcp4|tcp6|quic4|quic6|stream|dgram)@/i;
 
@@ -90,23 +91,28 @@ export function readBindAddresses(path: string): BindAddress[] | undefined {
   return bindAddresses(text);
 }
 
-// Bind prefixes whose sockets are not TCP: their listeners and connections are not in the TCP table.
-const NOT_TCP = /^(udp|udp4|udp6|quic4|quic6|dgram)@/i;
+// Bind prefixes whose sockets are not in the kernel's TCP table: UDP, QUIC, datagram, MPTCP.
+const NOT_TCP = /^(udp|udp4|udp6|quic4|quic6|dgram|mptcp|mptcp4|mptcp6)@/i;
 
 /** What a soft stop (SIGUSR1) of HAProxy with this configuration may look like from outside. */
 export interface SoftStopFacts {
   /**
    * Milliseconds HAProxy keeps its listeners open after the soft stop (`grace`): 0 when not set,
-   * Infinity when set with a value this reader does not understand.
+   * Infinity when set with a value this reader does not take (HAProxy takes some with a warning).
    */
   readonly graceMs: number;
-  /** Whether every `bind` is a TCP socket, so that the kernel's TCP table shows all it listens on and serves. */
+  /**
+   * Whether the kernel's TCP table of HAProxy's own network namespace shows every socket it
+   * listens on or serves with: no `bind` that is not TCP (Unix, UDP, QUIC...), and no `namespace`
+   * option on a `bind`, `server` or `default-server` line (that socket lives in another namespace).
+   */
   readonly tcpOnly: boolean;
 }
 
 /**
- * An HAProxy time ("3s", "500", "1m30s" is not one): a number with an optional unit (us, ms, s, m,
- * h, d; milliseconds by default, as HAProxy's parse_time_err). Milliseconds; undefined otherwise.
+ * An HAProxy time: a whole number with an optional unit (us, ms, s, m, h, d; milliseconds without
+ * one), as HAProxy's parse_time_err reads it. Milliseconds; undefined for anything else, including
+ * what HAProxy takes with a warning ("1m30s" read as 1 m).
  */
 export function haproxyTimeMs(text: string): number | undefined {
   const match = /^(\d+)(us|ms|s|m|h|d)?$/.exec(text);
@@ -115,13 +121,17 @@ export function haproxyTimeMs(text: string): number | undefined {
   return Number(match[1]) * unit;
 }
 
-/** SoftStopFacts of a configuration's text: the longest `grace` anywhere, every `bind` element. */
+/**
+ * SoftStopFacts of a configuration's text (several files: their texts joined). `grace` is a global
+ * keyword since HAProxy 2.5 and the last one read wins.
+ */
 export function softStopFacts(config: string): SoftStopFacts {
   let graceMs = 0;
   let tcpOnly = true;
   for (const line of config.split('\n')) {
     const words = configWords(line);
-    if (words[0] === 'grace') graceMs = Math.max(graceMs, (words[1] === undefined ? undefined : haproxyTimeMs(words[1])) ?? Infinity);
+    if (words[0] === 'grace') graceMs = (words[1] === undefined ? undefined : haproxyTimeMs(words[1])) ?? Infinity;
+    if (['bind', 'server', 'default-server'].includes(words[0] ?? '') && words.includes('namespace')) tcpOnly = false;
     if (words[0] === 'bind' && words[1] !== undefined) {
       for (const element of words[1].split(',')) {
         if (element !== '' && (parseBindAddress(element) === undefined || NOT_TCP.test(element))) tcpOnly = false;
@@ -131,13 +141,19 @@ export function softStopFacts(config: string): SoftStopFacts {
   return { graceMs, tcpOnly };
 }
 
-/** The SoftStopFacts of a configuration file; undefined when it cannot be read. */
-export function readSoftStopFacts(path: string): SoftStopFacts | undefined {
-  let text: string;
+/**
+ * The SoftStopFacts of the configuration HAProxy reads: each file, or each `.cfg` file of a
+ * directory (as `haproxy -f DIR` reads them, in name order). undefined when one cannot be read.
+ */
+export function readSoftStopFacts(paths: readonly string[]): SoftStopFacts | undefined {
+  const texts: string[] = [];
   try {
-    text = readFileSync(path, 'utf8');
+    for (const path of paths) {
+      const files = statSync(path).isDirectory() ? readdirSync(path).filter((name) => name.endsWith('.cfg')).sort().map((name) => join(path, name)) : [path];
+      for (const file of files) texts.push(readFileSync(file, 'utf8'));
+    }
   } catch {
     return undefined;
   }
-  return softStopFacts(text);
+  return softStopFacts(texts.join('\n'));
 }

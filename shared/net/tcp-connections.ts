@@ -77,13 +77,14 @@ export function parseTcpTable(text: string): TableRow[] {
   return rows;
 }
 
-function socketInodes(pid: number): Set<string> {
+/** The socket inodes of a process; undefined when its fds cannot be read (gone, or denied). */
+function socketInodes(pid: number): Set<string> | undefined {
   const inodes = new Set<string>();
   let fds: string[];
   try {
     fds = readdirSync(`/proc/${pid}/fd`);
   } catch {
-    return inodes;
+    return undefined;
   }
   for (const fd of fds) {
     try {
@@ -104,13 +105,18 @@ function readTable(path: string): TableRow[] {
   }
 }
 
-/** Every TCP connection the processes hold (each process seen in its own network namespace). */
-export function tcpConnectionsOf(pids: readonly number[]): TcpConnection[] {
+/**
+ * Every TCP connection the processes hold (each process seen in its own network namespace), and
+ * the processes whose sockets could not be read (/proc/PID/fd denied, or the process gone).
+ */
+export function tcpConnectionsSeen(pids: readonly number[]): { connections: TcpConnection[]; unread: number[] } {
   const connections: TcpConnection[] = [];
+  const unread: number[] = [];
   const tables = new Map<string, TableRow[]>();
   for (const pid of pids) {
     const inodes = socketInodes(pid);
-    if (inodes.size === 0) continue;
+    if (!inodes) unread.push(pid);
+    if (!inodes?.size) continue;
     let namespace: string;
     try {
       namespace = readlinkSync(`/proc/${pid}/ns/net`);
@@ -129,7 +135,12 @@ export function tcpConnectionsOf(pids: readonly number[]): TcpConnection[] {
       }
     }
   }
-  return connections;
+  return { connections, unread };
+}
+
+/** Every TCP connection the processes hold (each process seen in its own network namespace). */
+export function tcpConnectionsOf(pids: readonly number[]): TcpConnection[] {
+  return tcpConnectionsSeen(pids).connections;
 }
 
 /** The ESTABLISHED connections of the processes to a remote port (and address, when given). */

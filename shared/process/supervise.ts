@@ -227,8 +227,11 @@ export interface StopRequest {
 export interface StopPatience {
   /** Milliseconds without progress. */
   readonly ms: number;
-  /** Whether the processes alive (pids) are finishing their work: a look's progress. Must not throw. */
-  readonly draining?: (pids: readonly number[]) => boolean;
+  /**
+   * Whether the processes alive (pids) are finishing their work: a look's progress. Given the
+   * milliseconds since the stop signal went out. Must not throw.
+   */
+  readonly draining?: (pids: readonly number[], sinceSignalMs: number) => boolean;
 }
 
 /**
@@ -340,14 +343,14 @@ export async function frozenProblem(pids: readonly number[], deadline: Deadline)
  * Whether the processes have gone `patience.ms` without progress (see StopPatience) as of this
  * look; never, without a patience. Counted from the first look, which follows the signal.
  */
-function stallTracker(patience: StopPatience | undefined): (look: Living) => boolean {
+function stallTracker(patience: StopPatience | undefined, signalledAt: number): (look: Living) => boolean {
   if (!patience) return () => false;
   let before: Set<number> | undefined;
   let progressAt = performance.now();
   return (look) => {
     const exited = before !== undefined && [...before].some((pid) => !look.alive.includes(pid));
     before = new Set(look.alive);
-    if (exited || patience.draining?.(look.alive)) progressAt = performance.now();
+    if (exited || patience.draining?.(look.alive, performance.now() - signalledAt)) progressAt = performance.now();
     return performance.now() - progressAt >= patience.ms;
   };
 }
@@ -375,9 +378,10 @@ export async function stopProcesses(request: StopRequest): Promise<Outcome> {
   const roots = topmost(found.alive);
   if (roots.length) log.info(`stopping ${name} (pid ${shortList(roots)}) with ${signal}`);
   for (const pid of roots) signalProcess(pid, signal, false);
+  const signalledAt = performance.now();
   const graceful = deadline.leaving(Math.min(5000, deadline.remaining() / 4));
   const frozen = frozenTracker();
-  const stalled = stallTracker(request.patience);
+  const stalled = stallTracker(request.patience, signalledAt);
   let frozenPids: number[] = [];
   let stall = false;
   const stubborn = await waitForNone(living, graceful, undefined, (look) => (frozenPids = frozen(look)).length > 0 || (stall = stalled(look)));

@@ -13,7 +13,7 @@ import { failureLines } from '../helpers/parsers/crm-mon.ts';
 import { rmSync } from 'node:fs';
 import { prepareKeystone, removeKeystone } from '../helpers/daemons/keystone.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from '../e2e/failover.ts';
-import { EVIDENCE_SCENARIOS, haproxyFrozen, haproxyKilled, keysLost, keystoneFrozen, keystoneKilled, nodeLost, partition, reloadEverywhere, SCENARIOS, sharedFault, standby, type Scenario, type SharedFault } from '../e2e/scenarios.ts';
+import { EVIDENCE_SCENARIOS, fileFault, haproxyFrozen, haproxyKilled, keystoneFrozen, keystoneLocalFault, keystoneKilled, nodeLost, partition, reloadEverywhere, SCENARIOS, sharedFault, standby, type FileFault, type KeystoneLocalFault, type Scenario, type SharedFault } from '../e2e/scenarios.ts';
 import { CACHE_SETTINGS, HAPROXY_SETTINGS, RECOMMENDED, TOTEM, VARIANTS, type CacheSetting, type HaproxySetting, type Variant } from '../e2e/three-layout.ts';
 import { TOKEN_SCENARIOS, tokenScenario, tokensLine, type TokenFigures, type TokenScenario } from '../e2e/tokens.ts';
 
@@ -81,14 +81,24 @@ interface EvidenceFigures {
 }
 const evidenceResults = new Map<Variant, Map<EvidenceScenario, EvidenceFigures | Error>>();
 const evidenceRuns: Record<EvidenceScenario, (c: Controllers) => Promise<EvidenceFigures>> = {
-  'keys-lost': async (c) => {
-    const o = await keysLost(c);
-    return { figures: o.figures, rightCode: `${o.victim}: ${o.code} after ${o.rightCodeMs} ms, banned after ${o.bannedMs} ms; tokens failed ${o.tokens.failed}/${o.tokens.sent}, the last ${o.tokensFailUntilMs} ms after the fault` };
-  },
+  'keys-lost': (c) => keystoneRun(c, 'keys-lost'),
+  'database-path-wrong': (c) => keystoneRun(c, 'database-path-wrong'),
+  'haproxy-certificate': (c) => fileRun(c, 'haproxy-certificate'),
+  'ceilometer-typo': (c) => fileRun(c, 'ceilometer-typo'),
   'database-down': (c) => sharedRun(c, 'database'),
   'redis-down': (c) => sharedRun(c, 'redis'),
   'password-changed': (c) => sharedRun(c, 'password'),
 };
+
+async function keystoneRun(c: Controllers, fault: KeystoneLocalFault): Promise<EvidenceFigures> {
+  const o = await keystoneLocalFault(c, fault);
+  return { figures: o.figures, rightCode: `${o.victim}: ${o.code} after ${o.rightCodeMs} ms, banned after ${o.bannedMs} ms; tokens failed ${o.tokens.failed}/${o.tokens.sent}, the last ${o.tokensFailUntilMs} ms after the fault` };
+}
+
+async function fileRun(c: Controllers, fault: FileFault): Promise<EvidenceFigures> {
+  const o = await fileFault(c, fault);
+  return { figures: o.figures, rightCode: `${o.victim}: start ${o.code} and banned after ${o.bannedMs} ms; others restarted: ${o.othersRestarted.join(', ') || 'none'}; VIP ${o.vipBefore} -> ${o.vipAfter ?? 'nowhere'}` };
+}
 
 async function sharedRun(c: Controllers, fault: SharedFault): Promise<EvidenceFigures> {
   let outcome!: Awaited<ReturnType<typeof sharedFault>>;

@@ -120,6 +120,43 @@ export class Controllers {
   }
 
   /**
+   * One node's own file broken, as a node's file goes wrong in the field (issue 16), by a file bound
+   * over the shared one in that node's mount namespace, the other nodes' untouched:
+   * - `haproxy-certificate`: its haproxy.cfg serves the VIP with TLS from a certificate this node
+   *   lacks (haproxy -c fails here only);
+   * - `ceilometer-typo`: a section header of its ceilometer.conf lost its closing bracket.
+   * The running daemon keeps what it read; its next start reads the broken file. Returns the repair.
+   */
+  async breakFileOn(node: ClusterNode, fault: 'haproxy-certificate' | 'ceilometer-typo'): Promise<() => Promise<void>> {
+    const target = fault === 'haproxy-certificate' ? this.files.haproxyConfig : this.files.ceilometerConfig;
+    const text = readFileSync(target, 'utf8');
+    const broken = fault === 'haproxy-certificate'
+      ? text.replace(`bind ${VIP}:${FRONTEND_PORT}\n`, `bind ${VIP}:${FRONTEND_PORT} ssl crt ${join(this.scratch, `${node.name}-certs`, 'api.pem')}\n`)
+      : text.replace('[coordination]\n', '[coordination\n');
+    if (broken === text) throw new Error(`${fault}: nothing to break in ${target}`);
+    const copy = join(this.scratch, `${node.name}-${fault}`);
+    writeFileSync(copy, broken, { mode: 0o644 });
+    await node.ns.run('mount', '--bind', copy, target);
+    return async () => {
+      await node.ns.run('umount', target);
+      rmSync(copy, { force: true });
+    };
+  }
+
+  /**
+   * This node's Keystone pointed at a database path that does not exist ([database] connection in
+   * its keystone.conf; the others' untouched): read at its next start. Returns the repair.
+   */
+  wrongDatabasePath(node: ClusterNode): () => void {
+    const copy = this.copies[NODES.findIndex((n) => n.name === node.name)]!;
+    const text = readFileSync(copy.config, 'utf8');
+    const broken = text.replace(/^connection = sqlite:\/\/\/.*$/m, `connection = sqlite:///${join(copy.dir, 'no-such-directory', 'keystone.db')}`);
+    if (broken === text) throw new Error(`no sqlite [database] connection in ${copy.config}`);
+    writeFileSync(copy.config, broken);
+    return () => writeFileSync(copy.config, text);
+  }
+
+  /**
    * Keystone's [cache] section on every node rewritten for `setting`, and Keystone stopped and
    * started everywhere (its target-role, with Pacemaker's own crm_resource: crmsh 5's `crm resource
    * restart` refuses in the test's namespaces, "Pacemaker is not running. No DC.") to read it.

@@ -12,7 +12,7 @@ export type ReloadScenario = typeof RELOAD_SCENARIOS[number];
 /** The failover scenarios, in the e2e suite's order (the bench prints a `failover` line for each). */
 export const SCENARIOS = ['haproxy-killed', 'haproxy-frozen', 'keystone-killed', 'keystone-frozen', ...RELOAD_SCENARIOS, 'standby', 'node-lost', 'partition'] as const;
 /** The scenarios of issue 16: a fault of one node (recovered or banned there) and faults every node shares (reported). */
-export const EVIDENCE_SCENARIOS = ['keys-lost', 'database-down', 'redis-down', 'password-changed'] as const;
+export const EVIDENCE_SCENARIOS = ['keys-lost', 'database-path-wrong', 'haproxy-certificate', 'ceilometer-typo', 'database-down', 'redis-down', 'password-changed'] as const;
 export type Scenario = typeof SCENARIOS[number];
 
 export interface Outcome {
@@ -417,13 +417,18 @@ export interface LocalFaultOutcome {
   readonly repaired: boolean;
 }
 
+/** Issue 16's faults of one node's Keystone: its fernet keys lost, or its database path wrong. */
+export type KeystoneLocalFault = 'keys-lost' | 'database-path-wrong';
+
 /**
- * A fault of one node: its fernet key repository replaced by an empty one. Its Keystone answers
- * GET /v3 (HAProxy keeps sending it requests) but issues no token while the others do: the peers'
- * evidence makes it this node's fault (1, then 5 once a restart did not repair it), and the ban
- * takes it out of HAProxy's rotation.
+ * A fault of one node's Keystone: its fernet key repository replaced by an empty one
+ * (`keys-lost`), or its keystone.conf naming a database path that does not exist, then its Keystone
+ * killed so that it reads it (`database-path-wrong`). Either way it answers GET /v3 (HAProxy keeps
+ * sending it requests) but issues no token while the others do: the peers' evidence makes it this
+ * node's fault (1, then 5 once a restart did not repair it), and the ban takes it out of HAProxy's
+ * rotation.
  */
-export async function keysLost(c: Controllers): Promise<LocalFaultOutcome> {
+export async function keystoneLocalFault(c: Controllers, fault: KeystoneLocalFault): Promise<LocalFaultOutcome> {
   await c.waitSettled();
   const vipBefore = await vipHolder(c);
   for (let i = 0; i < 5; i++) await c.throughVip();
@@ -442,13 +447,20 @@ export async function keysLost(c: Controllers): Promise<LocalFaultOutcome> {
   try {
     figures = await c.measure(async () => {
       faultAt = Date.now();
-      restore = c.emptyFernetKeys(victim);
+      if (fault === 'keys-lost') {
+        restore = c.emptyFernetKeys(victim);
+      } else {
+        restore = c.wrongDatabasePath(victim);
+        process.kill(c.daemonPid(victim, 'keystone:p_keystone'), 'SIGKILL');
+      }
       const seen = await c.cluster.waitForStatus(`p_keystone failing on ${victim.name} with the peers' evidence`, (s) => s.failures.some(evidenced), 120_000, undefined);
       rightCodeMs = Date.now() - faultAt;
       failure = seen.failures.find(evidenced);
-      during = await c.cluster.waitForStatus(`p_keystone stopped on ${victim.name} only`, (s) => {
+      // Banned, not between a stop and a start: stopped there after a 5 or a failed start (start-failure-is-fatal).
+      const banning = (f: ClusterStatus['failures'][number]) => f.id === 'p_keystone' && f.node === victim.name && (f.exitcode === 5 || f.task === 'start');
+      during = await c.cluster.waitForStatus(`p_keystone banned on ${victim.name} only`, (s) => {
         const started = Controllers.startedOn(s, 'p_keystone');
-        return !started.includes(victim.name) && others.every((node) => started.includes(node.name));
+        return s.failures.some(banning) && !started.includes(victim.name) && others.every((node) => started.includes(node.name));
       }, 120_000);
       bannedMs = Date.now() - faultAt;
       failure = during.failures.find(evidenced) ?? failure;
@@ -474,7 +486,7 @@ export async function keysLost(c: Controllers): Promise<LocalFaultOutcome> {
       return true;
     }
   }).map((node) => node.name);
-  // The repair of a local fault: the keys back, then a cleanup lifts the ban.
+  // The repair of a local fault: the file back, then a cleanup lifts the ban.
   await c.cluster.crm('resource', 'cleanup', 'p_keystone');
   const repaired = await c.waitSettled(120_000).then(() => true, () => false);
   return {
@@ -482,6 +494,90 @@ export async function keysLost(c: Controllers): Promise<LocalFaultOutcome> {
     tokensFailUntilMs: lastFailed ? lastFailed.at - faultAt : 0,
     tokens: { sent: tokens.results.filter((r) => r.at >= faultAt).length, failed: failedTokens.length },
     tokensOkAfter, othersRestarted, startedDuring: Controllers.startedOn(during, 'p_keystone'), vipServes, repaired,
+  };
+}
+
+/** Issue 16's faults of one node's own file, each then its daemon killed so that its start reads the file. */
+export const FILE_FAULTS = {
+  'haproxy-certificate': { primitive: 'haproxy', marker: 'haproxy:haproxy' },
+  'ceilometer-typo': { primitive: 'p_ceilometer', marker: 'ceilometer:p_ceilometer' },
+} as const;
+export type FileFault = keyof typeof FILE_FAULTS;
+
+export interface FileFaultOutcome {
+  readonly figures: Figures;
+  readonly victim: string;
+  readonly vipBefore: string;
+  readonly vipAfter: string | undefined;
+  /** The victim's failed start: its exit code and reason. */
+  readonly code: number;
+  readonly reason: string;
+  /** From the kill to the failed start in crm_mon with the instance stopped there and Started on the others. */
+  readonly bannedMs: number;
+  /** Where the primitive runs during the fault. */
+  readonly startedDuring: string[];
+  /** Other nodes whose daemon of the primitive changed (restarted) during the fault. */
+  readonly othersRestarted: string[];
+  /** A failure of the primitive on another node during the fault (none expected). */
+  readonly othersFailed: string[];
+  readonly vipServes: boolean;
+  /** After the repair and a cleanup: Started everywhere again. */
+  readonly repaired: boolean;
+}
+
+/**
+ * A fault of one node's own file (FileFault: breakFileOn), then its daemon killed (kill -9): the
+ * restart's start reads the broken file and fails with 5, so Pacemaker bans that node only; the
+ * others keep running untouched, and with HAProxy's on the VIP's node, the VIP moves to a node
+ * whose HAProxy runs. 6 would have stopped the clone on every node, and the VIP with it.
+ */
+export async function fileFault(c: Controllers, fault: FileFault): Promise<FileFaultOutcome> {
+  const { primitive, marker } = FILE_FAULTS[fault];
+  await c.waitSettled();
+  const vipBefore = await vipHolder(c);
+  // HAProxy's on the VIP's node, the worst case (the VIP must move); ceilometer's on another node.
+  const victim = fault === 'haproxy-certificate' ? c.cluster.node(vipBefore) : c.cluster.nodes.find((node) => node.name !== vipBefore)!;
+  const others = c.cluster.nodes.filter((node) => node.name !== victim.name);
+  const pidsBefore = new Map(others.map((node) => [node.name, c.daemonPid(node, marker)]));
+  const ours = (id: string) => id === primitive || id.startsWith(`${primitive}:`);
+  const failedStart = (f: ClusterStatus['failures'][number]) => ours(f.id) && f.node === victim.name && f.task === 'start';
+  const repair = await c.breakFileOn(victim, fault);
+  let during!: ClusterStatus;
+  let bannedMs = 0;
+  let figures: Figures;
+  try {
+    figures = await c.measure(async () => {
+      const killedAt = Date.now();
+      process.kill(c.daemonPid(victim, marker), 'SIGKILL');
+      during = await c.cluster.waitForStatus(`${primitive}'s start failed on ${victim.name}, Started on the others`, (s) => {
+        const started = Controllers.startedOn(s, primitive);
+        return s.failures.some(failedStart) && !started.includes(victim.name) && others.every((node) => started.includes(node.name));
+      }, 120_000);
+      bannedMs = Date.now() - killedAt;
+      await waitUntil('an answer through the VIP', async () => (await c.throughVip()) === '200', 60_000);
+      // Two HAProxy monitor intervals and one of the others: a failure spreading would show now.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    });
+  } finally {
+    await repair();
+  }
+  const after = await c.cluster.status();
+  const failure = during.failures.find(failedStart);
+  const othersRestarted = others.filter((node) => {
+    try {
+      return c.daemonPid(node, marker) !== pidsBefore.get(node.name);
+    } catch {
+      return true;
+    }
+  }).map((node) => node.name);
+  const othersFailed = after.failures.filter((f) => ours(f.id) && f.node !== victim.name).map((f) => `${f.node}: ${f.task} ${f.exitcode} ${f.exitreason}`);
+  const vipServes = (await c.throughVip()) === '200';
+  // The repair of a local fault: the file back, then a cleanup lifts the ban.
+  await c.cluster.crm('resource', 'cleanup', primitive);
+  const repaired = await c.waitSettled(120_000).then(() => true, () => false);
+  return {
+    figures, victim: victim.name, vipBefore, vipAfter: Controllers.vipNode(after), code: failure?.exitcode ?? -1, reason: failure?.exitreason ?? '',
+    bannedMs, startedDuring: Controllers.startedOn(during, primitive), othersRestarted, othersFailed, vipServes, repaired,
   };
 }
 

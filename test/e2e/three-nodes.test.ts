@@ -9,7 +9,7 @@ import { prepareKeystone, removeKeystone, type KeystoneFixture } from '../helper
 import { ThreeNodes } from '../helpers/clusters/three-nodes.ts';
 import { requireProgram } from '../helpers/processes.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from './failover.ts';
-import { haproxyFrozen, haproxyKilled, keysLost, keystoneFrozen, keystoneKilled, nodeLost, partition, RELOAD_SCENARIOS, reloadEverywhere, sharedFault, standby } from './scenarios.ts';
+import { fileFault, haproxyFrozen, haproxyKilled, keystoneFrozen, keystoneKilled, keystoneLocalFault, nodeLost, partition, RELOAD_SCENARIOS, reloadEverywhere, sharedFault, standby, type KeystoneLocalFault } from './scenarios.ts';
 import { clusterCommands, crmCommands, haproxyConfig, keystoneCacheSection, MEMCACHED_PORT, pcsClusterCommands, pcsCommands, RECOMMENDED, TOTEM, VARIANTS } from './three-layout.ts';
 import { TOKEN_SCENARIOS, TOKEN_SLOWEST_MS, TOKEN_TARGET_MS, tokenScenario, tokensLine, type TokenScenario } from './tokens.ts';
 
@@ -236,20 +236,54 @@ for (const fault of ['database', 'redis', 'password'] as const) {
   });
 }
 
-test.serial('6b. a fault of one node, its fernet keys replaced by an empty repository: the peers\' evidence makes it local, Keystone recovered then banned there only, the others untouched, the VIP serving; within two minutes every token through the VIP succeeds', async (t) => {
-  const outcome = await keysLost(t.context.controllers);
-  report(t, 'keys-lost', outcome.figures);
-  t.log(`${outcome.victim}: ${outcome.code} "${outcome.reason}" after ${outcome.rightCodeMs} ms; banned after ${outcome.bannedMs} ms; tokens failed until ${outcome.tokensFailUntilMs} ms (${outcome.tokens.failed} of ${outcome.tokens.sent})`);
-  process.stdout.write(`evidence keys-lost local to_right_code_ms=${outcome.rightCodeMs} banned_ms=${outcome.bannedMs} tokens_fail_until_ms=${outcome.tokensFailUntilMs} tokens_failed=${outcome.tokens.failed} tokens_sent=${outcome.tokens.sent} outage_ms=${outcome.figures.outageMs} failed=${outcome.figures.failed}\n`);
-  t.true(outcome.code === 1 || outcome.code === 5, `exit code ${outcome.code}`);
-  t.regex(outcome.reason, /^token check fails here since \d\d:\d\d:\d\d, passes on node\d at \d\d:\d\d:\d\d/);
-  t.deepEqual(outcome.startedDuring.sort(), ['node1', 'node2', 'node3'].filter((n) => n !== outcome.victim), 'Keystone stopped on the victim only');
-  t.deepEqual(outcome.othersRestarted, [], 'the other nodes\' Keystone untouched');
-  t.true(outcome.tokensFailUntilMs < 120_000, `tokens failed until ${outcome.tokensFailUntilMs} ms after the fault`);
-  t.true(outcome.tokensOkAfter, 'every token request succeeds after the ban');
-  t.true(outcome.vipServes, 'the VIP serves');
-  t.true(outcome.repaired, 'keys back and a cleanup: Started everywhere again');
-});
+const KEYSTONE_LOCAL_FAULTS: Record<KeystoneLocalFault, string> = {
+  'keys-lost': 'its fernet keys replaced by an empty repository',
+  'database-path-wrong': 'its keystone.conf naming a database path that does not exist, then its Keystone killed',
+};
+
+for (const fault of ['keys-lost', 'database-path-wrong'] as const) {
+  test.serial(`6b. a fault of one node, ${KEYSTONE_LOCAL_FAULTS[fault]}: the peers' evidence makes it local, Keystone recovered then banned there only, the others untouched, the VIP serving; within two minutes every token through the VIP succeeds`, async (t) => {
+    const outcome = await keystoneLocalFault(t.context.controllers, fault);
+    report(t, fault, outcome.figures);
+    t.log(`${outcome.victim}: ${outcome.code} "${outcome.reason}" after ${outcome.rightCodeMs} ms; banned after ${outcome.bannedMs} ms; tokens failed until ${outcome.tokensFailUntilMs} ms (${outcome.tokens.failed} of ${outcome.tokens.sent})`);
+    process.stdout.write(`evidence ${fault} local to_right_code_ms=${outcome.rightCodeMs} banned_ms=${outcome.bannedMs} tokens_fail_until_ms=${outcome.tokensFailUntilMs} tokens_failed=${outcome.tokens.failed} tokens_sent=${outcome.tokens.sent} outage_ms=${outcome.figures.outageMs} failed=${outcome.figures.failed}\n`);
+    t.true(outcome.code === 1 || outcome.code === 5, `exit code ${outcome.code}`);
+    t.regex(outcome.reason, /^token check fails here since \d\d:\d\d:\d\d, passes on node\d at \d\d:\d\d:\d\d/);
+    t.deepEqual(outcome.startedDuring.sort(), ['node1', 'node2', 'node3'].filter((n) => n !== outcome.victim), 'Keystone stopped on the victim only');
+    t.deepEqual(outcome.othersRestarted, [], 'the other nodes\' Keystone untouched');
+    t.true(outcome.tokensFailUntilMs < 120_000, `tokens failed until ${outcome.tokensFailUntilMs} ms after the fault`);
+    t.true(outcome.tokensOkAfter, 'every token request succeeds after the ban');
+    t.true(outcome.vipServes, 'the VIP serves');
+    t.true(outcome.repaired, 'the file back and a cleanup: Started everywhere again');
+  });
+}
+
+const FILE_FAULT_TITLES = {
+  'haproxy-certificate': 'the haproxy.cfg of the VIP\'s node naming a TLS certificate only that node lacks, then its HAProxy killed: its start fails with 5 (never 6, which stopped HAProxy on all three and the VIP with it), HAProxy banned there only, the VIP moved to a node whose HAProxy runs',
+  'ceilometer-typo': 'a typo in one node\'s ceilometer.conf, then its agent killed: its start fails with 5 (never 6, which stopped the clone on every node), ceilometer banned there only',
+} as const;
+
+for (const fault of ['haproxy-certificate', 'ceilometer-typo'] as const) {
+  test.serial(`6c. ${FILE_FAULT_TITLES[fault]}; the others untouched, the VIP serving`, async (t) => {
+    const outcome = await fileFault(t.context.controllers, fault);
+    report(t, fault, outcome.figures);
+    t.log(`${outcome.victim}: start ${outcome.code} "${outcome.reason}"; banned after ${outcome.bannedMs} ms; VIP ${outcome.vipBefore} -> ${outcome.vipAfter}`);
+    process.stdout.write(`evidence ${fault} local to_right_code_ms=${outcome.bannedMs} outage_ms=${outcome.figures.outageMs} failed=${outcome.figures.failed} sent=${outcome.figures.sent}\n`);
+    t.is(outcome.code, 5, `start's exit code: ${outcome.code} ${outcome.reason}`);
+    t.regex(outcome.reason, fault === 'haproxy-certificate' ? new RegExp(`${outcome.victim}-certs/api\\.pem`) : /invalid section header "\[coordination"/);
+    t.deepEqual(outcome.startedDuring.sort(), ['node1', 'node2', 'node3'].filter((n) => n !== outcome.victim), 'stopped on the victim only');
+    t.deepEqual(outcome.othersRestarted, [], 'the other nodes\' daemons untouched');
+    t.deepEqual(outcome.othersFailed, [], 'no failure on the other nodes');
+    t.true(outcome.vipServes, 'the VIP serves');
+    if (fault === 'haproxy-certificate') {
+      t.not(outcome.vipAfter, outcome.victim, 'the VIP left the node whose HAProxy cannot start');
+      t.true(outcome.figures.outageMs < 5000, `outage ${outcome.figures.outageMs} ms`);
+    } else {
+      t.is(outcome.figures.failed, 0, 'the API through the VIP never failed');
+    }
+    t.true(outcome.repaired, 'the file back and a cleanup: Started everywhere again');
+  });
+}
 
 test.serial('7. the VIP\'s node cut off: the others keep quorum and fence it; never two VIP holders', async (t) => {
   const outcome = await partition(t.context.controllers);

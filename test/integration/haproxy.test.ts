@@ -246,6 +246,13 @@ test('validate-all: haproxy -c reports the first error; a missing config is not 
   t.is(uncertified.code, OCF_ERR_INSTALLED);
   t.true((uncertified.reason ?? '').slice(0, 128).includes(certificate), uncertified.reason);
   t.regex(uncertified.reason ?? '', new RegExp(`^unable to stat SSL certificate from file .* \\(.*haproxy\\.cfg:\\d+: bind 127\\.0\\.0\\.1:${r.site.port}\\)$`));
+  // A server's CA file this node lacks: HAProxy words it differently ("config : [FILE:LINE] : 'server ...' : ...").
+  const authority = join(r.rscTmp, 'certs', 'ca.pem');
+  writeFileSync(r.config, haproxyConfig(r.site).replace(`server app1 127.0.0.1:${r.site.backendPort}`, `server app1 127.0.0.1:${r.site.backendPort} ssl ca-file ${authority}`));
+  const untrusted = await call(r, 'validate-all');
+  t.is(untrusted.code, OCF_ERR_INSTALLED);
+  t.true((untrusted.reason ?? '').slice(0, 128).includes(authority), untrusted.reason);
+  t.regex(untrusted.reason ?? '', /\(.*haproxy\.cfg:\d+: server app\/app1\)$/);
 
   const missing = { params: { ...r.options.params, config: join(r.rscTmp, 'nope.cfg') } };
   const validate = await call(r, 'validate-all', missing);

@@ -1,5 +1,8 @@
 import test from 'ava';
-import { bindAddresses, configWords, haproxyTimeMs, parseBindAddress, softStopFacts } from '../../shared/config/haproxy.ts';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bindAddresses, configWords, haproxyTimeMs, parseBindAddress, readSoftStopFacts, softStopFacts } from '../../shared/config/haproxy.ts';
 
 test('bind elements as HAProxy reads them: port after the last colon, brackets, family prefixes', (t) => {
   t.deepEqual(parseBindAddress(':80'), { address: '', port: '80' });
@@ -62,14 +65,32 @@ test('HAProxy times: milliseconds by default, units us to d; anything else unkno
   t.is(haproxyTimeMs('3x'), undefined);
 });
 
-test('soft stop facts: the longest grace, unknown ones as Infinity; TCP only while every bind is TCP', (t) => {
-  const frontend = 'frontend api\n    bind 192.0.2.10:5000,[::1]:5000\n';
+test('soft stop facts: the last grace read wins, one it does not take as Infinity; TCP only while the TCP table shows every socket', (t) => {
+  const frontend = 'frontend api\n    bind 192.0.2.10:5000,[::1]:5000\n    server ctl1 192.0.2.12:5000 check\n';
   t.deepEqual(softStopFacts(`global\n    daemon\n${frontend}`), { graceMs: 0, tcpOnly: true });
-  t.deepEqual(softStopFacts(`global\n    grace 3s\ndefaults\n    grace 500 # ms\n${frontend}`), { graceMs: 3000, tcpOnly: true });
-  t.deepEqual(softStopFacts(`global\n    grace soon\n${frontend}`), { graceMs: Infinity, tcpOnly: true });
+  t.deepEqual(softStopFacts(`global\n    grace 500 # ms\n    grace 3s\n${frontend}`), { graceMs: 3000, tcpOnly: true });
+  t.deepEqual(softStopFacts(`global\n    grace 1m30s\n${frontend}`), { graceMs: Infinity, tcpOnly: true });
   t.deepEqual(softStopFacts(`global\n    # grace 3s\n${frontend}`), { graceMs: 0, tcpOnly: true });
-  for (const bind of ['/run/haproxy/api.sock', 'unix@/run/api.sock', 'abns@api', 'quic4@192.0.2.10:443', 'udp@192.0.2.10:514', 'ipv4@192.0.2.10:80,fd@3']) {
+  for (const bind of ['/run/haproxy/api.sock', 'unix@/run/api.sock', 'uxst@/run/api.sock', 'uxdg@/run/log.sock', 'abns@api', 'abnsz@api',
+    'quic4@192.0.2.10:443', 'udp@192.0.2.10:514', 'mptcp4@192.0.2.10:80', 'ipv4@192.0.2.10:80,fd@3']) {
     t.false(softStopFacts(`${frontend}frontend other\n    bind ${bind}\n`).tcpOnly, bind);
   }
+  for (const line of ['bind 192.0.2.11:80 namespace api', 'server ctl2 192.0.2.13:5000 namespace backends', 'default-server namespace backends']) {
+    t.false(softStopFacts(`${frontend}    ${line}\n`).tcpOnly, line);
+  }
   t.true(softStopFacts(`${frontend}frontend other\n    bind ipv4@192.0.2.11:80,tcp6@[::1]:81\n`).tcpOnly);
+});
+
+test('soft stop facts of every file HAProxy reads: files and the .cfg files of a directory; undefined when one cannot be read', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'haproxy-facts-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'haproxy.cfg'), 'global\n    daemon\nfrontend api\n    bind 192.0.2.10:5000\n');
+  mkdirSync(join(dir, 'conf.d'));
+  writeFileSync(join(dir, 'conf.d', '10-grace.cfg'), 'global\n    grace 2s\n');
+  writeFileSync(join(dir, 'conf.d', '20-stats.cfg.disabled'), 'frontend stats\n    bind /run/stats.sock\n');
+  t.deepEqual(readSoftStopFacts([join(dir, 'haproxy.cfg')]), { graceMs: 0, tcpOnly: true });
+  t.deepEqual(readSoftStopFacts([join(dir, 'haproxy.cfg'), join(dir, 'conf.d')]), { graceMs: 2000, tcpOnly: true });
+  writeFileSync(join(dir, 'conf.d', '30-stats.cfg'), 'frontend stats\n    bind /run/stats.sock\n');
+  t.deepEqual(readSoftStopFacts([join(dir, 'haproxy.cfg'), join(dir, 'conf.d')]), { graceMs: 2000, tcpOnly: false });
+  t.is(readSoftStopFacts([join(dir, 'haproxy.cfg'), join(dir, 'missing.cfg')]), undefined);
 });

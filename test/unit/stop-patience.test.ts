@@ -103,8 +103,7 @@ async function softStopStandIn(t: { teardown: (fn: () => void) => void }, mode: 
 async function stopStandIn(child: ChildProcess, facts: SoftStopFacts, timeoutMs: number): Promise<{ elapsed: number; lines: string[] }> {
   const { log, lines } = logLines();
   const started = performance.now();
-  const patience = haproxyStopPatience(facts);
-  const outcome = await stopProcesses({ name: 'haproxy', find: () => ({ pids: isAlive(child.pid!) ? [child.pid!] : [] }), deadline: Deadline.after(timeoutMs), log, signal: 'SIGUSR1', ...(patience ? { patience } : {}) });
+  const outcome = await stopProcesses({ name: 'haproxy', find: () => ({ pids: isAlive(child.pid!) ? [child.pid!] : [] }), deadline: Deadline.after(timeoutMs), log, signal: 'SIGUSR1', patience: haproxyStopPatience(facts) });
   if (outcome.code !== OCF.SUCCESS) throw new Error(`stop failed: ${outcome.reason}`);
   return { elapsed: performance.now() - started, lines };
 }
@@ -125,11 +124,21 @@ test("HAProxy's patience: with no listener and no connection left it is killed 2
   t.true(drained.lines.some((line) => /haproxy \(pid \d+\) ignored SIGUSR1; killing it with SIGKILL/.test(line)), drained.lines.join('\n'));
 });
 
-test("HAProxy's patience: a listener held is waited for during grace only; without grace it is a hang; non-TCP binds get no patience", async (t) => {
+test("HAProxy's patience: a listener held is waited for during grace only; without grace it is a hang", async (t) => {
   const withGrace = await stopStandIn((await softStopStandIn(t, 'listening')).child, { graceMs: 1500, tcpOnly: true }, 20_000);
   t.true(withGrace.elapsed >= 3400 && withGrace.elapsed < 5500, `grace 1.5 s: ${Math.round(withGrace.elapsed)} ms`);
   t.true(withGrace.lines.some((line) => /made no progress toward exiting in 2000 ms after SIGUSR1/.test(line)), withGrace.lines.join('\n'));
   const without = await stopStandIn((await softStopStandIn(t, 'listening')).child, { graceMs: 0, tcpOnly: true }, 20_000);
   t.true(without.elapsed >= 2000 && without.elapsed < 3400, `no grace: ${Math.round(without.elapsed)} ms`);
-  t.is(haproxyStopPatience({ graceMs: 0, tcpOnly: false }), undefined);
+});
+
+test("HAProxy's patience with sockets the TCP table does not show (a Unix bind, a namespace option): a listener held past the grace is still a hang; with none left, the graceful wait", async (t) => {
+  const hidden = { graceMs: 0, tcpOnly: false };
+  const hung = await stopStandIn((await softStopStandIn(t, 'listening')).child, hidden, 20_000);
+  t.true(hung.elapsed >= 2000 && hung.elapsed < 3400, `listener held: ${Math.round(hung.elapsed)} ms`);
+  t.true(hung.lines.some((line) => /made no progress toward exiting in 2000 ms after SIGUSR1/.test(line)), hung.lines.join('\n'));
+  // 4 s: the graceful part lasts until 1 s is left, past the 2 s patience.
+  const unseen = await stopStandIn((await softStopStandIn(t, 'nothing-left')).child, hidden, 4000);
+  t.true(unseen.elapsed >= 2900, `no listener: ${Math.round(unseen.elapsed)} ms`);
+  t.true(unseen.lines.some((line) => /haproxy \(pid \d+\) ignored SIGUSR1; killing it with SIGKILL/.test(line)), unseen.lines.join('\n'));
 });
