@@ -17,7 +17,9 @@ import { getJson, jsonBody, postJson } from '../shared/net/http.ts';
 import { connectAddress, isListening } from '../shared/net/socket.ts';
 import { fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
 import { choice, integer, rawValue, string } from '../shared/ocf/parameters.ts';
+import { childrenOf } from '../shared/process/proc.ts';
 import { writeState } from '../shared/process/state-file.ts';
+import { lastLogLine } from '../shared/process/supervise.ts';
 import { canReach, lookupGroupId, lookupUser, type Account } from '../shared/process/users.ts';
 import { vipProblem } from '../shared/net/vip.ts';
 
@@ -466,6 +468,30 @@ async function stop(context: Context) {
   return stopped;
 }
 
+// uwsgi's own lines about its workers, skipped to find the line that says why one died.
+const UWSGI_WORKER_CHATTER = /^(DAMN ! worker|Respawned uWSGI worker|worker respawning too fast|spawned uWSGI|\*\*\*)/;
+
+/**
+ * With --lazy-apps each worker loads Keystone, and uwsgi respawns one that fails to (its fernet
+ * keys missing, an import error) for ever, where --need-app alone would end the master: start would
+ * wait its whole timeout (88 s of 90 seen on three controllers). Two workers gone before the API
+ * first answered is Keystone failing to load: the reason is the last line of its log that is not
+ * uwsgi's own. Workers are the master's children, remembered across polls; one no longer among
+ * them has died.
+ */
+function workersFailingToLoad(logFile: string): (master: number) => string | undefined {
+  const seen = new Set<number>();
+  const died = new Set<number>();
+  return (master) => {
+    const now = childrenOf(master);
+    for (const pid of seen) if (!now.includes(pid)) died.add(pid);
+    for (const pid of now) seen.add(pid);
+    if (died.size < 2) return undefined;
+    const why = lastLogLine(logFile, UWSGI_WORKER_CHATTER);
+    return `${why ?? 'Keystone does not load'} (uwsgi: ${died.size} workers died loading it before it answered)`;
+  };
+}
+
 async function start(context: Context) {
   const { params } = context;
   const { program, account, extra, uwsgi, application } = await validate(context);
@@ -492,6 +518,7 @@ async function start(context: Context) {
     // Ready when this node's API answers. Start never depends on what every node shares: a token
     // refused (database, credentials, keys) would fail every start and ban Keystone everywhere.
     ready: () => apiProblem(context),
+    ...(chain ? { hopeless: workersFailingToLoad(daemon.logFile) } : {}),
   });
   if (started.code === OCF.SUCCESS) await reportToken(context, 'keystone started');
   return started;

@@ -197,6 +197,12 @@ export interface StartRequest {
   readonly env?: Readonly<Record<string, string>>;
   /** undefined when ready, otherwise what is still missing (the monitor's deeper check). */
   readonly ready: () => Promise<string | undefined>;
+  /**
+   * Given the launched process's pid at each readiness poll: a reason (the whole exit reason) when
+   * the daemon lives but will never be ready (a master respawning workers that fail to load the
+   * application, for ever); start then fails at once instead of at its timeout.
+   */
+  readonly hopeless?: (pid: number) => string | undefined;
   /** The daemon writes the pidfile itself (haproxy -p); we only wait for it. */
   readonly daemonWritesPidfile?: boolean;
 }
@@ -238,7 +244,11 @@ export async function startDaemon<P extends ParameterSpecs>(context: ActionConte
     return abandonStart(context, daemon, failure(OCF.ERR_GENERIC, (error as Error).message));
   }
   log.info(`${daemon.name} launched (pid ${launched.pid}), output in ${logFile}`);
-  const ready = await waitUntilReady({ name: daemon.name, daemon: launched, logFile, deadline: cleanup, check: request.ready });
+  const { hopeless } = request;
+  const ready = await waitUntilReady({
+    name: daemon.name, daemon: launched, logFile, deadline: cleanup, check: request.ready,
+    ...(hopeless ? { hopeless: () => hopeless(launched.pid) } : {}),
+  });
   if (ready.code === OCF.SUCCESS) {
     // A daemon that daemonizes itself (fork, setsid in the child, the parent exits: daemon(3),
     // memcached -d) answers from the child, often before the process we launched has exited or

@@ -147,10 +147,11 @@ export async function launchDaemon(launch: DaemonLaunch): Promise<LaunchedDaemon
 }
 
 /**
- * The last non-empty line a daemon wrote to its log: usually why it died. Never blocks: a FIFO or a
+ * The last non-empty line a daemon wrote to its log (of those `skip` does not match, the daemon's own
+ * chatter): usually why it died. Never blocks: a FIFO or a
  * device planted at the path is not read (O_NONBLOCK, regular files only), and no more than 4 KB is.
  */
-export function lastLogLine(path: string): string | undefined {
+export function lastLogLine(path: string, skip?: RegExp): string | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -164,7 +165,7 @@ export function lastLogLine(path: string): string | undefined {
     const length = Math.min(size, 4096);
     const buffer = Buffer.alloc(length);
     readSync(fd, buffer, 0, length, size - length);
-    return buffer.toString('utf8').split('\n').map((line) => line.trim()).filter(Boolean).pop();
+    return buffer.toString('utf8').split('\n').map((line) => line.trim()).filter((line) => line && !skip?.test(line)).pop();
   } catch {
     return undefined;
   } finally {
@@ -179,12 +180,30 @@ export interface Readiness {
   readonly deadline: Deadline;
   /** undefined when ready, otherwise what is still missing. */
   readonly check: () => Promise<string | undefined>;
+  /** A reason when waiting longer is waiting for nothing though the daemon lives (see StartRequest). */
+  readonly hopeless?: () => string | undefined;
   readonly intervalMs?: number;
+}
+
+/**
+ * The readiness check's answer, or what `hopeless` says first: sampled every 100 ms while the check
+ * runs (a check that waits for an answer no worker gives lasts its whole timeout, 10 s for
+ * Keystone's). The check then left running is bounded by its own timeout and its answer unused.
+ */
+async function checkWatching(check: () => Promise<string | undefined>, hopeless: (() => string | undefined) | undefined): Promise<{ missing: string | undefined } | { lost: string }> {
+  if (!hopeless) return { missing: await check() };
+  const pending = check().then((missing) => ({ missing }));
+  for (;;) {
+    const lost = hopeless();
+    if (lost !== undefined) return { lost };
+    const answered = await Promise.race([pending, sleep(100).then(() => undefined)]);
+    if (answered) return answered;
+  }
 }
 
 /** Poll the daemon's own readiness check until it passes, the daemon dies, or time runs out. */
 export async function waitUntilReady(readiness: Readiness): Promise<Outcome> {
-  const { name, daemon, logFile, deadline, check, intervalMs = 200 } = readiness;
+  const { name, daemon, logFile, deadline, check, hopeless, intervalMs = 200 } = readiness;
   let missing: string | undefined = 'not checked yet';
   for (;;) {
     const ended = daemon.exit() ?? (isAlive(daemon.pid) ? undefined : 'exited');
@@ -192,7 +211,9 @@ export async function waitUntilReady(readiness: Readiness): Promise<Outcome> {
       const why = lastLogLine(logFile);
       return failure(OCF.ERR_GENERIC, `${name} exited during start (${ended})${why ? `: ${why}` : ''}`);
     }
-    missing = await check();
+    const looked = await checkWatching(check, hopeless);
+    if ('lost' in looked) return failure(OCF.ERR_GENERIC, looked.lost);
+    missing = looked.missing;
     if (missing === undefined) return success;
     if (deadline.expired()) {
       const why = lastLogLine(logFile);
