@@ -17,9 +17,11 @@ import { getJson, jsonBody, postJson } from '../shared/net/http.ts';
 import { connectAddress, isListening } from '../shared/net/socket.ts';
 import { fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
 import { choice, integer, rawValue, string } from '../shared/ocf/parameters.ts';
-import { childrenOf } from '../shared/process/proc.ts';
+import { isAlive } from '../shared/process/proc.ts';
 import { writeState } from '../shared/process/state-file.ts';
-import { lastLogLine } from '../shared/process/supervise.ts';
+import { logSince, logSize } from '../shared/process/supervise.ts';
+import { readOsloConfig } from '../shared/config/oslo-ini.ts';
+import { configCredentials } from '../shared/ocf/credentials.ts';
 import { canReach, lookupGroupId, lookupUser, type Account } from '../shared/process/users.ts';
 import { vipProblem } from '../shared/net/vip.ts';
 
@@ -468,28 +470,41 @@ async function stop(context: Context) {
   return stopped;
 }
 
-// uwsgi's own lines about its workers, skipped to find the line that says why one died.
-const UWSGI_WORKER_CHATTER = /^(DAMN ! worker|Respawned uWSGI worker|worker respawning too fast|spawned uWSGI|\*\*\*)/;
+// uwsgi's master on a worker that exited (not one it recycled or killed: those say otherwise).
+const WORKER_EXITED = /DAMN ! worker \d+ \(pid: \d+\) died :\( trying respawn/;
+// uwsgi's own lines about its workers and apps, passed over to find the line that says why.
+const UWSGI_OWN = /DAMN ! worker|OOPS ! failed loading app|unable to load app|Respawned uWSGI worker|worker respawning too fast|spawned uWSGI|^\*\*\*/;
 
 /**
- * With --lazy-apps each worker loads Keystone, and uwsgi respawns one that fails to (its fernet
- * keys missing, an import error) for ever, where --need-app alone would end the master: start would
- * wait its whole timeout (88 s of 90 seen on three controllers). Two workers gone before the API
- * first answered is Keystone failing to load: the reason is the last line of its log that is not
- * uwsgi's own. Workers are the master's children, remembered across polls; one no longer among
- * them has died.
+ * With --lazy-apps each worker loads Keystone, and uwsgi respawns one that exits while loading it
+ * (Keystone's SystemExit on missing fernet keys) for ever, where --need-app alone would end the
+ * master: start waited its whole timeout (88 s of 90 seen on three controllers). Two workers exited
+ * ("DAMN ! worker N … died", in uwsgi's log since the launch, whose size `from` is) before the API
+ * first answered is Keystone failing to load: the reason is the last line before the first of them
+ * that is not uwsgi's own. undefined while the master is gone: its exit is reported as such.
  */
-function workersFailingToLoad(logFile: string): (master: number) => string | undefined {
-  const seen = new Set<number>();
-  const died = new Set<number>();
+function workersFailingToLoad(logFile: string, from: number): (master: number) => string | undefined {
   return (master) => {
-    const now = childrenOf(master);
-    for (const pid of seen) if (!now.includes(pid)) died.add(pid);
-    for (const pid of now) seen.add(pid);
-    if (died.size < 2) return undefined;
-    const why = lastLogLine(logFile, UWSGI_WORKER_CHATTER);
-    return `${why ?? 'Keystone does not load'} (uwsgi: ${died.size} workers died loading it before it answered)`;
+    if (!isAlive(master)) return undefined;
+    const lines = (logSince(logFile, from, 65_536) ?? '').split('\n').map((line) => line.trim()).filter(Boolean);
+    const exits = lines.filter((line) => WORKER_EXITED.test(line)).length;
+    if (exits < 2) return undefined;
+    const why = lines.slice(0, lines.findIndex((line) => WORKER_EXITED.test(line))).reverse().find((line) => !UWSGI_OWN.test(line));
+    return `${why ?? 'Keystone does not load'} (uwsgi: ${exits} workers exited loading it before it answered)`;
   };
+}
+
+/**
+ * keystone.conf's credentials ([database] connection, passwords), so that the logger blanks them in
+ * whatever is shown of Keystone's own log. An unreadable or malformed file registers none.
+ */
+function registerConfigSecrets(context: Context): void {
+  try {
+    const config = readOsloConfig([{ file: context.params.config }], (secret) => context.log.addSecret(secret));
+    for (const secret of configCredentials(config.options())) context.log.addSecret(secret);
+  } catch {
+    // Keystone reports its own file's errors when it loads it.
+  }
 }
 
 async function start(context: Context) {
@@ -508,6 +523,7 @@ async function start(context: Context) {
   // Our own uwsgi arguments watch the chain reload file, when uwsgi's user can reach it (HA_RSCTMP
   // lets anyone through); an operator's ini file decides for itself. Without it, reload sends
   // SIGHUP. The file is renewed before the launch, so that only a reload moves it.
+  registerConfigSecrets(context);
   const chain = uwsgi && params.uwsgi_ini === '' && armChainReload(context, account);
   if (!chain) removeChainReloadFile(context);
   const started = await startDaemon(context, daemon, {
@@ -518,7 +534,7 @@ async function start(context: Context) {
     // Ready when this node's API answers. Start never depends on what every node shares: a token
     // refused (database, credentials, keys) would fail every start and ban Keystone everywhere.
     ready: () => apiProblem(context),
-    ...(chain ? { hopeless: workersFailingToLoad(daemon.logFile) } : {}),
+    ...(chain ? { hopeless: workersFailingToLoad(daemon.logFile, logSize(daemon.logFile)) } : {}),
   });
   if (started.code === OCF.SUCCESS) await reportToken(context, 'keystone started');
   return started;

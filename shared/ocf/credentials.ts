@@ -74,3 +74,12 @@ export function configCredentials(options: Iterable<readonly [option: string, va
   }
   return [...found];
 }
+
+/**
+ * A line of a daemon's own log as it may be shown (an exit reason): the userinfo of every URL in it
+ * ("mysql+pymysql://keystone:PASSWORD@db/keystone") blanked, whether or not the agent knew the
+ * password: a log line may quote a configuration the agent never read.
+ */
+export function withoutUrlUserinfo(line: string): string {
+  return line.replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s'"]*@/gi, '$1****@');
+}

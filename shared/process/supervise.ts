@@ -1,11 +1,12 @@
 // Process supervision: launch a daemon detached as its service user, wait for it to be ready
 // within the start timeout, stop it with escalation within the stop timeout.
-import { chownSync, closeSync, constants, existsSync, fchownSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { chownSync, closeSync, constants, existsSync, fchownSync, fstatSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Deadline } from '../ocf/deadline.ts';
 import { sleep } from '../ocf/deadline.ts';
 import { OCF } from '../ocf/exit-codes.ts';
 import type { Logger } from '../ocf/log.ts';
+import { withoutUrlUserinfo } from '../ocf/credentials.ts';
 import { failure, success, type Outcome } from '../ocf/outcome.ts';
 import { recordOf, writePidfile } from './pidfile.ts';
 import { isAlive, isFrozen, processGroup, RESOURCE_MARKER, startTime, stoppedCpuTicks, topmost } from './proc.ts';
@@ -147,11 +148,12 @@ export async function launchDaemon(launch: DaemonLaunch): Promise<LaunchedDaemon
 }
 
 /**
- * The last non-empty line a daemon wrote to its log (of those `skip` does not match, the daemon's own
- * chatter): usually why it died. Never blocks: a FIFO or a
- * device planted at the path is not read (O_NONBLOCK, regular files only), and no more than 4 KB is.
+ * What a daemon wrote to its log from byte `from` on (the last `maxBytes` of it, 4 KB by default),
+ * every URL's userinfo blanked (withoutUrlUserinfo); all of the file when it is now shorter than
+ * `from` (truncated by a rotation). Never blocks: a FIFO or a device planted at the path is not read
+ * (O_NONBLOCK, regular files only). undefined when it cannot be read.
  */
-export function lastLogLine(path: string, skip?: RegExp): string | undefined {
+export function logSince(path: string, from = 0, maxBytes = 4096): string | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -162,15 +164,32 @@ export function lastLogLine(path: string, skip?: RegExp): string | undefined {
     const stat = fstatSync(fd);
     if (!stat.isFile()) return undefined;
     const size = stat.size;
-    const length = Math.min(size, 4096);
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, size - length);
-    return buffer.toString('utf8').split('\n').map((line) => line.trim()).filter((line) => line && !skip?.test(line)).pop();
+    const start = Math.max(size < from ? 0 : from, size - maxBytes);
+    const buffer = Buffer.alloc(size - start);
+    readSync(fd, buffer, 0, buffer.length, start);
+    return withoutUrlUserinfo(buffer.toString('utf8'));
   } catch {
     return undefined;
   } finally {
     closeSync(fd);
   }
+}
+
+/** A log file's size in bytes now (0 when it does not exist): where what comes next starts. */
+export function logSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The last non-empty line a daemon wrote to its log (the last 4 KB read; see logSince): usually
+ * why it died.
+ */
+export function lastLogLine(path: string): string | undefined {
+  return logSince(path)?.split('\n').map((line) => line.trim()).filter(Boolean).pop();
 }
 
 export interface Readiness {
@@ -193,11 +212,12 @@ export interface Readiness {
 async function checkWatching(check: () => Promise<string | undefined>, hopeless: (() => string | undefined) | undefined): Promise<{ missing: string | undefined } | { lost: string }> {
   if (!hopeless) return { missing: await check() };
   const pending = check().then((missing) => ({ missing }));
+  pending.catch(() => undefined); // a check given up on may still fail later: not an unhandled rejection
   for (;;) {
-    const lost = hopeless();
-    if (lost !== undefined) return { lost };
     const answered = await Promise.race([pending, sleep(100).then(() => undefined)]);
     if (answered) return answered;
+    const lost = hopeless();
+    if (lost !== undefined) return { lost };
   }
 }
 

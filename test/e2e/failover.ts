@@ -138,7 +138,8 @@ export class Controllers {
     writeFileSync(copy, broken, { mode: 0o644 });
     await node.ns.run('mount', '--bind', copy, target);
     return async () => {
-      await node.ns.run('umount', target);
+      // Lazily when busy (a process of the node holding the file open): gone for every new open at once.
+      await node.ns.run('umount', target).catch(() => node.ns.run('umount', '-l', target));
       rmSync(copy, { force: true });
     };
   }

@@ -470,10 +470,16 @@ export async function keystoneLocalFault(c: Controllers, fault: KeystoneLocalFau
         return after.length >= 5 && after.slice(-5).every((r) => r.ok);
       }, 60_000, 500);
     });
-  } finally {
+  } catch (error) {
+    // The scenarios after this one need every node: the file back and the ban lifted, then the failure.
     await tokens.stop();
     restore();
+    await c.cluster.crm('resource', 'cleanup', 'p_keystone');
+    await c.waitSettled(120_000).catch(() => undefined);
+    throw error;
   }
+  await tokens.stop();
+  restore();
   const failedTokens = tokens.results.filter((r) => !r.ok && r.at >= faultAt);
   const lastFailed = failedTokens.at(-1);
   const bannedAt = faultAt + bannedMs;
@@ -544,7 +550,11 @@ export async function fileFault(c: Controllers, fault: FileFault): Promise<FileF
   const repair = await c.breakFileOn(victim, fault);
   let during!: ClusterStatus;
   let bannedMs = 0;
-  let figures: Figures;
+  let figures!: Figures;
+  let after!: ClusterStatus;
+  let othersRestarted: string[] = [];
+  let vipServes = false;
+  let repaired = false;
   try {
     figures = await c.measure(async () => {
       const killedAt = Date.now();
@@ -555,26 +565,27 @@ export async function fileFault(c: Controllers, fault: FileFault): Promise<FileF
       }, 120_000);
       bannedMs = Date.now() - killedAt;
       await waitUntil('an answer through the VIP', async () => (await c.throughVip()) === '200', 60_000);
-      // Two HAProxy monitor intervals and one of the others: a failure spreading would show now.
+      // Three HAProxy monitor intervals (1 s): a failure of HAProxy spreading to the others would show now.
       await new Promise((resolve) => setTimeout(resolve, 3000));
     });
+    after = await c.cluster.status();
+    othersRestarted = others.filter((node) => {
+      try {
+        return c.daemonPid(node, marker) !== pidsBefore.get(node.name);
+      } catch {
+        return true;
+      }
+    }).map((node) => node.name);
+    vipServes = (await c.throughVip()) === '200';
   } finally {
+    // The repair of a local fault, whatever happened (the scenarios after this one need every node):
+    // the file back, then a cleanup lifts the ban.
     await repair();
+    await c.cluster.crm('resource', 'cleanup', primitive);
+    repaired = await c.waitSettled(120_000).then(() => true, () => false);
   }
-  const after = await c.cluster.status();
   const failure = during.failures.find(failedStart);
-  const othersRestarted = others.filter((node) => {
-    try {
-      return c.daemonPid(node, marker) !== pidsBefore.get(node.name);
-    } catch {
-      return true;
-    }
-  }).map((node) => node.name);
   const othersFailed = after.failures.filter((f) => ours(f.id) && f.node !== victim.name).map((f) => `${f.node}: ${f.task} ${f.exitcode} ${f.exitreason}`);
-  const vipServes = (await c.throughVip()) === '200';
-  // The repair of a local fault: the file back, then a cleanup lifts the ban.
-  await c.cluster.crm('resource', 'cleanup', primitive);
-  const repaired = await c.waitSettled(120_000).then(() => true, () => false);
   return {
     figures, victim: victim.name, vipBefore, vipAfter: Controllers.vipNode(after), code: failure?.exitcode ?? -1, reason: failure?.exitreason ?? '',
     bannedMs, startedDuring: Controllers.startedOn(during, primitive), othersRestarted, othersFailed, vipServes, repaired,

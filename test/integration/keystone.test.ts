@@ -437,8 +437,9 @@ test.serial('one node\'s fault while a peer issues tokens (its fernet keys empti
   const lazy = await call(r, 'start', ev);
   chmodSync(r.options.rscTmp!, 0o700);
   t.is(lazy.code, OCF_ERR_GENERIC);
-  t.regex(lazy.reason ?? '', /does not contain keys.* \(uwsgi: [2-9] workers died loading it before it answered\) \(pid [\d, ]+ stopped\)$/);
-  t.true(lazy.elapsedMs < 20_000, `refused after ${lazy.elapsedMs} ms`);
+  t.regex(lazy.reason ?? '', /does not contain keys.* \(uwsgi: [2-9] workers exited loading it before it answered\) \(pid [\d, ]+ stopped\)$/);
+  // Two Keystone loads: about 7 s alone, 12 s beside a CI run; the start timeout (60 s here) before.
+  t.true(lazy.elapsedMs < 40_000, `refused after ${lazy.elapsedMs} ms`);
   t.log(`start refused after ${lazy.elapsedMs} ms: ${lazy.reason}`);
   t.regex(readFileSync(r.options.params!.logfile!, 'utf8'), /DAMN ! worker 1 \(pid: \d+\) died/, 'uwsgi respawned its worker: the lazy-apps mode');
   t.is(pidFromFile(r.pidfile), undefined, 'nothing left running');
