@@ -539,13 +539,19 @@ export interface FileFaultOutcome {
  */
 export async function fileFault(c: Controllers, fault: FileFault): Promise<FileFaultOutcome> {
   const { primitive, marker } = FILE_FAULTS[fault];
+  const ours = (id: string) => id === primitive || id.startsWith(`${primitive}:`);
+  if ((await c.cluster.status()).failures.some((f) => ours(f.id))) {
+    // An earlier scenario's failures of the primitive (a shared fault's 190 stays until a cleanup):
+    // cleared first (a re-probe, no restart), so that what is seen next is this fault's.
+    await c.cluster.crm('resource', 'cleanup', primitive);
+    await c.cluster.waitForStatus(`${primitive}'s earlier failures cleared`, (s) => !s.failures.some((f) => ours(f.id)), 60_000);
+  }
   await c.waitSettled();
   const vipBefore = await vipHolder(c);
   // HAProxy's on the VIP's node, the worst case (the VIP must move); ceilometer's on another node.
   const victim = fault === 'haproxy-certificate' ? c.cluster.node(vipBefore) : c.cluster.nodes.find((node) => node.name !== vipBefore)!;
   const others = c.cluster.nodes.filter((node) => node.name !== victim.name);
   const pidsBefore = new Map(others.map((node) => [node.name, c.daemonPid(node, marker)]));
-  const ours = (id: string) => id === primitive || id.startsWith(`${primitive}:`);
   const failedStart = (f: ClusterStatus['failures'][number]) => ours(f.id) && f.node === victim.name && f.task === 'start';
   const repair = await c.breakFileOn(victim, fault);
   let during!: ClusterStatus;

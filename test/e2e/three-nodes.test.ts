@@ -264,7 +264,7 @@ for (const fault of ['keys-lost', 'database-path-wrong'] as const) {
 }
 
 const FILE_FAULT_TITLES = {
-  'haproxy-certificate': 'the haproxy.cfg of the VIP\'s node naming a TLS certificate only that node lacks, then its HAProxy killed: its start fails with 5 (never 6, which stopped HAProxy on all three and the VIP with it), HAProxy banned there only, the VIP moved to a node whose HAProxy runs',
+  'haproxy-certificate': 'the haproxy.cfg of the VIP\'s node naming a TLS certificate file that node lacks, then its HAProxy killed: its start fails with 5 (never 6, which stopped HAProxy on all three and the VIP with it), HAProxy banned there only, the VIP moved to a node whose HAProxy runs',
   'ceilometer-typo': 'a typo in one node\'s ceilometer.conf, then its agent killed: its start fails with 5 (never 6, which stopped the clone on every node), ceilometer banned there only',
 } as const;
 
