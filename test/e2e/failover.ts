@@ -409,6 +409,22 @@ export class Controllers {
     return live;
   }
 
+  /** Each node's daemon of a resource now (daemonPid), by node name. */
+  daemonPids(nodes: readonly ClusterNode[], marker: string): Map<string, number> {
+    return new Map(nodes.map((node) => [node.name, this.daemonPid(node, marker)]));
+  }
+
+  /** The nodes of `before` (daemonPids) whose daemon of the resource is another now, or none: restarted or gone. */
+  restartedSince(before: ReadonlyMap<string, number>, marker: string): string[] {
+    return [...before].filter(([name, pid]) => {
+      try {
+        return this.daemonPid(this.cluster.node(name), marker) !== pid;
+      } catch {
+        return true;
+      }
+    }).map(([name]) => name);
+  }
+
   /** The daemon an agent launched on a node for a resource (it carries the resource's marker, its parent does not). */
   daemonPid(node: ClusterNode, marker: string): number {
     const carriers = new Map<number, number>();

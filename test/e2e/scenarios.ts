@@ -303,7 +303,7 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
     await c.cluster.crm('resource', 'cleanup', primitive);
     await c.waitSettled();
   }
-  const pids = new Map(nodes.map((node) => [node.name, c.daemonPid(node, marker)]));
+  const pids = c.daemonPids(nodes, marker);
   const degradedBefore = await degradedNodes();
   let repair: () => Promise<void>;
   if (fault === 'database') {
@@ -369,13 +369,7 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
   // Two monitor intervals more: a monitor that failed after the repair would show up now.
   await new Promise((resolve) => setTimeout(resolve, 20_000));
   const statusAfter = await c.waitSettled(60_000);
-  const restartedOn = nodes.filter((node) => {
-    try {
-      return c.daemonPid(node, marker) !== pids.get(node.name);
-    } catch {
-      return true;
-    }
-  }).map((node) => node.name);
+  const restartedOn = c.restartedSince(pids, marker);
   return {
     degradedOn, restartedOn, statusDuring, statusAfter, servesAfter, tokenDuringFault, degradedMs, namedOn: named.map((f) => f.node).sort(), namedMs,
     reasons: statusDuring.failures.filter((f) => f.id === primitive).map((f) => `${f.node}: ${f.exitcode} ${f.exitreason}`),
@@ -434,7 +428,7 @@ export async function keystoneLocalFault(c: Controllers, fault: KeystoneLocalFau
   for (let i = 0; i < 5; i++) await c.throughVip();
   const victim = c.cluster.node(await c.busiestBackend(c.cluster.node(vipBefore)));
   const others = c.cluster.nodes.filter((node) => node.name !== victim.name);
-  const pidsBefore = new Map(others.map((node) => [node.name, c.daemonPid(node, 'keystone:p_keystone')]));
+  const pidsBefore = c.daemonPids(others, 'keystone:p_keystone');
   const tokens = tokenLoop(c);
   let restore = () => {};
   let faultAt = 0;
@@ -485,13 +479,7 @@ export async function keystoneLocalFault(c: Controllers, fault: KeystoneLocalFau
   const bannedAt = faultAt + bannedMs;
   const tokensOkAfter = tokens.results.filter((r) => r.at > bannedAt + 3000).slice(-5).every((r) => r.ok);
   const vipServes = (await c.throughVip()) === '200';
-  const othersRestarted = others.filter((node) => {
-    try {
-      return c.daemonPid(node, 'keystone:p_keystone') !== pidsBefore.get(node.name);
-    } catch {
-      return true;
-    }
-  }).map((node) => node.name);
+  const othersRestarted = c.restartedSince(pidsBefore, 'keystone:p_keystone');
   // The repair of a local fault: the file back, then a cleanup lifts the ban.
   await c.cluster.crm('resource', 'cleanup', 'p_keystone');
   const repaired = await c.waitSettled(120_000).then(() => true, () => false);
@@ -551,7 +539,7 @@ export async function fileFault(c: Controllers, fault: FileFault): Promise<FileF
   // HAProxy's on the VIP's node, the worst case (the VIP must move); ceilometer's on another node.
   const victim = fault === 'haproxy-certificate' ? c.cluster.node(vipBefore) : c.cluster.nodes.find((node) => node.name !== vipBefore)!;
   const others = c.cluster.nodes.filter((node) => node.name !== victim.name);
-  const pidsBefore = new Map(others.map((node) => [node.name, c.daemonPid(node, marker)]));
+  const pidsBefore = c.daemonPids(others, marker);
   const failedStart = (f: ClusterStatus['failures'][number]) => ours(f.id) && f.node === victim.name && f.task === 'start';
   const repair = await c.breakFileOn(victim, fault);
   let during!: ClusterStatus;
@@ -575,13 +563,7 @@ export async function fileFault(c: Controllers, fault: FileFault): Promise<FileF
       await new Promise((resolve) => setTimeout(resolve, 3000));
     });
     after = await c.cluster.status();
-    othersRestarted = others.filter((node) => {
-      try {
-        return c.daemonPid(node, marker) !== pidsBefore.get(node.name);
-      } catch {
-        return true;
-      }
-    }).map((node) => node.name);
+    othersRestarted = c.restartedSince(pidsBefore, marker);
     vipServes = (await c.throughVip()) === '200';
   } finally {
     // The repair of a local fault, whatever happened (the scenarios after this one need every node):

@@ -111,10 +111,6 @@ function tokenClient(c: Controllers): { stop: () => Promise<TokenFigures> } {
   };
 }
 
-function keystonePids(c: Controllers, nodes: readonly ClusterNode[]): Map<string, number> {
-  return new Map(nodes.map((node) => [node.name, c.daemonPid(node, 'keystone:p_keystone')]));
-}
-
 function keystoneFailureKeys(status: ClusterStatus): string[] {
   return status.failures.filter((f) => f.id.startsWith('p_keystone')).map((f) => `${f.node} ${f.task} ${f.exitstatus} ${f.exitreason}`);
 }
@@ -152,7 +148,7 @@ export async function tokenScenario(c: Controllers, scenario: TokenScenario): Pr
   const others = c.cluster.nodes.filter((node) => node !== victim);
   // In standby and node-lost the victim's Keystone stops by design; otherwise it must not restart.
   const keptRunning = scenario === 'memcached-killed' || scenario === 'memcached-frozen' ? c.cluster.nodes : others;
-  const pidsBefore = keystonePids(c, keptRunning);
+  const pidsBefore = c.daemonPids(keptRunning, 'keystone:p_keystone');
   const failuresBefore = keystoneFailureKeys(await c.cluster.status());
   const client = tokenClient(c);
   let memcachedBackMs: number | undefined;
@@ -204,7 +200,7 @@ export async function tokenScenario(c: Controllers, scenario: TokenScenario): Pr
     const status = await c.waitSettled(180_000, c.cluster.nodes.map((n) => n.name));
     await new Promise((resolve) => setTimeout(resolve, SETTLED_MS));
     figures = await client.stop();
-    const pidsAfter = keystonePids(c, keptRunning);
+    const pidsAfter = c.daemonPids(keptRunning, 'keystone:p_keystone');
     const after = await c.cluster.status();
     return {
       figures, victim: victim.name, status,
