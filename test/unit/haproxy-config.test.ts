@@ -1,7 +1,7 @@
 import test from 'ava';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from '../helpers/agent.ts';
 import { bindAddresses, configWords, haproxyTimeMs, parseBindAddress, readSoftStopFacts, softStopFacts } from '../../shared/config/haproxy.ts';
 
 test('bind elements as HAProxy reads them: port after the last colon, brackets, family prefixes', (t) => {
@@ -82,8 +82,7 @@ test('soft stop facts: the last grace read wins, one it does not take as Infinit
 });
 
 test('soft stop facts of every file HAProxy reads: files and the .cfg files of a directory; undefined when one cannot be read', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'haproxy-facts-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir(t, 'haproxy-facts-');
   writeFileSync(join(dir, 'haproxy.cfg'), 'global\n    daemon\nfrontend api\n    bind 192.0.2.10:5000\n');
   mkdirSync(join(dir, 'conf.d'));
   writeFileSync(join(dir, 'conf.d', '10-grace.cfg'), 'global\n    grace 2s\n');

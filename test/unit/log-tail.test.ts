@@ -1,9 +1,9 @@
 // What of a daemon's own log the agents show (exit reasons): the part since a launch, bounded, and
 // never a URL's password, known or not.
 import test from 'ava';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scratchDir } from '../helpers/agent.ts';
 import { withoutUrlUserinfo } from '../../shared/ocf/credentials.ts';
 import { lastLogLine, logSince, logSize } from '../../shared/process/supervise.ts';
 
@@ -15,8 +15,7 @@ test('a URL\'s userinfo is blanked wherever it stands in a line', (t) => {
 });
 
 test('the log since a size taken before a launch; all of it after a truncation; at most maxBytes; userinfo blanked', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'log-tail-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = scratchDir(t, 'log-tail-');
   const log = join(dir, 'keystone.log');
   t.is(logSize(log), 0, 'no file yet: from its start');
   writeFileSync(log, 'an earlier run\n');
