@@ -3,7 +3,8 @@
 // (a coordination backend for more than one instance, memcached timeout above the heartbeat,
 // workload_partitioning for compute) are checked here instead of being learnt from lost samples.
 import { hostname } from 'node:os';
-import { basename } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { checkFailed, checkPassed, peersSay } from '../shared/cluster/evidence.ts';
 import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
 import { requireBinary } from '../shared/process/binary.ts';
@@ -16,11 +17,11 @@ import { daemonFrozenProblem, daemonIdentity, daemonStatus, logfileParameter, no
 import { Deadline, sleep } from '../shared/ocf/deadline.ts';
 import { splitArguments } from '../shared/ocf/exec.ts';
 import { OCF } from '../shared/ocf/exit-codes.ts';
-import { configSourcesIn, isOsloTrue, readOsloConfig } from '../shared/config/oslo-ini.ts';
+import { configSourcesIn, isOsloTrue, readOsloConfig, type OsloConfig } from '../shared/config/oslo-ini.ts';
 import { fail, failure, OcfError, quoted, success, type Outcome } from '../shared/ocf/outcome.ts';
 import { choice, integer, string } from '../shared/ocf/parameters.ts';
 import { launchedPid } from '../shared/process/identity.ts';
-import { isAlive, processTree } from '../shared/process/proc.ts';
+import { childrenOf, isAlive, processAgeMs, processTree } from '../shared/process/proc.ts';
 import { readState, removeState, writeState } from '../shared/process/state-file.ts';
 import { establishedTo } from '../shared/net/tcp-connections.ts';
 import { lookupUser } from '../shared/process/users.ts';
@@ -61,7 +62,7 @@ const parameters = {
   }),
   amqp_server_port: integer({
     shortdesc: 'Message bus port to require a connection to',
-    longdesc: 'When set, monitor (depth 10, the default) checks for an ESTABLISHED TCP connection from the agent\'s processes to this port (the AMQP server, 5672 for RabbitMQ), read from /proc. The bus is shared by every node: a missing connection is judged by the cluster\'s evidence (the peers\' published states): OCF_DEGRADED when every node lacks it or nothing is known, 1 when the peers have theirs. Start never waits for it.',
+    longdesc: 'When set, monitor (depth 10, the default) checks for an ESTABLISHED TCP connection from the agent\'s processes to this port (the AMQP server, 5672 for RabbitMQ), read from /proc. ceilometer connects when it first publishes (right after it starts, when its share of the polling has samples): set it only for an agent that has something to poll. The bus is shared by every node: a missing connection is judged by the cluster\'s evidence (the peers\' published states): OCF_DEGRADED when every node lacks it or nothing is known, 1 when the peers have theirs. Start never waits for it.',
     min: 1, max: 65535,
   }),
   coordination_check: choice(['auto', 'true', 'false'], {
@@ -83,11 +84,13 @@ interface Settings {
   readonly group: string;
   /** [coordination] backend_url as written ('' when unset). */
   readonly backendUrl: string;
+  /** Seconds after its worker starts by which the agent has published once (firstPublishWithinS). */
+  readonly firstPublishS: number | undefined;
   readonly warnings: string[];
 }
 
 /** What monitor's partitioning depth looks at: the backend and the group the running agent uses. */
-type Coordination = Pick<Settings, 'checked' | 'group'>;
+type Coordination = Pick<Settings, 'checked' | 'group' | 'firstPublishS'>;
 
 function daemonOf({ params }: Context): Daemon {
   // No stop patience: a worker's terminate waits for the polling cycle in progress, then leaves
@@ -162,7 +165,36 @@ function readSettings(context: Context, program: string): Settings {
   const checked = checkedBackend(context, backend);
   const discoveryGroup = namespaces.length === 1 && compute ? (config.get('DEFAULT', 'host') ?? hostname()) : 'global';
   const group = partitioningGroup(namespaces, config.get('polling', 'partitioning_group_prefix') ?? '', discoveryGroup);
-  return { program, extra, namespaces, backend, checked, group, backendUrl: url, warnings };
+  return { program, extra, namespaces, backend, checked, group, backendUrl: url, firstPublishS: firstPublishWithinS(config, params.config), warnings };
+}
+
+/** A round of polling, at most, once it has begun (seconds): the margin over polling.yaml's interval. */
+const POLLING_ROUND_S = 30;
+
+/**
+ * Seconds after its worker starts by which a polling agent has published once, and so holds its
+ * message bus connection: oslo.messaging connects only to send. The first round runs as the worker
+ * starts; a share of the partitioned resources that was empty then (the group's hash ring still
+ * filling) waits one interval. So the shortest `interval:` in polling.yaml ([polling] cfg_file,
+ * found as ceilometer finds it: as given, then beside the configuration files, then in
+ * /etc/ceilometer and /etc) plus POLLING_ROUND_S. undefined when no polling.yaml names an interval:
+ * an agent that polls nothing never connects, and nothing is waited for.
+ */
+function firstPublishWithinS(config: OsloConfig, configFile: string): number | undefined {
+  const name = config.get('polling', 'cfg_file') ?? 'polling.yaml';
+  const places = isAbsolute(name) ? [name] : [...new Set([...config.files, configFile].map((file) => join(dirname(file), name))), join('/etc/ceilometer', name), join('/etc', name)];
+  for (const place of places) {
+    let text: string;
+    try {
+      text = readFileSync(place, 'utf8');
+    } catch {
+      continue;
+    }
+    // polling.yaml's sources each name an `interval: N` (seconds); nothing else in it is called so.
+    const intervals = [...text.matchAll(/^[\s-]*interval:\s*(\d+)\s*(?:#.*)?$/gm)].map((m) => Number(m[1])).filter((n) => n > 0);
+    return intervals.length ? Math.min(...intervals) + POLLING_ROUND_S : undefined;
+  }
+  return undefined;
 }
 
 /**
@@ -187,12 +219,12 @@ function coordinationFile({ params }: Context): string {
 }
 
 function rememberCoordination(context: Context, settings: Settings): void {
-  writeState(coordinationFile(context), { backend_url: settings.backendUrl, group: settings.group });
+  writeState(coordinationFile(context), { backend_url: settings.backendUrl, group: settings.group, first_publish_s: settings.firstPublishS ?? null });
 }
 
 /** The coordination the running agent uses; undefined when none was kept (an agent started by an older version). */
 function recallCoordination(context: Context): Coordination | undefined {
-  const kept = readState(coordinationFile(context)) as { backend_url?: unknown; group?: unknown } | undefined;
+  const kept = readState(coordinationFile(context)) as { backend_url?: unknown; group?: unknown; first_publish_s?: unknown } | undefined;
   if (typeof kept?.backend_url !== 'string' || typeof kept.group !== 'string') return undefined;
   // What start kept is a URL like any other read: its password is blanked out before anything logs.
   for (const secret of urlPasswords(kept.backend_url)) context.log.addSecret(secret);
@@ -202,7 +234,8 @@ function recallCoordination(context: Context): Coordination | undefined {
   } catch {
     backend = undefined;
   }
-  return { checked: checkedBackend(context, backend), group: kept.group };
+  const firstPublishS = typeof kept.first_publish_s === 'number' ? kept.first_publish_s : undefined;
+  return { checked: checkedBackend(context, backend), group: kept.group, firstPublishS };
 }
 
 /** For a daemon with nothing kept: the file as it is now, or, when that cannot be read, the process alone. */
@@ -212,7 +245,7 @@ function currentCoordination(context: Context): Coordination {
   } catch (error) {
     const reason = error instanceof OcfError ? error.outcome.reason : (error as Error).message;
     context.log.warn(`what the running agent read at start is not known and the configuration cannot be read now (${reason}): checking its process only`);
-    return { checked: undefined, group: '' };
+    return { checked: undefined, group: '', firstPublishS: undefined };
   }
 }
 
@@ -352,10 +385,20 @@ function warnShared(context: Context, text: string): void {
   context.log.warn(`${text}; not waited for: monitor judges it by the cluster's evidence`);
 }
 
-/** With amqp_server_port: undefined when one of the agent's processes is connected to it. */
-function messageBusProblem({ params }: Context, pid: number): string | undefined {
-  if (Number.isNaN(params.amqp_server_port) || establishedTo(processTree(pid), params.amqp_server_port).length > 0) return undefined;
-  return `no established connection to the message bus (port ${params.amqp_server_port})`;
+/**
+ * With amqp_server_port: nothing when one of the agent's processes is connected to it; `pending`
+ * when none is but its worker (the newest of the master's children) started less than
+ * `firstPublishS` ago and may not have published yet; `problem` otherwise.
+ */
+function messageBusState({ params }: Context, pid: number, firstPublishS: number | undefined): { problem?: string; pending?: string } {
+  if (Number.isNaN(params.amqp_server_port) || establishedTo(processTree(pid), params.amqp_server_port).length > 0) return {};
+  const none = `no established connection to the message bus (port ${params.amqp_server_port})`;
+  if (firstPublishS !== undefined) {
+    const workerAgesMs = childrenOf(pid).map(processAgeMs).filter((ms): ms is number => ms !== undefined);
+    const youngestMs = workerAgesMs.length ? Math.min(...workerAgesMs) : 0;
+    if (youngestMs < firstPublishS * 1000) return { pending: `${none} yet: its worker started ${Math.round(youngestMs / 1000)} s ago and connects when it first publishes, within ${firstPublishS} s (polling.yaml's shortest interval + ${POLLING_ROUND_S} s)` };
+  }
+  return { problem: none };
 }
 
 /**
@@ -367,8 +410,10 @@ function messageBusProblem({ params }: Context, pid: number): string | undefined
 async function monitorOutcome(context: Context, settings: Coordination, pid: number): Promise<Outcome> {
   let bus: Outcome = success;
   if (!Number.isNaN(context.params.amqp_server_port)) {
-    const problem = messageBusProblem(context, pid);
-    if (problem) bus = await checkFailed(context, BUS, `ceilometer-polling (pid ${pid}) is running but has ${problem}`, { pid });
+    const { problem, pending } = messageBusState(context, pid, settings.firstPublishS);
+    // Not yet published: neither a failure nor a pass the peers could take as evidence.
+    if (pending) context.log.debug(pending);
+    else if (problem) bus = await checkFailed(context, BUS, `ceilometer-polling (pid ${pid}) is running but has ${problem}`, { pid });
     else await checkPassed(context, BUS);
   }
   if (bus.code !== OCF.SUCCESS && bus.code !== OCF.DEGRADED) return bus;
@@ -415,12 +460,13 @@ async function readiness(context: Context, settings: Settings, pid: number, unre
   return result.problem ?? result.pending;
 }
 
-/** After a start or reload: what the shared checks say, logged, never waited for. */
-async function reportShared(context: Context, when: string): Promise<void> {
+/** After a start: what the shared checks say, logged, never waited for. */
+async function reportShared(context: Context, when: string, firstPublishS: number | undefined): Promise<void> {
   const pid = await daemonStatus(context, daemonOf(context));
   if (pid.state !== 'running' || Number.isNaN(context.params.amqp_server_port)) return;
-  const bus = messageBusProblem(context, pid.pid);
-  if (bus) context.log.warn(`${when}; it has ${bus}; the peers: ${await peersSay(context, BUS)}: monitor judges it by the cluster's evidence`);
+  const bus = messageBusState(context, pid.pid, firstPublishS);
+  if (bus.pending) context.log.info(`${when}; it has ${bus.pending}`);
+  else if (bus.problem) context.log.warn(`${when}; it has ${bus.problem}; the peers: ${await peersSay(context, BUS)}: monitor judges it by the cluster's evidence`);
 }
 
 interface MemberWatch {
@@ -472,7 +518,7 @@ async function start(context: Context) {
       await sleep(500);
       problem = await readiness(context, settings, status.pid, unreachable);
     }
-    await reportShared(context, 'ceilometer-polling is already running');
+    await reportShared(context, 'ceilometer-polling is already running', settings.firstPublishS);
     return problem ? failure(OCF.ERR_GENERIC, `ceilometer-polling is already running but ${problem}`) : success;
   }
   forgetMember(memberFile(context));
@@ -496,7 +542,7 @@ async function start(context: Context) {
   // keeps the environment (the title is then cut to the length of the original command line).
   const daemonEnv = { SPT_NOENV: '1' };
   const started = await startDaemon(context, daemon, { program: settings.program, args, account: settings.account, env: daemonEnv, ready });
-  if (started.code === OCF.SUCCESS) await reportShared(context, 'ceilometer-polling started');
+  if (started.code === OCF.SUCCESS) await reportShared(context, 'ceilometer-polling started', settings.firstPublishS);
   return started;
 }
 

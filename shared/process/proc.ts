@@ -28,6 +28,17 @@ export function startTime(pid: number): string | undefined {
 }
 
 /**
+ * How long ago a live process started, in milliseconds (its start time in clock ticks since boot
+ * against /proc/uptime; Linux reports both at USER_HZ, 100 ticks a second). undefined when gone.
+ */
+export function processAgeMs(pid: number): number | undefined {
+  const start = startTime(pid);
+  if (start === undefined) return undefined;
+  const uptimeS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+  return Math.max(0, Math.round(uptimeS * 1000 - Number(start) * 10));
+}
+
+/**
  * Stopped (state T: SIGSTOP, SIGTSTP) or stopped by a tracer (t): such a process acts on no signal
  * but SIGKILL until it is continued. false when running, sleeping or gone.
  */

@@ -5,7 +5,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { callAgent, freePort, ocfTester, projectRoot, scratchDir, type CallOptions } from '../helpers/agent.ts';
 import { groupsOf, memberGroups, scratchGroup } from '../helpers/daemons/groups.ts';
 import { checkKillRecovery, checkPidfileContract } from '../helpers/daemons/pidfile-contract.ts';
@@ -402,6 +402,33 @@ test.serial('amqp_server_port: monitor requires an established connection from t
   const unreachable = await callAgent('ceilometer', 'start', { ...r.options, timeoutMs: 20_000, params: { ...r.options.params, amqp_server_port: String(unused) } });
   t.is(unreachable.code, OCF_SUCCESS, unreachable.stderr);
   t.regex(unreachable.stderr, new RegExp(`WARNING: ceilometer-polling started; it has no established connection to the message bus \\(port ${unused}\\)`));
+  t.is((await call(r, 'stop')).code, OCF_SUCCESS);
+});
+
+test.serial('amqp_server_port: a worker that may not have published yet is not judged, until polling.yaml\'s shortest interval + 30 s after it started', async (t) => {
+  const redis = await startRedis(t);
+  const config = configFile(t, { coordination: { backend_url: redis.url }, polling: { partitioning_group_prefix: 'first-publish' } });
+  // oslo.messaging connects only to send: an agent with sources to poll has no bus connection until
+  // its first round has samples. The shortest interval here is 1 s: judged 31 s after the worker started.
+  writeFileSync(join(dirname(config), 'polling.yaml'), '---\nsources:\n  - name: hourly\n    interval: 3600\n    meters: [no.such.meter]\n  - name: often\n    interval: 1  # seconds\n    meters: [no.such.meter]\n');
+  const unused = await freePort();
+  const r = resource(t, 'cm-first-publish', config, { amqp_server_port: String(unused) }, false);
+  const started = await call(r, 'start');
+  const startedAt = Date.now();
+  t.is(started.code, OCF_SUCCESS, started.stderr);
+  t.regex(started.stderr, new RegExp(`INFO: ceilometer-polling started; it has no established connection to the message bus \\(port ${unused}\\) yet: its worker started \\d+ s ago and connects when it first publishes, within 31 s`));
+  t.notRegex(started.stderr, /WARNING: .*message bus/);
+  const young = await call(r, 'monitor');
+  t.is(young.code, OCF_SUCCESS, `not judged before its first publish is due: ${young.stderr}`);
+  let judged = young;
+  while (judged.code === OCF_SUCCESS && Date.now() - startedAt < 45_000) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    judged = await call(r, 'monitor');
+  }
+  // The worker started before start returned: judged by 31 s after it, never before 31 s minus the start's own time.
+  t.is(judged.code, OCF_DEGRADED, judged.stderr);
+  t.regex(judged.reason ?? '', new RegExp(`running but has no established connection to the message bus \\(port ${unused}\\)$`));
+  t.true(Date.now() - startedAt > 31_000 - started.elapsedMs, `judged ${Date.now() - startedAt} ms after start returned`);
   t.is((await call(r, 'stop')).code, OCF_SUCCESS);
 });
 
