@@ -10,6 +10,8 @@ packages=(
   resource-agents pacemaker pacemaker-cli-utils corosync crmsh libxml2-utils pcs
   # the daemons the agents manage
   memcached haproxy redis-server
+  # the message bus ceilometer publishes to (the three-node suite's bus-down scenario)
+  rabbitmq-server
   keystone uwsgi-core uwsgi-plugin-python3 python3-openstackclient
   ceilometer-polling ceilometer-agent-central python3-tooz python3-redis
   # Keystone's oslo.cache clients the token scenarios measure (test/e2e/three-layout.ts's CACHE_SETTINGS)

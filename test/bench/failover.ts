@@ -88,6 +88,7 @@ const evidenceRuns: Record<EvidenceScenario, (c: Controllers) => Promise<Evidenc
   'database-down': (c) => sharedRun(c, 'database'),
   'redis-down': (c) => sharedRun(c, 'redis'),
   'password-changed': (c) => sharedRun(c, 'password'),
+  'bus-down': (c) => sharedRun(c, 'bus'),
 };
 
 async function keystoneRun(c: Controllers, fault: KeystoneLocalFault): Promise<EvidenceFigures> {

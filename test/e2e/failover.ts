@@ -10,7 +10,10 @@ import { copyKeystone, removeKeystone, type KeystoneFixture } from '../helpers/d
 import { spawnClient, type ClientCounts } from '../helpers/client-loop.ts';
 import { successfulFencings, type ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { buildDeb, NETWORK_ADDRESS, NODES, ThreeNodes, VIP, waitUntil, type ClusterNode } from '../helpers/clusters/three-nodes.ts';
-import { ceilometerConfig, clusterCommands, crmCommands, FRONTEND_PORT, haproxyConfig, type HaproxySetting, KEYSTONE_PORT, keystoneCacheSection, layoutPrimitives, MEMCACHED_PORT, PARTITIONING_PREFIX, pcsClusterCommands, pcsCommands, REDIS_PORT, TOTEM, type CacheSetting, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
+import { EPMD, rabbitmqLaunch } from '../helpers/daemons/rabbitmq.ts';
+import { establishedTo } from '../../shared/net/tcp-connections.ts';
+import { processTree } from '../../shared/process/proc.ts';
+import { AMQP_PORT, BUS_PROBE_POLLSTER, busProbePolling, ceilometerConfig, clusterCommands, crmCommands, FRONTEND_PORT, haproxyConfig, type HaproxySetting, KEYSTONE_PORT, keystoneCacheSection, layoutPrimitives, MEMCACHED_PORT, PARTITIONING_PREFIX, pcsClusterCommands, pcsCommands, REDIS_PORT, TOTEM, type CacheSetting, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
 
 export const ADMIN_PASSWORD = 'three-admin-secret';
 const KEYSTONE_ETC = '/etc/keystone';
@@ -67,8 +70,10 @@ export class Controllers {
       fenceMap: '',
     };
     writeFileSync(files.haproxyConfig, haproxyConfig(files.haproxySocket));
-    writeFileSync(join(scratch, 'polling.yaml'), '---\nsources: []\n');
-    writeFileSync(files.ceilometerConfig, ceilometerConfig(join(scratch, 'polling.yaml')));
+    writeFileSync(join(scratch, 'polling.yaml'), busProbePolling());
+    mkdirSync(join(scratch, 'pollsters.d'));
+    writeFileSync(join(scratch, 'pollsters.d', 'bus-probe.yaml'), BUS_PROBE_POLLSTER);
+    writeFileSync(files.ceilometerConfig, ceilometerConfig(join(scratch, 'polling.yaml'), join(scratch, 'pollsters.d')));
     writeFileSync(files.passwordFile, `${ADMIN_PASSWORD}\n`, { mode: 0o600 });
     let cluster: ThreeNodes | undefined;
     try {
@@ -86,6 +91,8 @@ export class Controllers {
       mkdirSync(join(scratch, 'redis'));
       const controllers = new Controllers(variant, cluster, { ...files, fenceMap: cluster.mapFile }, scratch, copies, keystoneBase, cacheSetting);
       controllers.startRedis();
+      controllers.cluster.network.background(EPMD, ['-address', NETWORK_ADDRESS]);
+      await controllers.startRabbitmq();
       return controllers;
     } catch (error) {
       await cluster?.stop();
@@ -99,6 +106,30 @@ export class Controllers {
   startRedis(): void {
     this.cluster.network.background('/usr/bin/redis-server', ['--port', String(REDIS_PORT), '--bind', NETWORK_ADDRESS, '--protected-mode', 'no',
       '--save', '', '--appendonly', 'no', '--dir', join(this.scratch, 'redis')]);
+  }
+
+  /**
+   * RabbitMQ, the message bus, in the network namespace (outside the cluster, as in the seed),
+   * its state kept in the scratch directory across a stop; returns once it accepts connections.
+   */
+  async startRabbitmq(): Promise<void> {
+    const launch = rabbitmqLaunch(join(this.scratch, 'rabbitmq'), NETWORK_ADDRESS, AMQP_PORT);
+    this.cluster.network.background(launch.file, launch.args, launch.env);
+    // About 5 s alone; longer on 2 cores beside three nodes' daemons.
+    await waitUntil(`RabbitMQ listening on ${NETWORK_ADDRESS}:${AMQP_PORT}`, async () => {
+      const listening = await this.cluster.network.exec('ss', ['-Hltn', `sport = :${AMQP_PORT}`], undefined, 10_000);
+      return listening.output.trim() !== '';
+    }, 90_000, 500);
+  }
+
+  /** Whether this node's ceilometer agent holds a connection to the message bus (what its bus check looks for). */
+  busConnected(node: ClusterNode): boolean {
+    return establishedTo(processTree(this.daemonPid(node, 'ceilometer:p_ceilometer')), AMQP_PORT, NETWORK_ADDRESS).length > 0;
+  }
+
+  /** The RabbitMQ broker (Erlang's beam.smp). */
+  rabbitmqPid(): number {
+    return this.networkProcess('beam.smp');
   }
 
   /**
@@ -211,14 +242,19 @@ export class Controllers {
 
   /** The redis-server process. */
   redisPid(): number {
+    return this.networkProcess('redis-server');
+  }
+
+  /** The process of the network namespace (outside the cluster) whose name (/proc/PID/comm) is `comm`. */
+  private networkProcess(comm: string): number {
     const pid = this.cluster.network.processes().find((p) => {
       try {
-        return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === 'redis-server';
+        return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm;
       } catch {
         return false;
       }
     });
-    if (pid === undefined) throw new Error('redis-server is not running in the network namespace');
+    if (pid === undefined) throw new Error(`${comm} is not running in the network namespace`);
     return pid;
   }
 

@@ -12,7 +12,7 @@ export type ReloadScenario = typeof RELOAD_SCENARIOS[number];
 /** The failover scenarios, in the e2e suite's order (the bench prints a `failover` line for each). */
 export const SCENARIOS = ['haproxy-killed', 'haproxy-frozen', 'keystone-killed', 'keystone-frozen', ...RELOAD_SCENARIOS, 'standby', 'node-lost', 'partition'] as const;
 /** The scenarios of issue 16: a fault of one node (recovered or banned there) and faults every node shares (reported). */
-export const EVIDENCE_SCENARIOS = ['keys-lost', 'database-path-wrong', 'haproxy-certificate', 'ceilometer-typo', 'database-down', 'redis-down', 'password-changed'] as const;
+export const EVIDENCE_SCENARIOS = ['keys-lost', 'database-path-wrong', 'haproxy-certificate', 'ceilometer-typo', 'database-down', 'redis-down', 'password-changed', 'bus-down'] as const;
 export type Scenario = typeof SCENARIOS[number];
 
 export interface Outcome {
@@ -283,15 +283,16 @@ export interface SharedFaultOutcome {
 
 /**
  * 6. A fault every node shares: Keystone's database unavailable on all three nodes ("database"),
- * or Redis stopped ("redis", SIGSTOP: unreachable, its data kept as a persistent Redis keeps it).
- * Nothing should be restarted or banned; the monitors say OCF_DEGRADED; the repair needs no cleanup.
+ * Redis stopped ("redis", SIGSTOP: unreachable, its data kept as a persistent Redis keeps it), the
+ * admin password changed ("password"), or RabbitMQ stopped ("bus": the message bus down, started
+ * again as the repair). Nothing should be restarted or banned; the monitors say OCF_DEGRADED; the
+ * repair needs no cleanup.
  */
-/** A fault every node shares: Keystone's database locked, Redis stopped, or the admin password changed. */
-export type SharedFault = 'database' | 'redis' | 'password';
+export type SharedFault = 'database' | 'redis' | 'password' | 'bus';
 
 export async function sharedFault(c: Controllers, fault: SharedFault): Promise<SharedFaultOutcome> {
   await c.waitSettled();
-  const keystone = fault !== 'redis';
+  const keystone = fault === 'database' || fault === 'password';
   const primitive = keystone ? 'p_keystone' : 'p_ceilometer';
   const marker = keystone ? 'keystone:p_keystone' : 'ceilometer:p_ceilometer';
   const nodes = c.cluster.nodes;
@@ -305,6 +306,7 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
   }
   const pids = c.daemonPids(nodes, marker);
   const degradedBefore = await degradedNodes();
+  const faultAt = Date.now();
   let repair: () => Promise<void>;
   if (fault === 'database') {
     const holders = nodes.map((node) => node.ns.background('python3', ['-c', LOCK_DATABASE, '/etc/keystone/keystone.db', '180']));
@@ -318,6 +320,12 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
     // as one CIB parameter does.
     writeFileSync(c.files.passwordFile, 'no-longer-the-password\n');
     repair = async () => writeFileSync(c.files.passwordFile, `${ADMIN_PASSWORD}\n`);
+  } else if (fault === 'bus') {
+    // Stopped as its init script stops it (a graceful shutdown): every connection closed.
+    const broker = c.rabbitmqPid();
+    process.kill(broker, 'SIGTERM');
+    await waitUntil('RabbitMQ to stop', () => !isAlive(broker), 60_000);
+    repair = () => c.startRabbitmq();
   } else {
     const redis = c.redisPid();
     process.kill(redis, 'SIGSTOP');
@@ -325,7 +333,6 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
   }
   let statusDuring: ClusterStatus;
   let tokenDuringFault: boolean | undefined;
-  const faultAt = Date.now();
   const degradedMs: Record<string, number> = {};
   const allNodes = new RegExp(`fails on ${nodes.map((n) => n.name).sort().join(', ')} since`);
   let named: ClusterStatus['failures'] = [];
@@ -337,7 +344,7 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
       return nodes.every((n) => s.failures.some((f) => f.id === primitive && f.node === n.name && f.exitcode === 190));
     }, 120_000);
     // The database fault is real for every client; a changed password only for the resource's credentials.
-    if (fault !== 'redis') tokenDuringFault = await c.issueToken().then(() => true, () => false);
+    if (keystone) tokenDuringFault = await c.issueToken().then(() => true, () => false);
     // Pacemaker records a recurring monitor's result only when it changes: crm_mon keeps each node's
     // first 190 reason. The first node to fail has no evidence yet (its check's own reason); a node
     // failing after peers reported names itself and them.
@@ -350,17 +357,20 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
   const degradedOn = statusDuring.failures.filter((f) => f.id === primitive && f.exitcode === 190).map((f) => f.node);
   let servesAfter = false;
   const repairedAt = Math.floor(Date.now() / 1000);
-  if (fault === 'password') {
-    // A token through the VIP proves nothing here (Keystone served throughout): every node's own
-    // token check must pass again, as each publishes it (the evidence attribute, "ok" since the repair).
-    servesAfter = await waitUntil('every node\'s token check to pass again', async () => {
-      const query = await c.cluster.live().exec('attrd_updater', ['-Q', '-A', '-n', 'ocf-openstack-p_keystone-token'], undefined, 10_000);
+  if (fault === 'password' || fault === 'bus') {
+    // A token through the VIP proves nothing for the password (Keystone served throughout); for the
+    // bus, nothing but the agents' own connections shows it. So every node's own check must pass
+    // again, as each publishes it (the evidence attribute, "ok" since the repair). oslo.messaging
+    // retries the bus with a growing pause (up to 30 s) before the agent's next publish connects.
+    const check = fault === 'password' ? 'p_keystone-token' : 'p_ceilometer-bus';
+    servesAfter = await waitUntil(`every node's ${check} check to pass again`, async () => {
+      const query = await c.cluster.live().exec('attrd_updater', ['-Q', '-A', '-n', `ocf-openstack-${check}`], undefined, 10_000);
       // One line per node, its fields in any order: host (or node) and value "ok|SINCE|CONFIRMED|EVERY|REASON".
       const passing = query.output.split('\n').map((line) => new Map([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!])))
         .filter((fields) => /^ok\|\d+\|/.test(fields.get('value') ?? '') && Number(fields.get('value')!.split('|')[1]) >= repairedAt)
         .map((fields) => fields.get('host') ?? fields.get('node'));
       return nodes.every((n) => passing.includes(n.name));
-    }, 60_000, 1000).then(() => true, () => false);
+    }, 90_000, 1000).then(() => true, () => false);
   } else if (keystone) {
     servesAfter = await waitUntil('a token through the VIP', async () => !!(await c.issueToken().catch(() => undefined)), 60_000, 1000).then(() => true, () => false);
   } else {

@@ -13,6 +13,8 @@ export const RECOMMENDED: Variant = 'vip-follows-haproxy';
 export const FRONTEND_PORT = 5000;
 export const KEYSTONE_PORT = 5001;
 export const REDIS_PORT = 6379;
+/** RabbitMQ's AMQP port: the message bus ceilometer publishes to, outside the cluster like Redis. */
+export const AMQP_PORT = 5672;
 export const MEMCACHED_PORT = 11211;
 /** The interface each node's memcached listens on (its own management address, from one clone definition). */
 export const MEMCACHED_INTERFACE = 'eth0';
@@ -87,14 +89,55 @@ ${NODES.map((node, i) => `    server controller${i + 1} ${node.address}:${KEYSTO
 export const HAPROXY_SETTINGS = ['recommended', 'health-check-only'] as const;
 export type HaproxySetting = typeof HAPROXY_SETTINGS[number];
 
-/** ceilometer.conf for the central agent: Redis outside the cluster, no message bus, nothing to poll. */
-export function ceilometerConfig(pollingYaml: string): string {
-  return `[coordination]
+/**
+ * ceilometer.conf for the central agent: Redis and RabbitMQ outside the cluster, and one dynamic
+ * pollster (bus-probe.yaml in `pollstersDir`) so that every agent publishes: oslo.messaging connects
+ * to the bus only when there is something to send, and an agent that polls nothing never does.
+ * `pollsters_definitions_dirs` is read from [DEFAULT] by ceilometer 19 (Debian 12) and from
+ * [polling] by later releases; an option a release does not know is ignored.
+ */
+export function ceilometerConfig(pollingYaml: string, pollstersDir: string): string {
+  return `[DEFAULT]
+transport_url = rabbit://guest:guest@${NETWORK_ADDRESS}:${AMQP_PORT}/
+pollsters_definitions_dirs = ${pollstersDir}
+
+[coordination]
 backend_url = redis://${NETWORK_ADDRESS}:${REDIS_PORT}
 
 [polling]
 partitioning_group_prefix = ${PARTITIONING_PREFIX}
 cfg_file = ${pollingYaml}
+pollsters_definitions_dirs = ${pollstersDir}
+`;
+}
+
+/** The dynamic pollster's meter: one gauge from a host command, no OpenStack service asked. */
+export const BUS_PROBE_METER = 'controller.bus_probe';
+
+/** bus-probe.yaml: a host-command dynamic pollster (ceilometer's own kind of pollster for a node's facts). */
+export const BUS_PROBE_POLLSTER = `---
+- name: ${BUS_PROBE_METER}
+  sample_type: gauge
+  unit: probe
+  value_attribute: value
+  response_entries_key: items
+  host_command: "echo '{\\"items\\": [{\\"id\\": \\"probe\\", \\"value\\": 1}]}'"
+`;
+
+/**
+ * polling.yaml: the probe every 10 s over 60 static resources. Tooz partitions static resources
+ * among the group's live members by a hash ring: each of three members gets some (the chance that
+ * one gets none is about 3 x (2/3)^60), so each agent publishes, and holds its bus connection.
+ */
+export function busProbePolling(): string {
+  const resources = Array.from({ length: 60 }, (_, i) => `probe-${String(i + 1).padStart(2, '0')}`);
+  return `---
+sources:
+  - name: bus_probe
+    interval: 10
+    meters:
+      - ${BUS_PROBE_METER}
+    resources: [${resources.join(', ')}]
 `;
 }
 
@@ -189,7 +232,7 @@ export function layout(files: ThreeLayoutFiles, variant: Variant): LayoutStep[] 
     { kind: 'primitive', id: 'p_keystone', agent: 'ocf:openstack:keystone', params: [`config=${files.keystoneConfig}`, 'listen=0.0.0.0', `port=${KEYSTONE_PORT}`, 'processes=1',
       'os_username=admin', 'os_tenant_name=admin', `os_password_file=${files.passwordFile}`, `os_auth_url=http://${VIP}:${FRONTEND_PORT}/v3`],
       ops: [['start', 'timeout=90s'], ['monitor', 'interval=10s', 'timeout=30s']], clone: { id: 'cl_keystone', meta: ['interleave=true'] } },
-    { kind: 'primitive', id: 'p_ceilometer', agent: 'ocf:openstack:ceilometer', params: [`config=${files.ceilometerConfig}`],
+    { kind: 'primitive', id: 'p_ceilometer', agent: 'ocf:openstack:ceilometer', params: [`config=${files.ceilometerConfig}`, `amqp_server_port=${AMQP_PORT}`],
       ops: [['monitor', 'interval=10s', 'timeout=30s']], clone: { id: 'cl_ceilometer', meta: ['interleave=true'] } },
   ];
 }

@@ -8,7 +8,8 @@ import { projectRoot } from '../helpers/agent.ts';
 import { prepareKeystone, removeKeystone, type KeystoneFixture } from '../helpers/daemons/keystone.ts';
 import { ThreeNodes } from '../helpers/clusters/three-nodes.ts';
 import { requireProgram } from '../helpers/processes.ts';
-import { ADMIN_PASSWORD, Controllers, packageForNodes, type Figures } from './failover.ts';
+import { EPMD, RABBITMQ_SERVER } from '../helpers/daemons/rabbitmq.ts';
+import { ADMIN_PASSWORD, Controllers, packageForNodes, waitUntil, type Figures } from './failover.ts';
 import { fileFault, haproxyFrozen, haproxyKilled, keystoneFrozen, keystoneKilled, keystoneLocalFault, nodeLost, partition, RELOAD_SCENARIOS, reloadEverywhere, sharedFault, standby, type KeystoneLocalFault } from './scenarios.ts';
 import { clusterCommands, crmCommands, haproxyConfig, keystoneCacheSection, MEMCACHED_PORT, pcsClusterCommands, pcsCommands, RECOMMENDED, TOTEM, VARIANTS } from './three-layout.ts';
 import { TOKEN_SCENARIOS, TOKEN_SLOWEST_MS, TOKEN_TARGET_MS, tokenScenario, tokensLine, type TokenScenario } from './tokens.ts';
@@ -28,7 +29,7 @@ function report(t: { log: (...values: unknown[]) => void }, scenario: string, fi
 
 test.before(async (t) => {
   for (const program of ['/usr/sbin/corosync', '/usr/sbin/pacemakerd', '/usr/sbin/crm', '/usr/sbin/pcs', '/usr/sbin/stonith_admin', '/usr/sbin/haproxy', '/usr/bin/memcached',
-    '/usr/bin/uwsgi', '/usr/bin/curl', '/usr/bin/redis-server', '/usr/bin/redis-cli', '/usr/bin/ceilometer-polling', '/usr/bin/dpkg-deb', '/usr/bin/dpkg-buildpackage']) {
+    '/usr/bin/uwsgi', '/usr/bin/curl', '/usr/bin/redis-server', '/usr/bin/redis-cli', '/usr/bin/ceilometer-polling', RABBITMQ_SERVER, EPMD, '/usr/bin/dpkg-deb', '/usr/bin/dpkg-buildpackage']) {
     requireProgram(t, program);
   }
   const [built, keystone] = await Promise.all([packageForNodes(), prepareKeystone(ADMIN_PASSWORD)]);
@@ -63,7 +64,7 @@ test.serial('1. start: every resource where the layout puts it; a token from the
 /** The CIB's configuration as crmsh made it (test 1), for the pcs run (1b) to match. */
 let crmConfiguration: string[] | undefined;
 
-/** A 200 through the VIP, a token every node validates, three live ceilometer members. */
+/** A 200 through the VIP, a token every node validates, three live ceilometer members, each connected to the message bus. */
 async function servesEverywhere(t: { is: (actual: unknown, expected: unknown, message?: string) => void; deepEqual: (actual: unknown, expected: unknown, message?: string) => void }, c: Controllers): Promise<void> {
   let answer = '';
   for (let i = 0; i < 60 && answer !== '200'; i++) {
@@ -84,6 +85,9 @@ async function servesEverywhere(t: { is: (actual: unknown, expected: unknown, me
     if (members.length !== 3) await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   t.is(members.length, 3, `three live members in the partitioning group; Redis holds ${(await c.redis('KEYS', '*')).join(' ')}`);
+  // Each agent publishes its share of the bus probe (three-layout.ts), so each holds a bus connection.
+  const connected = await waitUntil('every ceilometer agent connected to the message bus', () => c.cluster.nodes.every((node) => c.busConnected(node)), 30_000, 1000).then(() => true, () => false);
+  t.is(connected, true, `every node's ceilometer connected to RabbitMQ (${c.cluster.nodes.filter((node) => !c.busConnected(node)).map((n) => n.name).join(', ') || 'all'} not)`);
 }
 
 test.serial('1b. removed and configured again with pcs (options, fence device, layout): the same CIB plus the operations pcs takes from the agents\' meta-data; every resource where the layout puts it, and it serves; the scenarios below run on it', async (t) => {
@@ -214,9 +218,10 @@ const SHARED_FAULTS = {
   database: { what: 'Keystone\'s database unavailable on all three nodes', primitive: 'p_keystone', label: 'database-down' },
   redis: { what: 'Redis stopped', primitive: 'p_ceilometer', label: 'redis-down' },
   password: { what: 'the admin password changed (the resource\'s credentials refused on every node)', primitive: 'p_keystone', label: 'password-changed' },
+  bus: { what: 'the message bus down (RabbitMQ stopped)', primitive: 'p_ceilometer', label: 'bus-down' },
 } as const;
 
-for (const fault of ['database', 'redis', 'password'] as const) {
+for (const fault of ['database', 'redis', 'password', 'bus'] as const) {
   const { what, primitive, label } = SHARED_FAULTS[fault];
   test.serial(`6. a shared fault, ${what}: every instance stays Started, degraded (190), nothing restarted; repaired, it serves with no cleanup`, async (t) => {
     const outcome = await sharedFault(t.context.controllers, fault);
