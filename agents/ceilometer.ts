@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join } from 'node:path';
-import { checkFailed, checkPassed, peersSay } from '../shared/cluster/evidence.ts';
+import { checkFailed, checkPassed, checkPending, peersSay } from '../shared/cluster/evidence.ts';
 import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
 import { requireBinary } from '../shared/process/binary.ts';
 import {
@@ -21,7 +21,7 @@ import { configSourcesIn, isOsloTrue, readOsloConfig, type OsloConfig } from '..
 import { fail, failure, OcfError, quoted, success, type Outcome } from '../shared/ocf/outcome.ts';
 import { choice, integer, string } from '../shared/ocf/parameters.ts';
 import { launchedPid } from '../shared/process/identity.ts';
-import { childrenOf, isAlive, processAgeMs, processTree } from '../shared/process/proc.ts';
+import { childrenOf, isAlive, msSinceStart, processTree } from '../shared/process/proc.ts';
 import { readState, removeState, writeState } from '../shared/process/state-file.ts';
 import { establishedTo } from '../shared/net/tcp-connections.ts';
 import { lookupUser } from '../shared/process/users.ts';
@@ -62,7 +62,7 @@ const parameters = {
   }),
   amqp_server_port: integer({
     shortdesc: 'Message bus port to require a connection to',
-    longdesc: 'When set, monitor (depth 10, the default) checks for an ESTABLISHED TCP connection from the agent\'s processes to this port (the AMQP server, 5672 for RabbitMQ), read from /proc. ceilometer connects when it first publishes (right after it starts, when its share of the polling has samples): set it only for an agent that has something to poll. The bus is shared by every node: a missing connection is judged by the cluster\'s evidence (the peers\' published states): OCF_DEGRADED when every node lacks it or nothing is known, 1 when the peers have theirs. Start never waits for it.',
+    longdesc: 'When set, monitor (depth 10, the default) checks for an ESTABLISHED TCP connection from the agent\'s processes to this port (the AMQP server, 5672 for RabbitMQ), read from /proc. ceilometer connects when it first publishes: a worker younger than polling.yaml\'s shortest interval + 30 s without a connection is not judged yet. Set it only for an agent that publishes every round (as a clone, each instance\'s share of the partitioned resources must not be empty). The bus is shared by every node: a missing connection is judged by the cluster\'s evidence (the peers\' published states): OCF_DEGRADED when every node lacks it or nothing is known, 1 when the peers have theirs. Start never waits for it.',
     min: 1, max: 65535,
   }),
   coordination_check: choice(['auto', 'true', 'false'], {
@@ -169,16 +169,19 @@ function readSettings(context: Context, program: string): Settings {
 }
 
 /** A round of polling, at most, once it has begun (seconds): the margin over polling.yaml's interval. */
-const POLLING_ROUND_S = 30;
+export const POLLING_ROUND_S = 30;
+/** oslo.messaging's longest pause between reconnection attempts to RabbitMQ (rabbit_interval_max's default, seconds). */
+const BUS_RECONNECT_S = 30;
 
 /**
  * Seconds after its worker starts by which a polling agent has published once, and so holds its
  * message bus connection: oslo.messaging connects only to send. The first round runs as the worker
  * starts; a share of the partitioned resources that was empty then (the group's hash ring still
- * filling) waits one interval. So the shortest `interval:` in polling.yaml ([polling] cfg_file,
- * found as ceilometer finds it: as given, then beside the configuration files, then in
- * /etc/ceilometer and /etc) plus POLLING_ROUND_S. undefined when no polling.yaml names an interval:
- * an agent that polls nothing never connects, and nothing is waited for.
+ * filling) waits one interval. So the shortest `interval: N` line in polling.yaml (any source's;
+ * [polling] cfg_file, looked for about as ceilometer looks: as given, beside the configuration
+ * files, in /etc/ceilometer, in /etc) plus POLLING_ROUND_S. undefined when none is found (no such
+ * file: ceilometer does not start; no sources: it polls nothing and never connects; or a YAML
+ * written in flow style, `{interval: 60}`): then nothing is waited for, as before this grace.
  */
 function firstPublishWithinS(config: OsloConfig, configFile: string): number | undefined {
   const name = config.get('polling', 'cfg_file') ?? 'polling.yaml';
@@ -385,18 +388,51 @@ function warnShared(context: Context, text: string): void {
   context.log.warn(`${text}; not waited for: monitor judges it by the cluster's evidence`);
 }
 
+/** Where monitor keeps when it first found this master's new worker not yet connected to the bus. */
+function busPendingFile({ params }: Context): string {
+  return `${params.pid}.bus-pending`;
+}
+
+/**
+ * When this master's workers were first found not yet connected (epoch ms), kept at the first such
+ * look: a worker that exits and is respawned over and over before it publishes is young at every
+ * look, and must not be waited for beyond one grace.
+ */
+function pendingSinceMs(context: Context, masterPid: number): number {
+  const file = busPendingFile(context);
+  const kept = readState(file) as { master?: unknown; since?: unknown } | undefined;
+  if (kept?.master === masterPid && typeof kept.since === 'number') return kept.since;
+  const since = Date.now();
+  try {
+    writeState(file, { master: masterPid, since });
+  } catch (error) {
+    context.log.debug(`cannot keep ${file}: ${(error as Error).message}`);
+  }
+  return since;
+}
+
 /**
  * With amqp_server_port: nothing when one of the agent's processes is connected to it; `pending`
- * when none is but its worker (the newest of the master's children) started less than
- * `firstPublishS` ago and may not have published yet; `problem` otherwise.
+ * when none is but its worker (the newest of the master's children; their own children, such as a
+ * pollster's host command, are not workers) started less than `firstPublishS` ago and may not have
+ * published yet, for one such grace at most per master; `problem` otherwise (no worker at all
+ * included).
  */
-function messageBusState({ params }: Context, pid: number, firstPublishS: number | undefined): { problem?: string; pending?: string } {
-  if (Number.isNaN(params.amqp_server_port) || establishedTo(processTree(pid), params.amqp_server_port).length > 0) return {};
-  const none = `no established connection to the message bus (port ${params.amqp_server_port})`;
-  if (firstPublishS !== undefined) {
-    const workerAgesMs = childrenOf(pid).map(processAgeMs).filter((ms): ms is number => ms !== undefined);
-    const youngestMs = workerAgesMs.length ? Math.min(...workerAgesMs) : 0;
-    if (youngestMs < firstPublishS * 1000) return { pending: `${none} yet: its worker started ${Math.round(youngestMs / 1000)} s ago and connects when it first publishes, within ${firstPublishS} s (polling.yaml's shortest interval + ${POLLING_ROUND_S} s)` };
+function messageBusState(context: Context, pid: number, firstPublishS: number | undefined): { problem?: string; pending?: string } {
+  const port = context.params.amqp_server_port;
+  if (Number.isNaN(port)) return {};
+  if (establishedTo(processTree(pid), port).length > 0) {
+    removeState(busPendingFile(context));
+    return {};
+  }
+  const none = `no established connection to the message bus (port ${port})`;
+  const workerAgesMs = childrenOf(pid).map(msSinceStart).filter((ms): ms is number => ms !== undefined);
+  if (firstPublishS !== undefined && workerAgesMs.length > 0) {
+    const graceMs = firstPublishS * 1000;
+    const youngestMs = Math.min(...workerAgesMs);
+    if (youngestMs < graceMs && Date.now() - pendingSinceMs(context, pid) < graceMs) {
+      return { pending: `${none} yet: its worker started ${Math.round(youngestMs / 1000)} s ago and connects when it first publishes, within ${firstPublishS} s (polling.yaml's shortest interval + ${POLLING_ROUND_S} s)` };
+    }
   }
   return { problem: none };
 }
@@ -411,10 +447,17 @@ async function monitorOutcome(context: Context, settings: Coordination, pid: num
   let bus: Outcome = success;
   if (!Number.isNaN(context.params.amqp_server_port)) {
     const { problem, pending } = messageBusState(context, pid, settings.firstPublishS);
-    // Not yet published: neither a failure nor a pass the peers could take as evidence.
-    if (pending) context.log.debug(pending);
-    else if (problem) bus = await checkFailed(context, BUS, `ceilometer-polling (pid ${pid}) is running but has ${problem}`, { pid });
-    else await checkPassed(context, BUS);
+    if (pending) {
+      // Not yet published: neither a failure nor a pass the peers could take as evidence.
+      context.log.debug(pending);
+      checkPending(context, BUS);
+    } else if (problem) {
+      // After a bus outage each node reconnects at its next publish, after oslo.messaging's growing
+      // pause: a peer back first is no evidence against this node until that lag has passed.
+      bus = await checkFailed(context, BUS, `ceilometer-polling (pid ${pid}) is running but has ${problem}`, { pid, settleS: settings.firstPublishS ?? BUS_RECONNECT_S });
+    } else {
+      await checkPassed(context, BUS);
+    }
   }
   if (bus.code !== OCF.SUCCESS && bus.code !== OCF.DEGRADED) return bus;
   if (!settings.checked) return bus;
@@ -578,6 +621,7 @@ async function stop(context: Context) {
     forgetMember(memberFile(context));
     removeState(learningFile(context));
     removeState(coordinationFile(context));
+    removeState(busPendingFile(context));
   }
   return outcome;
 }

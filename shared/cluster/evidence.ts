@@ -74,13 +74,15 @@ function current(peer: PublishedState, now: number, skew: number): boolean {
 /**
  * Whether a peer's pass tells against this node: confirmed after this node's failure began, and
  * passing throughout it (its pass began before this failure did) or for longer than one of its
- * intervals. A pass that has only just begun is the end of a shared fault as often as not: when the
- * database comes back, the peers pass at once while a check here begun before may still fail; that
- * is no evidence yet, and the next monitor decides.
+ * intervals, or than `settleS` when longer. A pass that has only just begun is the end of a shared
+ * fault as often as not: when the database comes back, the peers pass at once while a check here
+ * begun before may still fail; that is no evidence yet, and the next monitor decides. `settleS` is
+ * for a check whose recovery lags by more than an interval (a message bus client reconnects at its
+ * next publish, after a growing pause).
  */
-function passesAgainst(peer: PublishedState, since: number, now: number, skew: number): boolean {
+function passesAgainst(peer: PublishedState, since: number, now: number, skew: number, settleS: number): boolean {
   if (peer.state !== 'ok' || peer.confirmed <= since + skew) return false;
-  return peer.since <= since + skew || now - peer.since > peer.every + skew;
+  return peer.since <= since + skew || now - peer.since > Math.max(peer.every, settleS) + skew;
 }
 
 /**
@@ -89,11 +91,12 @@ function passesAgainst(peer: PublishedState, since: number, now: number, skew: n
  * `lookedFrom` (epoch s, default `since`) is when the look that found the failure began: a check
  * that hangs until its timeout (10 s for Keystone's token) finds a failure that was there when it
  * began, and a peer's failing report confirmed meanwhile is as much since it. Only "shared" is
- * widened so: a pass still has to come after `since` to tell against this node.
+ * widened so: a pass still has to come after `since` to tell against this node. `settleS`: see
+ * passesAgainst (seconds; 0: one of the peer's intervals).
  */
-export function judge(since: number, peers: readonly PeerState[], now: number, skew = SKEW_S, lookedFrom = since): Verdict {
+export function judge(since: number, peers: readonly PeerState[], now: number, skew = SKEW_S, lookedFrom = since, settleS = 0): Verdict {
   const live = peers.filter((peer) => current(peer, now, skew));
-  const passing = live.filter((peer) => passesAgainst(peer, since, now, skew)).sort((a, b) => b.confirmed - a.confirmed);
+  const passing = live.filter((peer) => passesAgainst(peer, since, now, skew, settleS)).sort((a, b) => b.confirmed - a.confirmed);
   if (passing.length > 0) return { kind: 'local', passing };
   const reported = live.filter((peer) => peer.confirmed >= Math.min(since, lookedFrom) - skew);
   if (reported.length > 0 && reported.every((peer) => peer.state === 'failing')) {
@@ -256,6 +259,27 @@ export interface Failed {
   readonly pid?: number;
   /** The agent knows a restart cannot repair it (a file of this node): a local fault is 5 at once. */
   readonly unrepairable?: boolean;
+  /** Seconds a peer's recovered pass must have lasted before it tells against this node (judge's settleS). */
+  readonly settleS?: number;
+}
+
+/** Whether the failure this node kept is still the same failure: published within a few intervals (a restart in between included). */
+function stillFailing(kept: Kept | undefined, nowMs: number, every: number): kept is Kept {
+  return kept?.state === 'failing' && nowMs - kept.published <= (3 * every + 30) * 1000;
+}
+
+/**
+ * A shared check that cannot be judged yet on this node (a daemon just restarted that has not had
+ * its chance to pass): nothing is published, neither a pass the peers would take as evidence nor a
+ * failure. A failure this node kept stays the same failure meanwhile, with the pid it began under:
+ * when the check fails again after a restart, the restart is known not to have repaired it (5).
+ */
+export function checkPending(context: Context, check: CheckDeclaration): void {
+  if (!check.shared || evidenceNode(context.env) === undefined) return;
+  const file = keptFile(context, check);
+  const kept = recall(file);
+  const nowMs = Date.now();
+  if (stillFailing(kept, nowMs, intervalS(context.env))) keep(context, file, { ...kept, published: nowMs });
 }
 
 /**
@@ -272,8 +296,7 @@ export async function checkFailed(context: Context, check: CheckDeclaration, pro
   const nowMs = Date.now();
   const now = Math.floor(nowMs / 1000);
   const every = intervalS(context.env);
-  // The same failure goes on while it was published within a few intervals (a restart in between included).
-  const ongoing = kept?.state === 'failing' && nowMs - kept.published <= (3 * every + 30) * 1000;
+  const ongoing = stillFailing(kept, nowMs, every);
   const since = ongoing ? kept.since : now;
   const pidAtStart = ongoing ? kept.pid : failed.pid;
   const name = attributeName(context.env.instance, check.name);
@@ -282,7 +305,7 @@ export async function checkFailed(context: Context, check: CheckDeclaration, pro
   const peers = [...(await readPeers(context, name))].filter(([node]) => node !== self).map(([node, state]) => ({ node, ...state }));
   // This action began before its check did (the process's start, as Pacemaker's timer counts it).
   const lookedFrom = Math.floor((nowMs - processAgeMs()) / 1000);
-  const verdict = judge(since, peers, Math.floor(Date.now() / 1000), SKEW_S, lookedFrom);
+  const verdict = judge(since, peers, Math.floor(Date.now() / 1000), SKEW_S, lookedFrom, failed.settleS ?? 0);
   const restarted = pidAtStart !== undefined && failed.pid !== undefined && failed.pid !== pidAtStart;
   const judged = outcomeOf(check, self, since, verdict, problem, { restarted, ...(failed.unrepairable ? { unrepairable: true } : {}) });
   if (verdict.kind === 'none') context.log.debug(`${check.title}: no evidence from the peers (${peers.length} published): reported as shared`);

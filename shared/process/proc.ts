@@ -1,5 +1,6 @@
 // What the kernel says about a process, read from /proc (no ps, no pgrep).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { processAgeMs } from '../ocf/deadline.ts';
 
 function readProc(pid: number, file: string): string | undefined {
   try {
@@ -28,14 +29,16 @@ export function startTime(pid: number): string | undefined {
 }
 
 /**
- * How long ago a live process started, in milliseconds (its start time in clock ticks since boot
- * against /proc/uptime; Linux reports both at USER_HZ, 100 ticks a second). undefined when gone.
+ * How long ago a live process started, in milliseconds: its start against this process's own, both
+ * in clock ticks since boot (/proc/PID/stat; Linux counts them at USER_HZ, 100 a second), plus this
+ * process's age (deadline.ts). Not against /proc/uptime, which a container's lxcfs replaces with the
+ * container's own. undefined when it is gone.
  */
-export function processAgeMs(pid: number): number | undefined {
+export function msSinceStart(pid: number): number | undefined {
   const start = startTime(pid);
-  if (start === undefined) return undefined;
-  const uptimeS = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-  return Math.max(0, Math.round(uptimeS * 1000 - Number(start) * 10));
+  const self = startTime(process.pid);
+  if (start === undefined || self === undefined) return undefined;
+  return Math.max(0, (Number(self) - Number(start)) * 10 + processAgeMs());
 }
 
 /**

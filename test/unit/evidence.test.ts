@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  attributeName, checkFailed, checkPassed, decodeState, encodeState, judge, outcomeOf, parseQuery, SKEW_S, type PeerState,
+  attributeName, checkFailed, checkPassed, checkPending, decodeState, encodeState, judge, outcomeOf, parseQuery, SKEW_S, type PeerState,
 } from '../../shared/cluster/evidence.ts';
+import { fakeAttrd } from '../helpers/fake-attrd.ts';
 import { Deadline } from '../../shared/ocf/deadline.ts';
 import { readEnvironment } from '../../shared/ocf/environment.ts';
 import { Logger } from '../../shared/ocf/log.ts';
@@ -156,4 +157,66 @@ test('the end of a shared fault is no evidence against this node: a peer whose p
   t.is(judge(T, [justRecovered], T + 302).kind, 'none', 'a pass younger than one interval: the next monitor decides (190)');
   const stillPassing: PeerState = { ...justRecovered, confirmed: T + 300 + EVERY + SKEW_S + 1 };
   t.is(judge(T, [stillPassing], T + 300 + EVERY + SKEW_S + 2).kind, 'local', 'passing for longer than its interval while this node still fails: local');
+});
+
+test('a check whose recovery lags (settleS): a peer back for less than that is no evidence against this node yet', (t) => {
+  // The bus came back at T + 300; node2 reconnected at once, this node only at its next publish.
+  const backSoon: PeerState = { node: 'node2', state: 'ok', since: T + 300, confirmed: T + 300 + EVERY + SKEW_S + 1, every: EVERY, reason: 'passes' };
+  const now = T + 300 + EVERY + SKEW_S + 2;
+  t.is(judge(T, [backSoon], now).kind, 'local', 'without settleS: passing longer than its interval is evidence');
+  t.is(judge(T, [backSoon], now, SKEW_S, T, 40).kind, 'none', 'with settleS 40: not yet');
+  t.is(judge(T, [{ ...backSoon, confirmed: T + 346 }], T + 346, SKEW_S, T, 40).kind, 'local', 'back for longer than settleS + skew: local');
+  // A peer that passed throughout this node's failure is evidence at once, whatever settleS says.
+  t.is(judge(T, [{ ...backSoon, since: T - 100, confirmed: T + 15 }], T + 20, SKEW_S, T, 600).kind, 'local');
+});
+
+test.serial('a failure stays the same failure through monitors that could not judge (checkPending): failing again under another pid after them, a restart did not repair it: 5', async (t) => {
+  const attrd = fakeAttrd(t, 'node1');
+  const savedPath = process.env.PATH;
+  const realNow = Date.now;
+  let aheadMs = 0;
+  process.env.PATH = attrd.env.PATH;
+  Date.now = () => realNow() + aheadMs;
+  t.teardown(() => {
+    process.env.PATH = savedPath;
+    Date.now = realNow;
+  });
+  const BUS = { name: 'bus', title: 'message bus check', shared: true, checks: 'a bus connection' };
+  const name = attributeName('p_k:0', 'bus');
+  const peerPasses = () => {
+    const now = Math.floor(Date.now() / 1000);
+    attrd.set('node2', name, encodeState({ state: 'ok', since: now - 1000, confirmed: now, every: EVERY, reason: 'passes' }));
+  };
+  const run = async (bridged: boolean) => {
+    const rscTmp = mkdtempSync(join(tmpdir(), 'evidence-'));
+    t.teardown(() => rmSync(rscTmp, { recursive: true, force: true }));
+    // Each monitor is its own call, with its own deadline (on the clock moved ahead).
+    const c = () => context({ ...attrd.env, HA_RSCTMP: rscTmp });
+    // A peer's pass is evidence once confirmed after this node's failure began (beyond the skew).
+    const failsWith = async (pid: number) => {
+      await checkFailed(c(), BUS, 'no connection', { pid });
+      aheadMs += 10_000;
+      peerPasses();
+      return checkFailed(c(), BUS, 'no connection', { pid });
+    };
+    const first = await failsWith(100);
+    // Pacemaker restarts the daemon; its new worker is not judged for 180 s, longer than a failure is
+    // remembered unconfirmed (3 intervals + 30 s).
+    for (let i = 0; i < 6; i++) {
+      aheadMs += 30_000;
+      if (bridged) checkPending(c(), BUS);
+    }
+    peerPasses();
+    const again = bridged ? await checkFailed(c(), BUS, 'no connection', { pid: 200 }) : await failsWith(200);
+    return { first, again };
+  };
+  const bridged = await run(true);
+  t.is(bridged.first.code, 1, bridged.first.reason);
+  t.is(bridged.again.code, 5, bridged.again.reason);
+  t.regex(bridged.again.reason ?? '', /this node's fault, not repaired by a restart/);
+  // Without the pending monitors the same gap forgets the failure: a new one under the new pid, 1
+  // again, and Pacemaker restarts it again (a restart loop instead of a ban).
+  const forgotten = await run(false);
+  t.is(forgotten.first.code, 1, forgotten.first.reason);
+  t.is(forgotten.again.code, 1, forgotten.again.reason);
 });
