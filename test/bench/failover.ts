@@ -6,7 +6,10 @@
 // `tokens SCENARIO SETTING sent=N failed=N p50_ms=N p99_ms=N max_ms=N`.
 // `haproxy|recovery [rounds=N]`: issue 21's paired comparisons (PAIRED below), ending with
 // `MODE SCENARIO SETTING outage_ms=N failed=N sent=N` (median outage, counts summed).
-// Usage: node test/bench/failover.ts [VARIANT ...] [SETTING ...] [tokens] [TOKEN-SCENARIO ...] [haproxy|recovery [rounds=N]]
+// `evidence [EVIDENCE-SCENARIO ...]`: issue 16's local and shared scenarios only (all of them, or
+// those named), on the recommended variant unless variants are named, ending with one line each:
+// `evidence SCENARIO VARIANT outage_ms=N failed=N sent=N; WHEN THE RIGHT EXIT CODE CAME`.
+// Usage: node test/bench/failover.ts [VARIANT ...] [SETTING ...] [tokens] [TOKEN-SCENARIO ...] [haproxy|recovery [rounds=N]] [evidence [EVIDENCE-SCENARIO ...]]
 // (run as root, beside no other cluster; `tokens`, `haproxy`, `recovery`: those scenarios only, on the recommended variant)
 import { execFileSync } from 'node:child_process';
 import { failureLines } from '../helpers/parsers/crm-mon.ts';
@@ -44,16 +47,19 @@ const PAIRED = {
   },
 } satisfies Record<string, { scenarios: readonly Scenario[]; settings: { name: string; apply: (c: Controllers) => Promise<void> }[]; reset: (c: Controllers) => Promise<void> }>;
 type PairedMode = keyof typeof PAIRED;
-const known = ['tokens', ...Object.keys(PAIRED), ...VARIANTS, ...SETTINGS, ...TOKEN_SCENARIOS] as readonly string[];
+const known = ['tokens', 'evidence', ...Object.keys(PAIRED), ...VARIANTS, ...SETTINGS, ...TOKEN_SCENARIOS, ...EVIDENCE_SCENARIOS] as readonly string[];
 const roundsArg = args.find((arg) => /^rounds=\d+$/.test(arg));
 const unknown = args.filter((arg) => !known.includes(arg) && arg !== roundsArg);
-if (unknown.length) throw new Error(`unknown arguments ${unknown.join(' ')}: give variants (${VARIANTS.join(', ')}), cache settings (${SETTINGS.join(', ')}), tokens, token scenarios (${TOKEN_SCENARIOS.join(', ')}), ${Object.keys(PAIRED).join(' or ')} [rounds=N]`);
+if (unknown.length) throw new Error(`unknown arguments ${unknown.join(' ')}: give variants (${VARIANTS.join(', ')}), cache settings (${SETTINGS.join(', ')}), tokens, token scenarios (${TOKEN_SCENARIOS.join(', ')}), ${Object.keys(PAIRED).join(' or ')} [rounds=N], evidence [${EVIDENCE_SCENARIOS.join(', ')}]`);
 const tokensOnly = args.includes('tokens');
+const evidenceOnly = args.includes('evidence') || args.some((arg) => (EVIDENCE_SCENARIOS as readonly string[]).includes(arg));
+const wantedEvidence = args.filter((arg): arg is typeof EVIDENCE_SCENARIOS[number] => (EVIDENCE_SCENARIOS as readonly string[]).includes(arg));
+const evidenceChosen: readonly typeof EVIDENCE_SCENARIOS[number][] = wantedEvidence.length ? wantedEvidence : EVIDENCE_SCENARIOS;
 const pairedMode = (Object.keys(PAIRED) as PairedMode[]).find((mode) => args.includes(mode));
 const ROUNDS = roundsArg ? Number(roundsArg.slice('rounds='.length)) : 3;
 const pairedResults = new Map<string, (Figures | Error)[]>();
 const wanted = args.filter((arg): arg is Variant => (VARIANTS as readonly string[]).includes(arg));
-const variants = tokensOnly || pairedMode ? [RECOMMENDED] : wanted.length ? wanted : VARIANTS;
+const variants = tokensOnly || pairedMode ? [RECOMMENDED] : wanted.length ? wanted : evidenceOnly ? [RECOMMENDED] : VARIANTS;
 const wantedSettings = args.filter((arg): arg is CacheSetting => (SETTINGS as string[]).includes(arg));
 const settings = wantedSettings.length ? wantedSettings : SETTINGS;
 const wantedTokenScenarios = args.filter((arg): arg is TokenScenario => (TOKEN_SCENARIOS as readonly string[]).includes(arg));
@@ -164,14 +170,14 @@ try {
       }
       if (!tokensOnly && !pairedMode) {
         // The failover scenarios first, in the e2e suite's order.
-        for (const scenario of SCENARIOS) await attempt(scenario, runs[scenario], figures);
+        if (!evidenceOnly) for (const scenario of SCENARIOS) await attempt(scenario, runs[scenario], figures);
         // haproxy-certificate bans the VIP's node's HAProxy and wants the others' running: only the
         // layout that runs HAProxy on every node has them (haproxy-follows-vip runs one, with the VIP).
-        const evidenceScenarios = EVIDENCE_SCENARIOS.filter((scenario) => scenario !== 'haproxy-certificate' || variant === 'vip-follows-haproxy');
+        const evidenceScenarios = evidenceChosen.filter((scenario) => scenario !== 'haproxy-certificate' || variant === 'vip-follows-haproxy');
         for (const scenario of evidenceScenarios) await attempt(scenario, evidenceRuns[scenario], evidence);
       }
       // The cache does not depend on the colocation variant: measured on the recommended one.
-      if (variant === RECOMMENDED && !pairedMode) {
+      if (variant === RECOMMENDED && !pairedMode && !evidenceOnly) {
         for (const setting of settings) {
           const tokens = new Map<TokenScenario, TokenFigures | Error>();
           tokenResults.set(setting, tokens);
@@ -230,7 +236,7 @@ if (pairedMode) {
   }
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }
-if (!tokensOnly && !pairedMode) {
+if (!tokensOnly && !pairedMode && !evidenceOnly) {
   process.stdout.write(`\nFailover through the VIP (corosync token ${TOTEM.token} ms, consensus ${TOTEM.consensus} ms; client: GET /v3, new connection each, 1 s timeout, 20 ms pause)\n\n`);
   process.stdout.write(`| scenario | ${variants.join(' | ')} |\n|---|${variants.map(() => '---').join('|')}|\n`);
   for (const scenario of SCENARIOS) process.stdout.write(`| ${scenario} | ${variants.map((v) => cell(results.get(v)?.get(scenario))).join(' | ')} |\n`);
@@ -242,9 +248,11 @@ if (!tokensOnly && !pairedMode) {
       else failedRuns++;
     }
   }
+}
+if (!tokensOnly && !pairedMode) {
   process.stdout.write('\nLocal or shared, by the cluster\'s evidence (client: GET /v3 through the VIP; keys-lost also: token requests through the VIP)\n\n');
   for (const variant of variants) {
-    for (const scenario of EVIDENCE_SCENARIOS) {
+    for (const scenario of evidenceChosen) {
       const e = evidenceResults.get(variant)?.get(scenario);
       if (!e && scenario === 'haproxy-certificate' && variant !== 'vip-follows-haproxy') {
         process.stdout.write(`evidence ${scenario} ${variant} not run (HAProxy runs on the VIP's node only)\n`);

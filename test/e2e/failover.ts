@@ -12,8 +12,8 @@ import { successfulFencings, type ClusterStatus } from '../helpers/parsers/crm-m
 import { buildDeb, NETWORK_ADDRESS, NODES, ThreeNodes, VIP, waitUntil, type ClusterNode } from '../helpers/clusters/three-nodes.ts';
 import { EPMD, rabbitmqLaunch } from '../helpers/daemons/rabbitmq.ts';
 import { establishedTo } from '../../shared/net/tcp-connections.ts';
-import { processTree } from '../../shared/process/proc.ts';
-import { AMQP_PORT, BUS_PROBE_POLLSTER, busProbePolling, ceilometerConfig, clusterCommands, crmCommands, FRONTEND_PORT, haproxyConfig, type HaproxySetting, KEYSTONE_PORT, keystoneCacheSection, layoutPrimitives, MEMCACHED_PORT, PARTITIONING_PREFIX, pcsClusterCommands, pcsCommands, REDIS_PORT, TOTEM, type CacheSetting, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
+import { childrenOf, msSinceStart, processTree } from '../../shared/process/proc.ts';
+import { AMQP_PORT, BUS_CHECK_JUDGES_AFTER_MS, BUS_PROBE_POLLSTER, busProbePolling, ceilometerConfig, clusterCommands, crmCommands, FRONTEND_PORT, haproxyConfig, type HaproxySetting, KEYSTONE_PORT, keystoneCacheSection, layoutPrimitives, MEMCACHED_PORT, PARTITIONING_PREFIX, pcsClusterCommands, pcsCommands, REDIS_PORT, TOTEM, type CacheSetting, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
 
 export const ADMIN_PASSWORD = 'three-admin-secret';
 const KEYSTONE_ETC = '/etc/keystone';
@@ -125,6 +125,12 @@ export class Controllers {
   /** Whether this node's ceilometer agent holds a connection to the message bus (what its bus check looks for). */
   busConnected(node: ClusterNode): boolean {
     return establishedTo(processTree(this.daemonPid(node, 'ceilometer:p_ceilometer')), AMQP_PORT, NETWORK_ADDRESS).length > 0;
+  }
+
+  /** Whether this node's ceilometer bus check judges now: its worker is past the first-publish grace (BUS_CHECK_JUDGES_AFTER_MS). */
+  busJudged(node: ClusterNode): boolean {
+    const ages = childrenOf(this.daemonPid(node, 'ceilometer:p_ceilometer')).map((pid) => msSinceStart(pid) ?? 0);
+    return ages.length > 0 && Math.min(...ages) >= BUS_CHECK_JUDGES_AFTER_MS;
   }
 
   /** The RabbitMQ broker (Erlang's beam.smp). */

@@ -306,6 +306,11 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
   }
   const pids = c.daemonPids(nodes, marker);
   const degradedBefore = await degradedNodes();
+  if (fault === 'bus') {
+    // What is measured is the check on agents that have published: a worker started less than the
+    // first-publish grace ago is not judged yet (a cluster just brought up, an agent just restarted).
+    await waitUntil('every ceilometer agent connected to the bus and past its first-publish grace', () => nodes.every((n) => c.busConnected(n) && c.busJudged(n)), 90_000, 1000);
+  }
   const faultAt = Date.now();
   let repair: () => Promise<void>;
   if (fault === 'database') {

@@ -4,6 +4,7 @@
 // both clients' lines (pcs: the recommended variant) and checks that the doc shows them.
 import { NETWORK_ADDRESS, NODES, VIP } from '../helpers/clusters/three-nodes.ts';
 import { crmLines, pcsLines, primitivesOf, type LayoutPrimitive, type LayoutStep } from './layout-steps.ts';
+import { POLLING_ROUND_S } from '../../agents/ceilometer.ts';
 
 export const VARIANTS = ['vip-follows-haproxy', 'haproxy-follows-vip'] as const;
 export type Variant = typeof VARIANTS[number];
@@ -111,6 +112,14 @@ pollsters_definitions_dirs = ${pollstersDir}
 `;
 }
 
+/** polling.yaml's interval (s) for the bus probe. */
+export const BUS_PROBE_INTERVAL_S = 10;
+/**
+ * How long after its worker starts the ceilometer agent's bus check judges a missing connection
+ * (ms): polling.yaml's shortest interval + POLLING_ROUND_S (agents/ceilometer.ts, firstPublishWithinS).
+ */
+export const BUS_CHECK_JUDGES_AFTER_MS = (BUS_PROBE_INTERVAL_S + POLLING_ROUND_S) * 1000;
+
 /** The dynamic pollster's meter: one gauge from a host command, no OpenStack service asked. */
 export const BUS_PROBE_METER = 'controller.bus_probe';
 
@@ -125,7 +134,7 @@ export const BUS_PROBE_POLLSTER = `---
 `;
 
 /**
- * polling.yaml: the probe every 10 s over 60 static resources. Tooz partitions static resources
+ * polling.yaml: the probe every BUS_PROBE_INTERVAL_S over 60 static resources. Tooz partitions static resources
  * among the group's live members by a hash ring: each of three members gets some (the chance that
  * one gets none is about 3 x (2/3)^60), so each agent publishes, and holds its bus connection.
  */
@@ -134,7 +143,7 @@ export function busProbePolling(): string {
   return `---
 sources:
   - name: bus_probe
-    interval: 10
+    interval: ${BUS_PROBE_INTERVAL_S}
     meters:
       - ${BUS_PROBE_METER}
     resources: [${resources.join(', ')}]

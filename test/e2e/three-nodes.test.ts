@@ -86,7 +86,7 @@ async function servesEverywhere(t: { is: (actual: unknown, expected: unknown, me
   }
   t.is(members.length, 3, `three live members in the partitioning group; Redis holds ${(await c.redis('KEYS', '*')).join(' ')}`);
   // Each agent publishes its share of the bus probe (three-layout.ts), so each holds a bus connection.
-  const connected = await waitUntil('every ceilometer agent connected to the message bus', () => c.cluster.nodes.every((node) => c.busConnected(node)), 30_000, 1000).then(() => true, () => false);
+  const connected = await waitUntil('every ceilometer agent connected to the message bus', () => c.cluster.nodes.every((node) => c.busConnected(node)), 60_000, 1000).then(() => true, () => false);
   t.is(connected, true, `every node's ceilometer connected to RabbitMQ (${c.cluster.nodes.filter((node) => !c.busConnected(node)).map((n) => n.name).join(', ') || 'all'} not)`);
 }
 

@@ -39,6 +39,8 @@ export function rabbitmqLaunch(dir: string, address: string, port: number): Rabb
       RABBITMQ_MNESIA_BASE: join(dir, 'mnesia'),
       RABBITMQ_LOG_BASE: join(dir, 'log'),
       RABBITMQ_ENABLED_PLUGINS_FILE: join(dir, 'enabled_plugins'),
+      // No busy-waiting schedulers: on a 2-core machine they take CPU from the cluster being timed.
+      RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '+sbwt none +sbwtdcpu none +sbwtdio none',
     },
   };
 }
