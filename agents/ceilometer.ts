@@ -395,8 +395,9 @@ function busPendingFile({ params }: Context): string {
 
 /**
  * When this master's workers were first found not yet connected (epoch ms), kept at the first such
- * look: a worker that exits and is respawned over and over before it publishes is young at every
- * look, and must not be waited for beyond one grace.
+ * look until a connection is seen (or a reload, or a stop): a worker that exits and is respawned
+ * over and over before it publishes is young at every look, and must not be waited for beyond one
+ * grace.
  */
 function pendingSinceMs(context: Context, masterPid: number): number {
   const file = busPendingFile(context);
@@ -415,8 +416,8 @@ function pendingSinceMs(context: Context, masterPid: number): number {
  * With amqp_server_port: nothing when one of the agent's processes is connected to it; `pending`
  * when none is but its worker (the newest of the master's children; their own children, such as a
  * pollster's host command, are not workers) started less than `firstPublishS` ago and may not have
- * published yet, for one such grace at most per master; `problem` otherwise (no worker at all
- * included).
+ * published yet, for one such grace at most per spell without a connection (pendingSinceMs);
+ * `problem` otherwise (no worker at all included).
  */
 function messageBusState(context: Context, pid: number, firstPublishS: number | undefined): { problem?: string; pending?: string } {
   const port = context.params.amqp_server_port;
@@ -508,7 +509,10 @@ async function reportShared(context: Context, when: string, firstPublishS: numbe
   const pid = await daemonStatus(context, daemonOf(context));
   if (pid.state !== 'running' || Number.isNaN(context.params.amqp_server_port)) return;
   const bus = messageBusState(context, pid.pid, firstPublishS);
-  if (bus.pending) context.log.info(`${when}; it has ${bus.pending}`);
+  if (bus.pending) {
+    context.log.info(`${when}; it has ${bus.pending}`);
+    checkPending(context, BUS);
+  }
   else if (bus.problem) context.log.warn(`${when}; it has ${bus.problem}; the peers: ${await peersSay(context, BUS)}: monitor judges it by the cluster's evidence`);
 }
 
@@ -608,8 +612,9 @@ async function reload(context: Context) {
   const unreachable = reportOnce(context);
   return reloadInPlace(context, daemonOf(context), {
     signal: 'SIGHUP',
-    // The master reads its files again now: from here on, monitor judges what it read.
-    precheck: () => (rememberCoordination(context, settings), undefined),
+    // The master reads its files again now: from here on, monitor judges what it read. Its new
+    // worker has its own first publish to make: a grace of its own.
+    precheck: () => (rememberCoordination(context, settings), removeState(busPendingFile(context)), undefined),
     ready: (pid) => readiness(context, settings, pid, unreachable),
     resend: { afterMs: 5000, times: 2, why: 'cotyledon 1.7 can lose the SIGTERM its worker sends itself; a worker still ending ignores it' },
   });
@@ -622,6 +627,8 @@ async function stop(context: Context) {
     removeState(learningFile(context));
     removeState(coordinationFile(context));
     removeState(busPendingFile(context));
+    // A bus failure of this node stays remembered across the restart Pacemaker may be doing now.
+    if (!Number.isNaN(context.params.amqp_server_port)) checkPending(context, BUS);
   }
   return outcome;
 }

@@ -152,7 +152,11 @@ interface Kept {
   readonly since: number;
   /** When it was last published, epoch ms. */
   readonly published: number;
-  /** The daemon's pid when the failure began: another pid now means a restart did not repair it. */
+  /**
+   * The daemon's pid when the failure was first judged this node's: another pid now means a restart
+   * did not repair it. Not when it began: a restart during a shared fault (for another reason) is no
+   * restart tried against a fault of this node.
+   */
   readonly pid?: number;
 }
 
@@ -249,7 +253,9 @@ export async function checkPassed(context: Context, check: CheckDeclaration, det
   const every = intervalS(context.env);
   // A tenth of an interval early: monitors do not start on the exact second.
   if (kept?.state === 'ok' && nowMs - kept.published < every * 900) return;
-  const since = kept?.state === 'ok' ? kept.since : Math.floor(nowMs / 1000);
+  // A pass goes on only while it was published within a few intervals: after a stop, or monitors
+  // that could not judge, it is a new pass, not one the peers could take as lasting through their failure.
+  const since = kept?.state === 'ok' && nowMs - kept.published <= memoryMs(every) ? kept.since : Math.floor(nowMs / 1000);
   await publish(context, attributeName(context.env.instance, check.name), { state: 'ok', since, confirmed: Math.floor(nowMs / 1000), every, reason: detail });
   keep(context, file, { state: 'ok', since, published: nowMs });
 }
@@ -263,16 +269,22 @@ export interface Failed {
   readonly settleS?: number;
 }
 
-/** Whether the failure this node kept is still the same failure: published within a few intervals (a restart in between included). */
+/** How long a state this node kept goes on unpublished (ms): a few monitor intervals, a restart in between included. */
+function memoryMs(every: number): number {
+  return (3 * every + 30) * 1000;
+}
+
+/** Whether the failure this node kept is still the same failure: published within memoryMs. */
 function stillFailing(kept: Kept | undefined, nowMs: number, every: number): kept is Kept {
-  return kept?.state === 'failing' && nowMs - kept.published <= (3 * every + 30) * 1000;
+  return kept?.state === 'failing' && nowMs - kept.published <= memoryMs(every);
 }
 
 /**
  * A shared check that cannot be judged yet on this node (a daemon just restarted that has not had
  * its chance to pass): nothing is published, neither a pass the peers would take as evidence nor a
  * failure. A failure this node kept stays the same failure meanwhile, with the pid it began under:
- * when the check fails again after a restart, the restart is known not to have repaired it (5).
+ * when the check fails again after a restart, the restart is known not to have repaired it (5). A
+ * pass it kept is left to age: the next pass is a new one once it is older than memoryMs.
  */
 export function checkPending(context: Context, check: CheckDeclaration): void {
   if (!check.shared || evidenceNode(context.env) === undefined) return;
@@ -298,15 +310,15 @@ export async function checkFailed(context: Context, check: CheckDeclaration, pro
   const every = intervalS(context.env);
   const ongoing = stillFailing(kept, nowMs, every);
   const since = ongoing ? kept.since : now;
-  const pidAtStart = ongoing ? kept.pid : failed.pid;
   const name = attributeName(context.env.instance, check.name);
   await publish(context, name, { state: 'failing', since, confirmed: now, every, reason: problem });
-  keep(context, file, { state: 'failing', since, published: nowMs, ...(pidAtStart === undefined ? {} : { pid: pidAtStart }) });
   const peers = [...(await readPeers(context, name))].filter(([node]) => node !== self).map(([node, state]) => ({ node, ...state }));
   // This action began before its check did (the process's start, as Pacemaker's timer counts it).
   const lookedFrom = Math.floor((nowMs - processAgeMs()) / 1000);
   const verdict = judge(since, peers, Math.floor(Date.now() / 1000), SKEW_S, lookedFrom, failed.settleS ?? 0);
-  const restarted = pidAtStart !== undefined && failed.pid !== undefined && failed.pid !== pidAtStart;
+  const localPid = ongoing && kept.pid !== undefined ? kept.pid : verdict.kind === 'local' ? failed.pid : undefined;
+  keep(context, file, { state: 'failing', since, published: nowMs, ...(localPid === undefined ? {} : { pid: localPid }) });
+  const restarted = localPid !== undefined && failed.pid !== undefined && failed.pid !== localPid;
   const judged = outcomeOf(check, self, since, verdict, problem, { restarted, ...(failed.unrepairable ? { unrepairable: true } : {}) });
   if (verdict.kind === 'none') context.log.debug(`${check.title}: no evidence from the peers (${peers.length} published): reported as shared`);
   return judged.code === OCF.DEGRADED ? degraded(judged.reason) : failure(judged.code, judged.reason);

@@ -31,8 +31,9 @@ export function startTime(pid: number): string | undefined {
 /**
  * How long ago a live process started, in milliseconds: its start against this process's own, both
  * in clock ticks since boot (/proc/PID/stat; Linux counts them at USER_HZ, 100 a second), plus this
- * process's age (deadline.ts). Not against /proc/uptime, which a container's lxcfs replaces with the
- * container's own. undefined when it is gone.
+ * process's own age (deadline.ts: from /proc/uptime when that agrees with the runtime, else the
+ * runtime's own clock, a few hundred ms short). Not the other process's start against /proc/uptime
+ * alone, which a container's lxcfs replaces with the container's. undefined when it is gone.
  */
 export function msSinceStart(pid: number): number | undefined {
   const start = startTime(pid);

@@ -220,3 +220,61 @@ test.serial('a failure stays the same failure through monitors that could not ju
   t.is(forgotten.first.code, 1, forgotten.first.reason);
   t.is(forgotten.again.code, 1, forgotten.again.reason);
 });
+
+test.serial('a pass goes on only while it is published: one not published for longer than a few intervals (a stop, monitors that could not judge) starts anew', async (t) => {
+  const attrd = fakeAttrd(t, 'node1');
+  const savedPath = process.env.PATH;
+  const realNow = Date.now;
+  let aheadMs = 0;
+  process.env.PATH = attrd.env.PATH;
+  Date.now = () => realNow() + aheadMs;
+  t.teardown(() => {
+    process.env.PATH = savedPath;
+    Date.now = realNow;
+  });
+  const rscTmp = mkdtempSync(join(tmpdir(), 'evidence-'));
+  t.teardown(() => rmSync(rscTmp, { recursive: true, force: true }));
+  const c = () => context({ ...attrd.env, HA_RSCTMP: rscTmp });
+  const name = attributeName('p_k:0', 'token');
+  const publishedSince = () => decodeState(attrd.values(name).node1 ?? '')?.since;
+  await checkPassed(c(), TOKEN);
+  const first = publishedSince()!;
+  aheadMs += 30_000; // within 3 intervals + 30 s of the last publish: the same pass
+  await checkPassed(c(), TOKEN);
+  t.is(publishedSince(), first);
+  aheadMs += 120_000; // nothing published for 2 min: a new pass
+  await checkPassed(c(), TOKEN);
+  t.is(publishedSince(), Math.floor(Date.now() / 1000));
+  t.true(publishedSince()! > first + 100);
+});
+
+test.serial('a restart during a shared fault is no restart tried against a fault of this node: judged this node\'s afterwards, 1 first, then 5 only after a restart since', async (t) => {
+  const attrd = fakeAttrd(t, 'node1');
+  const savedPath = process.env.PATH;
+  const realNow = Date.now;
+  let aheadMs = 0;
+  process.env.PATH = attrd.env.PATH;
+  Date.now = () => realNow() + aheadMs;
+  t.teardown(() => {
+    process.env.PATH = savedPath;
+    Date.now = realNow;
+  });
+  const rscTmp = mkdtempSync(join(tmpdir(), 'evidence-'));
+  t.teardown(() => rmSync(rscTmp, { recursive: true, force: true }));
+  const c = () => context({ ...attrd.env, HA_RSCTMP: rscTmp });
+  const name = attributeName('p_k:0', 'token');
+  const began = Math.floor(Date.now() / 1000);
+  attrd.set('node2', name, encodeState({ state: 'failing', since: began, confirmed: began, every: EVERY, reason: 'HTTP 500' }));
+  t.is((await checkFailed(c(), TOKEN, 'HTTP 500', { pid: 100 })).code, 190, 'shared at first');
+  // Restarted meanwhile for another reason (pid 300); the peer is back and has been for 20 s.
+  aheadMs += 40_000;
+  const now = Math.floor(Date.now() / 1000);
+  attrd.set('node2', name, encodeState({ state: 'ok', since: now - 20, confirmed: now, every: EVERY, reason: 'passes' }));
+  const local = await checkFailed(c(), TOKEN, 'HTTP 500', { pid: 300 });
+  t.is(local.code, 1, local.reason);
+  aheadMs += 10_000;
+  const later = Math.floor(Date.now() / 1000);
+  attrd.set('node2', name, encodeState({ state: 'ok', since: now - 20, confirmed: later, every: EVERY, reason: 'passes' }));
+  t.is((await checkFailed(c(), TOKEN, 'HTTP 500', { pid: 300 })).code, 1, 'the same daemon: still 1');
+  t.is((await checkFailed(c(), TOKEN, 'HTTP 500', { pid: 400 })).code, 5, 'restarted since it was judged this node\'s: 5');
+});
