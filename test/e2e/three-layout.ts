@@ -94,8 +94,9 @@ export type HaproxySetting = typeof HAPROXY_SETTINGS[number];
  * ceilometer.conf for the central agent: Redis and RabbitMQ outside the cluster, and one dynamic
  * pollster (bus-probe.yaml in `pollstersDir`) so that every agent publishes: oslo.messaging connects
  * to the bus only when there is something to send, and an agent that polls nothing never does.
- * `pollsters_definitions_dirs` is read from [DEFAULT] by ceilometer 19 (Debian 12) and from
- * [polling] by later releases; an option a release does not know is ignored.
+ * `pollsters_definitions_dirs` goes in [DEFAULT]: ceilometer registers its polling options in
+ * [DEFAULT] and [polling] alike but reads this one from [DEFAULT] (19 on Debian 12, 24 on Debian 13;
+ * polling/manager.py), and ignores it in [polling].
  */
 export function ceilometerConfig(pollingYaml: string, pollstersDir: string): string {
   return `[DEFAULT]
@@ -108,7 +109,6 @@ backend_url = redis://${NETWORK_ADDRESS}:${REDIS_PORT}
 [polling]
 partitioning_group_prefix = ${PARTITIONING_PREFIX}
 cfg_file = ${pollingYaml}
-pollsters_definitions_dirs = ${pollstersDir}
 `;
 }
 
@@ -134,9 +134,10 @@ export const BUS_PROBE_POLLSTER = `---
 `;
 
 /**
- * polling.yaml: the probe every BUS_PROBE_INTERVAL_S over 60 static resources. Tooz partitions static resources
- * among the group's live members by a hash ring: each of three members gets some (the chance that
- * one gets none is about 3 x (2/3)^60), so each agent publishes, and holds its bus connection.
+ * polling.yaml: the probe every BUS_PROBE_INTERVAL_S over 60 static resources. Tooz partitions
+ * static resources among the group's live members by a hash ring: each of three members gets some
+ * (were the ring's shares even, the chance that one gets none would be about 3 x (2/3)^60), so each
+ * agent publishes, and holds its bus connection.
  */
 export function busProbePolling(): string {
   const resources = Array.from({ length: 60 }, (_, i) => `probe-${String(i + 1).padStart(2, '0')}`);
