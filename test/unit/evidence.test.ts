@@ -1,13 +1,13 @@
 // The rule that tells a fault of this node from a fault every node shares, from the peers' published
 // states (shared/cluster/evidence.ts), exhaustively: a pure function of the states and the time.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   attributeName, checkFailed, checkPassed, checkPending, decodeState, encodeState, judge, outcomeOf, parseQuery, SKEW_S, type PeerState,
 } from '../../shared/cluster/evidence.ts';
-import { fakeAttrd } from '../helpers/fake-attrd.ts';
+import { fakeAttrd, type FakeAttrd } from '../helpers/fake-attrd.ts';
 import { Deadline } from '../../shared/ocf/deadline.ts';
 import { readEnvironment } from '../../shared/ocf/environment.ts';
 import { Logger } from '../../shared/ocf/log.ts';
@@ -159,6 +159,25 @@ test('the end of a shared fault is no evidence against this node: a peer whose p
   t.is(judge(T, [stillPassing], T + 300 + EVERY + SKEW_S + 2).kind, 'local', 'passing for longer than its interval while this node still fails: local');
 });
 
+/**
+ * For a serial test of the plumbing: attrd_updater is the stand-in (PATH, which the evidence module
+ * hands to it), and Date.now can be moved ahead (a monitor interval, a restart) without waiting.
+ * Both restored at the test's end; serial tests run before the concurrent ones of this file.
+ */
+function withAttrdAndClock(t: ExecutionContext): { attrd: FakeAttrd; ahead: (ms: number) => void } {
+  const attrd = fakeAttrd(t, 'node1');
+  const savedPath = process.env.PATH;
+  const realNow = Date.now;
+  let aheadMs = 0;
+  process.env.PATH = attrd.env.PATH;
+  Date.now = () => realNow() + aheadMs;
+  t.teardown(() => {
+    process.env.PATH = savedPath;
+    Date.now = realNow;
+  });
+  return { attrd, ahead: (ms) => void (aheadMs += ms) };
+}
+
 test('a check whose recovery lags (settleS): a peer back for less than that is no evidence against this node yet', (t) => {
   // The bus came back at T + 300; node2 reconnected at once, this node only at its next publish.
   const backSoon: PeerState = { node: 'node2', state: 'ok', since: T + 300, confirmed: T + 300 + EVERY + SKEW_S + 1, every: EVERY, reason: 'passes' };
@@ -171,16 +190,7 @@ test('a check whose recovery lags (settleS): a peer back for less than that is n
 });
 
 test.serial('a failure stays the same failure through monitors that could not judge (checkPending): failing again under another pid after them, a restart did not repair it: 5', async (t) => {
-  const attrd = fakeAttrd(t, 'node1');
-  const savedPath = process.env.PATH;
-  const realNow = Date.now;
-  let aheadMs = 0;
-  process.env.PATH = attrd.env.PATH;
-  Date.now = () => realNow() + aheadMs;
-  t.teardown(() => {
-    process.env.PATH = savedPath;
-    Date.now = realNow;
-  });
+  const { attrd, ahead } = withAttrdAndClock(t);
   const BUS = { name: 'bus', title: 'message bus check', shared: true, checks: 'a bus connection' };
   const name = attributeName('p_k:0', 'bus');
   const peerPasses = () => {
@@ -195,7 +205,7 @@ test.serial('a failure stays the same failure through monitors that could not ju
     // A peer's pass is evidence once confirmed after this node's failure began (beyond the skew).
     const failsWith = async (pid: number) => {
       await checkFailed(c(), BUS, 'no connection', { pid });
-      aheadMs += 10_000;
+      ahead(10_000);
       peerPasses();
       return checkFailed(c(), BUS, 'no connection', { pid });
     };
@@ -203,7 +213,7 @@ test.serial('a failure stays the same failure through monitors that could not ju
     // Pacemaker restarts the daemon; its new worker is not judged for 180 s, longer than a failure is
     // remembered unconfirmed (3 intervals + 30 s).
     for (let i = 0; i < 6; i++) {
-      aheadMs += 30_000;
+      ahead(30_000);
       if (bridged) checkPending(c(), BUS);
     }
     peerPasses();
@@ -222,16 +232,7 @@ test.serial('a failure stays the same failure through monitors that could not ju
 });
 
 test.serial('a pass goes on only while it is published: one not published for longer than a few intervals (a stop, monitors that could not judge) starts anew', async (t) => {
-  const attrd = fakeAttrd(t, 'node1');
-  const savedPath = process.env.PATH;
-  const realNow = Date.now;
-  let aheadMs = 0;
-  process.env.PATH = attrd.env.PATH;
-  Date.now = () => realNow() + aheadMs;
-  t.teardown(() => {
-    process.env.PATH = savedPath;
-    Date.now = realNow;
-  });
+  const { attrd, ahead } = withAttrdAndClock(t);
   const rscTmp = mkdtempSync(join(tmpdir(), 'evidence-'));
   t.teardown(() => rmSync(rscTmp, { recursive: true, force: true }));
   const c = () => context({ ...attrd.env, HA_RSCTMP: rscTmp });
@@ -239,26 +240,17 @@ test.serial('a pass goes on only while it is published: one not published for lo
   const publishedSince = () => decodeState(attrd.values(name).node1 ?? '')?.since;
   await checkPassed(c(), TOKEN);
   const first = publishedSince()!;
-  aheadMs += 30_000; // within 3 intervals + 30 s of the last publish: the same pass
+  ahead(30_000); // within 3 intervals + 30 s of the last publish: the same pass
   await checkPassed(c(), TOKEN);
   t.is(publishedSince(), first);
-  aheadMs += 120_000; // nothing published for 2 min: a new pass
+  ahead(120_000); // nothing published for 2 min: a new pass
   await checkPassed(c(), TOKEN);
   t.is(publishedSince(), Math.floor(Date.now() / 1000));
   t.true(publishedSince()! > first + 100);
 });
 
 test.serial('a restart during a shared fault is no restart tried against a fault of this node: judged this node\'s afterwards, 1 first, then 5 only after a restart since', async (t) => {
-  const attrd = fakeAttrd(t, 'node1');
-  const savedPath = process.env.PATH;
-  const realNow = Date.now;
-  let aheadMs = 0;
-  process.env.PATH = attrd.env.PATH;
-  Date.now = () => realNow() + aheadMs;
-  t.teardown(() => {
-    process.env.PATH = savedPath;
-    Date.now = realNow;
-  });
+  const { attrd, ahead } = withAttrdAndClock(t);
   const rscTmp = mkdtempSync(join(tmpdir(), 'evidence-'));
   t.teardown(() => rmSync(rscTmp, { recursive: true, force: true }));
   const c = () => context({ ...attrd.env, HA_RSCTMP: rscTmp });
@@ -267,12 +259,12 @@ test.serial('a restart during a shared fault is no restart tried against a fault
   attrd.set('node2', name, encodeState({ state: 'failing', since: began, confirmed: began, every: EVERY, reason: 'HTTP 500' }));
   t.is((await checkFailed(c(), TOKEN, 'HTTP 500', { pid: 100 })).code, 190, 'shared at first');
   // Restarted meanwhile for another reason (pid 300); the peer is back and has been for 20 s.
-  aheadMs += 40_000;
+  ahead(40_000);
   const now = Math.floor(Date.now() / 1000);
   attrd.set('node2', name, encodeState({ state: 'ok', since: now - 20, confirmed: now, every: EVERY, reason: 'passes' }));
   const local = await checkFailed(c(), TOKEN, 'HTTP 500', { pid: 300 });
   t.is(local.code, 1, local.reason);
-  aheadMs += 10_000;
+  ahead(10_000);
   const later = Math.floor(Date.now() / 1000);
   attrd.set('node2', name, encodeState({ state: 'ok', since: now - 20, confirmed: later, every: EVERY, reason: 'passes' }));
   t.is((await checkFailed(c(), TOKEN, 'HTTP 500', { pid: 300 })).code, 1, 'the same daemon: still 1');
