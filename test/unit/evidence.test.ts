@@ -1,9 +1,7 @@
 // The rule that tells a fault of this node from a fault every node shares, from the peers' published
 // states (shared/cluster/evidence.ts), exhaustively: a pure function of the states and the time.
 import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { scratchDir } from '../helpers/agent.ts';
 import {
   attributeName, checkFailed, checkPassed, checkPending, decodeState, encodeState, judge, outcomeOf, parseQuery, SKEW_S, type PeerState,
 } from '../../shared/cluster/evidence.ts';
@@ -129,8 +127,7 @@ function context(variables: Record<string, string>) {
 const TOKEN = { name: 'token', title: 'token check', shared: true, checks: 'a token' };
 
 test('outside a clone run by Pacemaker there is no evidence: 190 with the problem as it is, nothing spawned; a check that is not shared is 1', async (t) => {
-  const rscTmp = mkdtempSync(join(tmpdir(), 'evidence-'));
-  t.teardown(() => rmSync(rscTmp, { recursive: true, force: true }));
+  const rscTmp = scratchDir(t, 'evidence-');
   const primitive = context({ HA_RSCTMP: rscTmp, OCF_RESKEY_CRM_meta_on_node: 'node1' });
   t.deepEqual(await checkFailed(primitive, TOKEN, 'HTTP 500'), { code: 190, reason: 'HTTP 500' });
   const unnamed = context({ HA_RSCTMP: rscTmp, OCF_RESKEY_CRM_meta_clone_max: '3' });
@@ -140,8 +137,7 @@ test('outside a clone run by Pacemaker there is no evidence: 190 with the proble
 });
 
 test('attrd not answering (no cluster here) is no evidence, never a failure: 190, bounded by the deadline', async (t) => {
-  const rscTmp = mkdtempSync(join(tmpdir(), 'evidence-'));
-  t.teardown(() => rmSync(rscTmp, { recursive: true, force: true }));
+  const rscTmp = scratchDir(t, 'evidence-');
   const clone = context({ HA_RSCTMP: rscTmp, OCF_RESKEY_CRM_meta_clone_max: '3', OCF_RESKEY_CRM_meta_on_node: 'node1' });
   const started = Date.now();
   const outcome = await checkFailed(clone, TOKEN, 'HTTP 500');
@@ -198,8 +194,7 @@ test.serial('a failure stays the same failure through monitors that could not ju
     attrd.set('node2', name, encodeState({ state: 'ok', since: now - 1000, confirmed: now, every: EVERY, reason: 'passes' }));
   };
   const run = async (bridged: boolean) => {
-    const rscTmp = mkdtempSync(join(tmpdir(), 'evidence-'));
-    t.teardown(() => rmSync(rscTmp, { recursive: true, force: true }));
+    const rscTmp = scratchDir(t, 'evidence-');
     // Each monitor is its own call, with its own deadline (on the clock moved ahead).
     const c = () => context({ ...attrd.env, HA_RSCTMP: rscTmp });
     // A peer's pass is evidence once confirmed after this node's failure began (beyond the skew).
@@ -233,8 +228,7 @@ test.serial('a failure stays the same failure through monitors that could not ju
 
 test.serial('a pass goes on only while it is published: one not published for longer than a few intervals (a stop, monitors that could not judge) starts anew', async (t) => {
   const { attrd, ahead } = withAttrdAndClock(t);
-  const rscTmp = mkdtempSync(join(tmpdir(), 'evidence-'));
-  t.teardown(() => rmSync(rscTmp, { recursive: true, force: true }));
+  const rscTmp = scratchDir(t, 'evidence-');
   const c = () => context({ ...attrd.env, HA_RSCTMP: rscTmp });
   const name = attributeName('p_k:0', 'token');
   const publishedSince = () => decodeState(attrd.values(name).node1 ?? '')?.since;
@@ -251,8 +245,7 @@ test.serial('a pass goes on only while it is published: one not published for lo
 
 test.serial('a restart during a shared fault is no restart tried against a fault of this node: judged this node\'s afterwards, 1 first, then 5 only after a restart since', async (t) => {
   const { attrd, ahead } = withAttrdAndClock(t);
-  const rscTmp = mkdtempSync(join(tmpdir(), 'evidence-'));
-  t.teardown(() => rmSync(rscTmp, { recursive: true, force: true }));
+  const rscTmp = scratchDir(t, 'evidence-');
   const c = () => context({ ...attrd.env, HA_RSCTMP: rscTmp });
   const name = attributeName('p_k:0', 'token');
   const began = Math.floor(Date.now() / 1000);
