@@ -2,7 +2,7 @@
 // client in the network namespace sees through the VIP while they happen. Shared by the end-to-end
 // test (test/e2e/three-nodes.test.ts, which asserts) and `npm run bench:failover` (which prints the
 // figures of both colocation variants).
-import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configurationLines, pcsDefaultOperations } from '../helpers/parsers/cib.ts';
@@ -11,9 +11,10 @@ import { spawnClient, type ClientCounts } from '../helpers/client-loop.ts';
 import { successfulFencings, type ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { buildDeb, NETWORK_ADDRESS, NODES, ThreeNodes, VIP, waitUntil, type ClusterNode } from '../helpers/clusters/three-nodes.ts';
 import { EPMD, rabbitmqLaunch } from '../helpers/daemons/rabbitmq.ts';
+import { stockLayout, stockNodeFiles, stockUwsgiIni, type LayoutName } from './stock-layout.ts';
 import { establishedTo } from '../../shared/net/tcp-connections.ts';
 import { childrenOf, msSinceStart, processTree } from '../../shared/process/proc.ts';
-import { AMQP_PORT, BUS_CHECK_JUDGES_AFTER_MS, BUS_PROBE_POLLSTER, busProbePolling, ceilometerConfig, clusterCommands, crmCommands, FRONTEND_PORT, haproxyConfig, type HaproxySetting, KEYSTONE_PORT, keystoneCacheSection, layoutPrimitives, MEMCACHED_PORT, PARTITIONING_PREFIX, pcsClusterCommands, pcsCommands, REDIS_PORT, TOTEM, type CacheSetting, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
+import { AMQP_PORT, BUS_CHECK_JUDGES_AFTER_MS, BUS_PROBE_POLLSTER, busProbePolling, ceilometerConfig, clusterCommands, crmCommands, crmCommandsOf, FRONTEND_PORT, haproxyConfig, type HaproxySetting, KEYSTONE_PORT, keystoneCacheSection, layoutPrimitives, MEMCACHED_PORT, PARTITIONING_PREFIX, pcsClusterCommands, pcsCommands, REDIS_PORT, TOTEM, type CacheSetting, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
 
 export const ADMIN_PASSWORD = 'three-admin-secret';
 const KEYSTONE_ETC = '/etc/keystone';
@@ -43,6 +44,8 @@ export class Controllers {
   private readonly keystoneBase: string[];
   /** Keystone's oslo.cache setting on every node now (see CACHE_SETTINGS). */
   cacheSetting: CacheSetting;
+  /** The stock layout's files are in place on every node (prepareStockFiles). */
+  private stockPrepared = false;
 
   private constructor(variant: Variant, cluster: ThreeNodes, files: ThreeLayoutFiles, scratch: string, copies: KeystoneFixture[], keystoneBase: string[], cacheSetting: CacheSetting) {
     this.variant = variant;
@@ -264,9 +267,15 @@ export class Controllers {
     return pid;
   }
 
-  /** crm configure, every command; throws with crm's output on the first that fails. */
-  async configure(): Promise<void> {
-    for (const command of [...clusterCommands(this.files), ...crmCommands(this.files, this.variant)]) {
+  /**
+   * crm configure, every command, for the layout named (ours by default: the variant's; the stock
+   * one, stock-layout.ts, always the recommended colocation); throws with crm's output on the first
+   * that fails.
+   */
+  async configure(layout: LayoutName = 'ours'): Promise<void> {
+    if (layout === 'stock') await this.prepareStockFiles();
+    const commands = layout === 'stock' ? crmCommandsOf(stockLayout()) : crmCommands(this.files, this.variant);
+    for (const command of [...clusterCommands(this.files), ...commands]) {
       const result = await this.cluster.crm('configure', ...command);
       if (result.code !== 0) throw new Error(`crm configure ${command.join(' ')}: ${result.output}`);
     }
@@ -295,6 +304,45 @@ export class Controllers {
     await stopAll('--delete');
     await node.exec('crm_resource', ['--cleanup'], undefined, 60_000);
     await this.cluster.waitForStatus('no resources left', (s) => s.resources.length === 0 && s.failures.length === 0, 60_000);
+  }
+
+  /** The layout running replaced by the one named (eraseLayout, then configure), settled. */
+  async useLayout(layout: LayoutName): Promise<void> {
+    await this.eraseLayout();
+    await this.configure(layout);
+    await this.waitSettled(240_000);
+  }
+
+  /**
+   * Each node's init scripts pointed at the layout's files (stockNodeFiles, bound over the paths the
+   * scripts read, in the node's mount namespace), the package's uwsgi ini in its /etc/keystone, and
+   * the log directories the packages make (a node's /var/log is its own here). Once per cluster.
+   */
+  private async prepareStockFiles(): Promise<void> {
+    if (this.stockPrepared) return;
+    const uwsgiIni = stockUwsgiIni(readFileSync('/etc/keystone/keystone-uwsgi.ini', 'utf8'));
+    for (const node of this.cluster.nodes) {
+      writeFileSync(join(this.copies[NODES.findIndex((n) => n.name === node.name)]!.dir, 'keystone-uwsgi.ini'), uwsgiIni, { mode: 0o644 });
+      // The node's own /etc/default (a copy of the machine's, with its files added): a file the
+      // machine lacks cannot be bound over on its own.
+      const defaults = join(this.scratch, `${node.name}-etc-default`);
+      cpSync('/etc/default', defaults, { recursive: true });
+      await node.ns.run('mount', '--bind', defaults, '/etc/default');
+      for (const [target, text] of Object.entries(stockNodeFiles(this.files, node.address))) {
+        if (target.startsWith('/etc/default/')) {
+          writeFileSync(join(defaults, target.slice('/etc/default/'.length)), text, { mode: 0o644 });
+          continue;
+        }
+        const source = join(this.scratch, `${node.name}-${target.replaceAll('/', '_')}`);
+        writeFileSync(source, text, { mode: 0o644 });
+        await node.ns.run('mount', '--bind', source, target);
+      }
+      await node.ns.run('mount', '--bind', this.files.ceilometerConfig, '/etc/ceilometer/ceilometer.conf');
+      for (const [dir, owner] of [['/var/log/keystone', 'keystone'], ['/var/log/ceilometer', 'ceilometer']] as const) {
+        await node.ns.run('install', '-d', '-o', owner, '-g', 'adm', '-m', '0750', dir);
+      }
+    }
+    this.stockPrepared = true;
   }
 
   /** The same options, fence device and layout with pcs, every command; throws with pcs's output on the first that fails. */

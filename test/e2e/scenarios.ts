@@ -250,7 +250,7 @@ export async function partition(c: Controllers): Promise<Outcome & { doubleHolde
 // Holds an exclusive lock on Keystone's sqlite database (at most `seconds`): every query waits,
 // then fails with "database is locked", as with a database server that is down.
 // Keystone may be writing when it is asked (it records each login), so the lock is retried.
-const LOCK_DATABASE = `import sqlite3, sys, time
+export const LOCK_DATABASE = `import sqlite3, sys, time
 until = time.time() + float(sys.argv[2])
 while True:
     try:

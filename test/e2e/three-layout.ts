@@ -258,7 +258,12 @@ export function crmCommands(files: ThreeLayoutFiles, variant: Variant): string[]
   // attributes) once cloned: Pacemaker leaves the running instance and its monitor as they are.
   // Measured: that node's ceilometer never checked its coordination backend (coordination_check=auto
   // checks clones only) and Redis stopped was never seen there. Nothing starts in maintenance mode.
-  return [['property', 'maintenance-mode=true'], ...crmLines(layout(files, variant)), ['property', 'maintenance-mode=false']];
+  return crmCommandsOf(layout(files, variant));
+}
+
+/** A layout's `crm configure ...` lines, in maintenance mode (see crmCommands). */
+export function crmCommandsOf(steps: readonly LayoutStep[]): string[][] {
+  return [['property', 'maintenance-mode=true'], ...crmLines(steps), ['property', 'maintenance-mode=false']];
 }
 
 /** Each entry is one `pcs ...` command line (pcs 0.11 and 0.12), split into words (see pcsLines). */
