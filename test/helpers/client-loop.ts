@@ -16,6 +16,8 @@ export interface ClientCounts {
   readonly longestGapMs: number;
   /** When that gap began, as Date.now() in the client. */
   readonly gapStartedAt: number;
+  /** With `record`: every request as [sent at (Date.now()), its whole time (ms), 1 answered with 200 / 0 not]. */
+  readonly marks?: [number, number, 0 | 1][];
 }
 
 export interface ClientOptions {
@@ -26,21 +28,24 @@ export interface ClientOptions {
   readonly pauseMs?: number;
   readonly limit?: number;
   readonly maxMs?: number;
+  /** Keep every request's time and outcome (ClientCounts.marks), for a timeline; at most `limit` of them. */
+  readonly record?: boolean;
 }
 
 // A client: one new connection per request (agent:false), until its stdin closes, at most
 // `limit` attempts or `maxMs`; prints "ready" after its first answer and its counts as JSON at the
-// end. Answers other than 200 count as answers, not successes: the gap is between two 200s.
+// end (with every request's [sent at, ms, ok] when `record` is 1). Answers other than 200 count as answers, not successes: the gap is between two 200s.
 const CLIENT = `
 import http from 'node:http';
-const [host, port, path, timeoutMs, pauseMs, limit, maxMs] = process.argv.slice(-7);
-const answers = {}, errors = {};
+const [host, port, path, timeoutMs, pauseMs, limit, maxMs, record] = process.argv.slice(-8);
+const answers = {}, errors = {}, marks = [];
 let failed = 0, sent = 0, stop = false, ready = false, lastOk = 0, longestGapMs = 0, gapStartedAt = 0;
 process.stdin.on('end', () => { stop = true; }).resume();
 const until = Date.now() + Number(maxMs);
 while (!stop && sent < Number(limit) && Date.now() < until) {
   sent++;
-  await new Promise((done) => {
+  const sentAt = Date.now();
+  const ok = await new Promise((done) => {
     const request = http.get({ host, port: Number(port), path, agent: false, timeout: Number(timeoutMs) }, (response) => {
       let body = '';
       response.setEncoding('utf8').on('data', (chunk) => { body += chunk; }).on('end', () => {
@@ -52,18 +57,19 @@ while (!stop && sent < Number(limit) && Date.now() < until) {
           lastOk = now;
         }
         if (!ready) { ready = true; process.stdout.write('ready\\n'); }
-        done();
+        done(response.statusCode === 200);
       });
     });
     const deadline = setTimeout(() => request.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })), Number(timeoutMs));
     request.on('close', () => clearTimeout(deadline));
-    request.on('error', (error) => { failed++; errors[error.code ?? error.message] = (errors[error.code ?? error.message] ?? 0) + 1; done(); });
+    request.on('error', (error) => { failed++; errors[error.code ?? error.message] = (errors[error.code ?? error.message] ?? 0) + 1; done(false); });
   });
+  if (record === '1') marks.push([sentAt, Date.now() - sentAt, ok ? 1 : 0]);
   if (Number(pauseMs) > 0) await new Promise((resolve) => setTimeout(resolve, Number(pauseMs)));
 }
 // An outage still going on at the end counts up to the end.
 if (lastOk && Date.now() - lastOk > longestGapMs) { longestGapMs = Date.now() - lastOk; gapStartedAt = lastOk; }
-process.stdout.write(JSON.stringify({ answers, failed, errors, sent, longestGapMs, gapStartedAt }) + '\\n');
+process.stdout.write(JSON.stringify({ answers, failed, errors, sent, longestGapMs, gapStartedAt, ...(record === '1' ? { marks } : {}) }) + '\\n');
 `;
 
 export interface ClientLoop {
@@ -77,7 +83,7 @@ export interface ClientLoop {
 
 /** Start a counting HTTP client loop; `enter` is the command that puts it where it runs (a namespace). */
 export function spawnClient(enter: readonly string[], host: string, port: number, options: ClientOptions = {}): ClientLoop {
-  const args = [host, String(port), options.path ?? '/', String(options.timeoutMs ?? 2000), String(options.pauseMs ?? 0), String(options.limit ?? 50_000), String(options.maxMs ?? 30_000)];
+  const args = [host, String(port), options.path ?? '/', String(options.timeoutMs ?? 2000), String(options.pauseMs ?? 0), String(options.limit ?? 50_000), String(options.maxMs ?? 30_000), options.record ? '1' : '0'];
   const child = spawn(enter[0]!, [...enter.slice(1), process.execPath, '--input-type=module', '-e', CLIENT, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
