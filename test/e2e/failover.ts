@@ -11,7 +11,7 @@ import { spawnClient, type ClientCounts } from '../helpers/client-loop.ts';
 import { successfulFencings, type ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { buildDeb, NETWORK_ADDRESS, NODES, ThreeNodes, VIP, waitUntil, type ClusterNode } from '../helpers/clusters/three-nodes.ts';
 import { EPMD, rabbitmqLaunch } from '../helpers/daemons/rabbitmq.ts';
-import { stockLayout, stockNodeFiles, stockUwsgiIni, type LayoutName } from './stock-layout.ts';
+import { stockLayout, stockNodeFiles, stockPidfileLinks, stockUwsgiIni, type LayoutName } from './stock-layout.ts';
 import { establishedTo } from '../../shared/net/tcp-connections.ts';
 import { childrenOf, msSinceStart, processTree } from '../../shared/process/proc.ts';
 import { AMQP_PORT, BUS_CHECK_JUDGES_AFTER_MS, BUS_PROBE_POLLSTER, busProbePolling, ceilometerConfig, clusterCommands, crmCommands, crmCommandsOf, FRONTEND_PORT, haproxyConfig, type HaproxySetting, KEYSTONE_PORT, keystoneCacheSection, layoutPrimitives, MEMCACHED_PORT, PARTITIONING_PREFIX, pcsClusterCommands, pcsCommands, REDIS_PORT, TOTEM, type CacheSetting, type ThreeLayoutFiles, type Variant } from './three-layout.ts';
@@ -46,6 +46,8 @@ export class Controllers {
   cacheSetting: CacheSetting;
   /** The stock layout's files are in place on every node (prepareStockFiles). */
   private stockPrepared = false;
+  /** The layout configured last. */
+  layoutName: LayoutName = 'ours';
 
   private constructor(variant: Variant, cluster: ThreeNodes, files: ThreeLayoutFiles, scratch: string, copies: KeystoneFixture[], keystoneBase: string[], cacheSetting: CacheSetting) {
     this.variant = variant;
@@ -273,6 +275,7 @@ export class Controllers {
    * that fails.
    */
   async configure(layout: LayoutName = 'ours'): Promise<void> {
+    this.layoutName = layout;
     if (layout === 'stock') await this.prepareStockFiles();
     const commands = layout === 'stock' ? crmCommandsOf(stockLayout()) : crmCommands(this.files, this.variant);
     for (const command of [...clusterCommands(this.files), ...commands]) {
@@ -343,6 +346,18 @@ export class Controllers {
       }
     }
     this.stockPrepared = true;
+    await this.linkStockPidfiles();
+  }
+
+  /**
+   * On every node up, the stock init scripts' status pointed at their own pidfiles
+   * (stockPidfileLinks). A node's /run is fresh after a power cycle: made again after one.
+   */
+  async linkStockPidfiles(): Promise<void> {
+    if (this.layoutName !== 'stock') return;
+    for (const node of this.cluster.nodes.filter((n) => n.up)) {
+      for (const [link, pidfile] of Object.entries(stockPidfileLinks())) await node.ns.run('ln', '-sfn', pidfile, link);
+    }
   }
 
   /** The same options, fence device and layout with pcs, every command; throws with pcs's output on the first that fails. */

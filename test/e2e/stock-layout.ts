@@ -11,6 +11,7 @@
 // /etc/default (HAProxy's CONFIG, Keystone's uwsgi socket), or by the file at the path the script
 // reads (/etc/memcached.conf, /etc/ceilometer/ceilometer.conf), bound in each node's mount
 // namespace. Monitor intervals are ours, so that what differs is the check, not how often it runs.
+import { readdirSync } from 'node:fs';
 import { VIP } from '../helpers/clusters/three-nodes.ts';
 import type { LayoutStep } from './layout-steps.ts';
 import { KEYSTONE_PORT, MEMCACHED_PORT, type ThreeLayoutFiles } from './three-layout.ts';
@@ -55,8 +56,51 @@ export function stockNodeFiles(files: ThreeLayoutFiles, address: string): Record
   };
 }
 
-/** The package's keystone-uwsgi.ini with one process per node (ours runs processes=1; the package's 8 on each of three nodes would not fit 2 cores). */
+/**
+ * The package's keystone-uwsgi.ini sized as ours runs Keystone (processes=1, and the agent's
+ * threads=1, which it keeps for sqlite): the same uwsgi in both layouts, so that what differs is
+ * the resource agent. The package's 8 processes of 32 threads on each of three nodes would not fit
+ * 2 cores, and with one worker busy on a locked database the other threads would still answer.
+ */
 export function stockUwsgiIni(packaged: string): string {
-  if (!/^processes\s*=/m.test(packaged)) throw new Error('keystone-uwsgi.ini sets no processes');
-  return packaged.replace(/^processes\s*=.*$/m, 'processes = 1');
+  let ini = packaged;
+  for (const [option, value] of [['processes', 1], ['threads', 1]] as const) {
+    const line = new RegExp(`^${option}\\s*=.*$`, 'm');
+    if (!line.test(ini)) throw new Error(`keystone-uwsgi.ini sets no ${option}`);
+    ini = ini.replace(line, `${option} = ${value}`);
+  }
+  return ini;
+}
+
+/**
+ * The uwsgi Debian's keystone init script runs: the last of /usr/bin/uwsgi_python3, _python35 ...
+ * _python319 that exists, as its loop picks it (uwsgi_python311 on Debian 12, _python313 on 13).
+ */
+export function keystoneInitDaemon(binaries: readonly string[] = readdirSync('/usr/bin')): string {
+  const found = binaries.filter((name) => /^uwsgi_python3\d*$/.test(name)).sort((a, b) => Number(a.slice(12)) - Number(b.slice(12)));
+  if (!found.length) throw new Error('no /usr/bin/uwsgi_python3*: the keystone init script would not start');
+  return `/usr/bin/${found.at(-1)}`;
+}
+
+/**
+ * Links from the pidfile each init script's `status` reads first to the one its `start` writes,
+ * by link path. Debian's keystone and ceilometer-agent-central scripts (openstack-pkg-tools) run
+ * `status_of_proc $DAEMON`, which reads /run/$(basename $DAEMON).pid, a file nothing writes, and
+ * then asks `pidof` for $DAEMON over the whole machine:
+ * - ceilometer-polling renames its processes ("ceilometer-polling: master process [...]"), pidof
+ *   never finds them, and `status` says "not running" (3) while it runs: measured, Pacemaker
+ *   restarts lsb:ceilometer-agent-central at every monitor on every node;
+ * - any uwsgi_python3 process counts as Keystone: another uwsgi application of the controller, or
+ *   here, where the three nodes share one PID namespace, another node's Keystone.
+ * An operator who found that gives `status` the pidfile (this link), which is what the stock layout
+ * does: its status then asks whether its own daemon's pid is alive, as systemd's unit would.
+ * One gap stays, the harness's: a stopped Keystone's pidfile is removed, the link dangles and
+ * `status` falls back to pidof, which finds the other nodes' Keystone (no fault here stops
+ * Keystone on one node alone; node-lost's rejoined node is the one case).
+ */
+export function stockPidfileLinks(keystoneDaemon = keystoneInitDaemon()): Record<string, string> {
+  return {
+    [`/run/${keystoneDaemon.split('/').at(-1)}.pid`]: '/run/keystone/keystone.pid',
+    '/run/ceilometer-polling.pid': '/run/ceilometer/ceilometer-agent-central.pid',
+  };
 }
