@@ -7,11 +7,11 @@
 // rows, the lanes) are pixel values here, and the SVG text, its escaping included, is Vega's.
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import type { ClusterEvent, RequestMark } from '../e2e/faults.ts';
 
-/** One HTTP request the client loop sent: when (ms since the fault was injected; negative before), how long it took (ms), and whether it was answered with 200. */
-export interface RequestMark { readonly at: number; readonly ms: number; readonly ok: boolean }
-/** What the cluster did, as crm_mon showed it, or what the bench did (fault, repair). `at`: ms since the fault was injected. */
-export interface ClusterEvent { readonly at: number; readonly kind: 'fault' | 'repair' | 'failed' | 'stop' | 'start' | 'vip' | 'node'; readonly text: string }
+// A request and an event as test/e2e/faults.ts records them (times in ms since the fault).
+export type { ClusterEvent, RequestMark };
+
 /** One layout's run of one fault. */
 export interface LayoutTimeline {
   readonly layout: string;             // e.g. 'stock (lsb:)' or 'ours (ocf:openstack:)'

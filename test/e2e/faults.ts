@@ -68,7 +68,14 @@ interface FaultSpec {
   readonly boundMs: number;
   /** A token loop beside the GET loop: the fault breaks tokens, not the version document. */
   readonly tokens: boolean;
-  inject(c: Controllers): Promise<{ victim: string; repair: () => Promise<void> }>;
+  /** Finds its victim, then injects; `at`: Date.now() when the fault took effect (after the lookup). */
+  inject(c: Controllers): Promise<Injected>;
+}
+
+interface Injected {
+  readonly victim: string;
+  readonly at: number;
+  readonly repair: () => Promise<void>;
 }
 
 /** The processes of a node whose command name (/proc/PID/comm) matches. */
@@ -109,19 +116,44 @@ function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
   }
 }
 
-function freeze(node: ClusterNode, comm: RegExp, what: string): { victim: string; repair: () => Promise<void> } {
+function freeze(node: ClusterNode, comm: RegExp, what: string): Injected {
   const pids = processesNamed(node, comm);
   if (!pids.length) throw new Error(`no ${what} process on ${node.name}`);
+  const at = Date.now();
   signalAll(pids, 'SIGSTOP');
-  return { victim: node.name, repair: async () => signalAll(pids.filter(isAlive), 'SIGCONT') };
+  return { victim: node.name, at, repair: async () => signalAll(pids.filter(isAlive), 'SIGCONT') };
 }
 
-function lockDatabases(nodes: readonly ClusterNode[], seconds: number): () => Promise<void> {
+// Succeeds (exit 0) when the database at argv 1 takes no write lock now: someone else holds it.
+const DATABASE_LOCKED = `import sqlite3, sys
+try:
+    sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0).execute('BEGIN IMMEDIATE')
+except sqlite3.OperationalError as error:
+    sys.exit(0 if 'locked' in str(error) else 2)
+sys.exit(1)`;
+
+/**
+ * Keystone's database locked on each node (LOCK_DATABASE), for at most `seconds`; returns once every
+ * lock is held (each node's database refuses a write lock), with the moment the last was taken. The
+ * repair fails when a holder had already gone (the fault ended early: the run would be wrong).
+ */
+async function lockDatabases(nodes: readonly ClusterNode[], seconds: number): Promise<{ at: number; repair: () => Promise<void> }> {
   const holders = nodes.map((node) => node.ns.background('python3', ['-c', LOCK_DATABASE, '/etc/keystone/keystone.db', String(seconds)]));
-  return async () => {
+  const release = async () => {
+    const early = holders.filter((h) => h.exitCode !== null || h.signalCode !== null).length;
     for (const holder of holders) holder.kill('SIGKILL');
     await waitUntil('the database locks to be released', () => holders.every((h) => h.exitCode !== null || h.signalCode !== null), 10_000);
+    if (early) throw new Error(`${early} database lock holder(s) had ended before the repair`);
   };
+  try {
+    for (const node of nodes) {
+      await waitUntil(`Keystone's database locked on ${node.name}`, async () => (await node.exec('python3', ['-c', DATABASE_LOCKED, '/etc/keystone/keystone.db'], undefined, 10_000)).code === 0, 30_000, 100);
+    }
+  } catch (error) {
+    await release().catch(() => undefined);
+    throw error;
+  }
+  return { at: Date.now(), repair: release };
 }
 
 export const FAULT_SPECS: Record<Fault, FaultSpec> = {
@@ -133,8 +165,9 @@ export const FAULT_SPECS: Record<Fault, FaultSpec> = {
       const node = await vipNode(c);
       const pids = processesNamed(node, HAPROXY);
       if (!pids.length) throw new Error(`no haproxy process on ${node.name}`);
+      const at = Date.now();
       signalAll(pids, 'SIGKILL');
-      return { victim: node.name, repair: async () => undefined };
+      return { victim: node.name, at, repair: async () => undefined };
     },
   },
   'haproxy-frozen': {
@@ -155,14 +188,14 @@ export const FAULT_SPECS: Record<Fault, FaultSpec> = {
     tokens: true,
     async inject(c) {
       const node = await clientsKeystone(c);
-      return { victim: node.name, repair: lockDatabases([node], 300) };
+      return { victim: node.name, ...(await lockDatabases([node], 300)) };
     },
   },
   'database-down': {
     title: 'Keystone\'s database unavailable on every node (locked): a shared backend down',
     boundMs: 45_000,
     tokens: true,
-    inject: async (c) => ({ victim: 'every node', repair: lockDatabases(c.cluster.nodes, 300) }),
+    inject: async (c) => ({ victim: 'every node', ...(await lockDatabases(c.cluster.nodes, 300)) }),
   },
   'redis-down': {
     title: 'Redis, ceilometer\'s coordination backend, unreachable (SIGSTOP): a shared backend down',
@@ -170,8 +203,9 @@ export const FAULT_SPECS: Record<Fault, FaultSpec> = {
     tokens: false,
     async inject(c) {
       const redis = c.redisPid();
+      const at = Date.now();
       process.kill(redis, 'SIGSTOP');
-      return { victim: 'every node', repair: async () => void process.kill(redis, 'SIGCONT') };
+      return { victim: 'every node', at, repair: async () => void process.kill(redis, 'SIGCONT') };
     },
   },
   'node-lost': {
@@ -180,8 +214,9 @@ export const FAULT_SPECS: Record<Fault, FaultSpec> = {
     tokens: false,
     async inject(c) {
       const node = await vipNode(c);
+      const at = Date.now();
       await c.cluster.powerOff(node.name);
-      return { victim: node.name, repair: () => c.cluster.powerOn(node.name) };
+      return { victim: node.name, at, repair: () => c.cluster.powerOn(node.name) };
     },
   },
 };
@@ -247,12 +282,12 @@ function tokenLoop(c: Controllers): { marks: RequestMark[]; stop: () => Promise<
   return { marks, stop: async () => void ((running = false), await loop) };
 }
 
-/** The longest time between two answered requests, or from the last before `end` to `end` (ms). */
+/** The longest time between two answers (a request answered, at its answer), or from the last to `end` (ms); answers after `end` are not counted. */
 export function longestGap(marks: readonly RequestMark[], end: number): number {
   let longest = 0;
   let last: number | undefined;
   for (const mark of marks) {
-    if (!mark.ok) continue;
+    if (!mark.ok || mark.at + mark.ms > end) continue;
     const answered = mark.at + mark.ms;
     if (last !== undefined) longest = Math.max(longest, answered - last);
     last = answered;
@@ -284,7 +319,6 @@ export async function runFault(c: Controllers, layout: LayoutName, fault: Fault,
   const client = spawnClient(['nsenter', '-t', String(c.cluster.network.pid), '-n'], VIP, FRONTEND_PORT,
     { path: '/v3', timeoutMs: 1000, pauseMs: 20, limit: 100_000, maxMs: boundMs + 60_000, record: true });
   let tokens: ReturnType<typeof tokenLoop> | undefined;
-  let repair: (() => Promise<void>) | undefined;
   const events: ClusterEvent[] = [];
   let faultAt = 0;
   let shown = '';
@@ -293,38 +327,46 @@ export async function runFault(c: Controllers, layout: LayoutName, fault: Fault,
   try {
     await Promise.race([client.ready, new Promise((_, reject) => setTimeout(() => reject(new Error('no answer through the VIP before the fault')), 30_000))]);
     if (spec.tokens) tokens = tokenLoop(c);
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    let last = await c.cluster.status();
-    faultAt = Date.now();
-    ({ victim, repair } = await spec.inject(c));
-    events.push({ at: 0, kind: 'fault', text: `${fault} on ${victim}` });
-    while (Date.now() - faultAt < boundMs) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const now = await c.cluster.status();
-      // A cluster that did not answer (the DC being elected again) reads as no nodes: skipped.
-      if (!now.nodes.length) continue;
-      events.push(...statusEvents(last, now, Date.now() - faultAt));
-      last = now;
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      let last = await c.cluster.status();
+      let injected: Injected | undefined;
+      try {
+        injected = await spec.inject(c);
+        ({ victim, at: faultAt } = injected);
+        events.push({ at: 0, kind: 'fault', text: `${fault} on ${victim}` });
+        while (Date.now() - faultAt < boundMs) {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          const now = await c.cluster.status();
+          // A cluster that did not answer (the DC being elected again) reads as no nodes: skipped.
+          if (!now.nodes.length) continue;
+          events.push(...statusEvents(last, now, Date.now() - faultAt));
+          last = now;
+        }
+        shown = shownBy(last, nodes);
+      } finally {
+        const repairAt = Date.now();
+        if (injected) events.push({ at: repairAt - faultAt, kind: 'repair', text: 'repaired' });
+        await injected?.repair();
+      }
+    } finally {
+      await tokens?.stop();
     }
-    shown = shownBy(last, nodes);
+    counts = await client.finish();
+    if (!counts.marks) throw new Error('the client loop kept no requests');
   } finally {
-    const repairAt = Date.now();
-    await repair?.();
-    if (faultAt) events.push({ at: repairAt - faultAt, kind: 'repair', text: 'repaired' });
-    await tokens?.stop();
-    counts = await client.finish().catch(() => undefined);
     client.kill();
   }
   await cleanUp(c);
   const relative = (marks: readonly RequestMark[]) => marks.map((m) => ({ ...m, at: m.at - faultAt }));
-  const requests = relative((counts?.marks ?? []).map(([at, ms, ok]) => ({ at, ms, ok: ok === 1 })));
+  const requests = relative(counts.marks!.map(([at, ms, ok]) => ({ at, ms, ok: ok === 1 })));
   // What the fault cost, within the bound (the same span for both layouts).
   const within = (marks: readonly RequestMark[]) => marks.filter((m) => m.at >= 0 && m.at <= boundMs);
   const tokenMarks = tokens ? relative(tokens.marks) : undefined;
   const acted = events.find((e) => e.kind !== 'fault' && e.kind !== 'repair' && e.at <= boundMs);
   return {
     fault, layout, boundMs, victim, requests, events,
-    outageMs: longestGap(requests.filter((m) => m.at <= boundMs), boundMs),
+    outageMs: longestGap(requests, boundMs),
     failed: within(requests).filter((m) => !m.ok).length,
     sent: within(requests).length,
     ...(tokenMarks ? { tokens: tokenMarks, tokensFailed: within(tokenMarks).filter((m) => !m.ok).length, tokensSent: within(tokenMarks).length } : {}),

@@ -41,8 +41,8 @@ export function stockLayout(): LayoutStep[] {
  * The files each node's init scripts read, by the path the script reads (bound over it in the
  * node's mount namespace), for the node at `address`:
  * - /etc/default/haproxy: CONFIG, the layout's haproxy.cfg (the script runs `haproxy -f $CONFIG -D`);
- * - /etc/default/keystone: uwsgi's socket on the node's own address and KEYSTONE_PORT, as ours
- *   listens (the script's default `--http-socket :5000` takes every address, HAProxy's VIP port
+ * - /etc/default/keystone: uwsgi's socket on the node's own address and KEYSTONE_PORT (ours: 0.0.0.0,
+ *   the same port; the script's default `--http-socket :5000` takes every address, HAProxy's VIP port
  *   among them), and the package's uwsgi ini;
  * - /etc/memcached.conf: Debian's, listening on the node's own address.
  * The layout's ceilometer.conf is bound over /etc/ceilometer/ceilometer.conf as it is, and

@@ -23,6 +23,7 @@ test('longestGap: between two answers (each counted when its answer came), and f
   t.is(longestGap(marks, 1200), 1010 - (-95));
   t.is(longestGap(marks, 5000), 5000 - 1105);
   t.is(longestGap([{ at: 0, ms: 1000, ok: false }], 30_000), 30_000, 'never answered: the whole span');
+  t.is(longestGap([{ at: -50, ms: 10, ok: true }, { at: 29_990, ms: 30, ok: true }], 30_000), 30_040, 'an answer after the end is not counted');
 });
 
 test('statusEvents: a new failure, an instance stopped and started, the VIP moved, a node lost; nothing when nothing changed', (t) => {
