@@ -34,7 +34,8 @@ export interface ClientOptions {
 
 // A client: one new connection per request (agent:false), until its stdin closes, at most
 // `limit` attempts or `maxMs`; prints "ready" after its first answer and its counts as JSON at the
-// end (with every request's [sent at, ms, ok] when `record` is 1). Answers other than 200 count as answers, not successes: the gap is between two 200s.
+// end (with every request's [sent at, ms, ok] when `record` is 1). Answers other than 200 count as
+// answers, not successes: the gap is between two 200s.
 const CLIENT = `
 import http from 'node:http';
 const [host, port, path, timeoutMs, pauseMs, limit, maxMs, record] = process.argv.slice(-8);
