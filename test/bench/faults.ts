@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { prepareKeystone, removeKeystone } from '../helpers/daemons/keystone.ts';
 import { projectRoot } from '../helpers/agent.ts';
 import { ADMIN_PASSWORD, Controllers, packageForNodes } from '../e2e/failover.ts';
-import { FAULT_SPECS, FAULTS, faultsLine, runFault, type Fault, type FaultRun } from '../e2e/faults.ts';
+import { FAULT_SPECS, FAULTS, faultsLine, figuresOf, runFault, type Fault, type FaultRun } from '../e2e/faults.ts';
 import { LAYOUT_TITLES, LAYOUTS, type LayoutName } from '../e2e/stock-layout.ts';
 import { RECOMMENDED } from '../e2e/three-layout.ts';
 import { timelineSvg } from './timeline.ts';
@@ -40,7 +40,8 @@ interface SavedRun {
 
 if (from) {
   const saved = JSON.parse(readFileSync(from, 'utf8')) as SavedRun;
-  await writeDocument(saved);
+  // The figures made again from the run's requests and events, as this code makes them.
+  await writeDocument({ ...saved, runs: saved.runs.map(figuresOf) });
 } else {
   await measure();
 }

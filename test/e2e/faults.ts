@@ -102,8 +102,13 @@ async function vipNode(c: Controllers): Promise<ClusterNode> {
 /** The node whose Keystone HAProxy on the VIP's node sends the client to (balance source: one for the client's address). */
 async function clientsKeystone(c: Controllers): Promise<ClusterNode> {
   const vip = await vipNode(c);
+  // Sessions counted across a few requests of the client's address: HAProxy's counters run from
+  // its start, and an earlier fault may have sent the client elsewhere for a while.
+  const before = await c.sessionsByServer(vip);
   for (let i = 0; i < 5; i++) await c.throughVip();
-  return c.cluster.node(await c.busiestBackend(vip));
+  const after = await c.sessionsByServer(vip);
+  const [busiest] = [...after].map(([node, n]) => [node, n - (before.get(node) ?? 0)] as const).sort(([, a], [, b]) => b - a)[0]!;
+  return c.cluster.node(busiest);
 }
 
 function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
@@ -119,9 +124,8 @@ function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
 function freeze(node: ClusterNode, comm: RegExp, what: string): Injected {
   const pids = processesNamed(node, comm);
   if (!pids.length) throw new Error(`no ${what} process on ${node.name}`);
-  const at = Date.now();
   signalAll(pids, 'SIGSTOP');
-  return { victim: node.name, at, repair: async () => signalAll(pids.filter(isAlive), 'SIGCONT') };
+  return { victim: node.name, at: Date.now(), repair: async () => signalAll(pids.filter(isAlive), 'SIGCONT') };
 }
 
 // Succeeds (exit 0) when the database at argv 1 takes no write lock now: someone else holds it.
@@ -282,14 +286,17 @@ function tokenLoop(c: Controllers): { marks: RequestMark[]; stop: () => Promise<
   return { marks, stop: async () => void ((running = false), await loop) };
 }
 
-/** The longest time between two answers (a request answered, at its answer), or from the last to `end` (ms); answers after `end` are not counted. */
+/**
+ * The longest time between two answers (a request answered, at its answer), or from the last to
+ * `end` (ms), among those that end after the fault (0); answers after `end` are not counted.
+ */
 export function longestGap(marks: readonly RequestMark[], end: number): number {
   let longest = 0;
   let last: number | undefined;
   for (const mark of marks) {
     if (!mark.ok || mark.at + mark.ms > end) continue;
     const answered = mark.at + mark.ms;
-    if (last !== undefined) longest = Math.max(longest, answered - last);
+    if (last !== undefined && answered > 0) longest = Math.max(longest, answered - last);
     last = answered;
   }
   return last === undefined ? end : Math.max(longest, end - last);
@@ -317,7 +324,7 @@ export async function runFault(c: Controllers, layout: LayoutName, fault: Fault,
   await cleanUp(c);
   const nodes = c.liveNames();
   const client = spawnClient(['nsenter', '-t', String(c.cluster.network.pid), '-n'], VIP, FRONTEND_PORT,
-    { path: '/v3', timeoutMs: 1000, pauseMs: 20, limit: 100_000, maxMs: boundMs + 60_000, record: true });
+    { path: '/v3', timeoutMs: 1000, pauseMs: 20, limit: 100_000, maxMs: boundMs + 300_000, record: true });
   let tokens: ReturnType<typeof tokenLoop> | undefined;
   const events: ClusterEvent[] = [];
   let faultAt = 0;
@@ -325,7 +332,9 @@ export async function runFault(c: Controllers, layout: LayoutName, fault: Fault,
   let victim = '';
   let counts: ClientCounts | undefined;
   try {
-    await Promise.race([client.ready, new Promise((_, reject) => setTimeout(() => reject(new Error('no answer through the VIP before the fault')), 30_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([client.ready, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer through the VIP before the fault')), 30_000)))])
+      .finally(() => clearTimeout(timer));
     if (spec.tokens) tokens = tokenLoop(c);
     try {
       await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -335,14 +344,18 @@ export async function runFault(c: Controllers, layout: LayoutName, fault: Fault,
         injected = await spec.inject(c);
         ({ victim, at: faultAt } = injected);
         events.push({ at: 0, kind: 'fault', text: `${fault} on ${victim}` });
+        let reads = 0;
         while (Date.now() - faultAt < boundMs) {
           await new Promise((resolve) => setTimeout(resolve, 500));
           const now = await c.cluster.status();
           // A cluster that did not answer (the DC being elected again) reads as no nodes: skipped.
           if (!now.nodes.length) continue;
+          reads++;
           events.push(...statusEvents(last, now, Date.now() - faultAt));
           last = now;
         }
+        // "Never acted" means crm_mon was read through the bound: at least one read every 2 s.
+        if (reads < boundMs / 2000) throw new Error(`crm_mon answered ${reads} times in ${boundMs} ms`);
         shown = shownBy(last, nodes);
       } finally {
         const repairAt = Date.now();
@@ -353,25 +366,38 @@ export async function runFault(c: Controllers, layout: LayoutName, fault: Fault,
       await tokens?.stop();
     }
     counts = await client.finish();
-    if (!counts.marks) throw new Error('the client loop kept no requests');
+    const lastSent = (counts.marks ?? []).reduce((latest, [at]) => Math.max(latest, at), -Infinity) - faultAt;
+    if (!(lastSent >= boundMs - 2000)) throw new Error(`the client loop stopped ${lastSent} ms after the fault, before the bound (${boundMs} ms)`);
   } finally {
     client.kill();
   }
   await cleanUp(c);
   const relative = (marks: readonly RequestMark[]) => marks.map((m) => ({ ...m, at: m.at - faultAt }));
   const requests = relative(counts.marks!.map(([at, ms, ok]) => ({ at, ms, ok: ok === 1 })));
-  // What the fault cost, within the bound (the same span for both layouts).
-  const within = (marks: readonly RequestMark[]) => marks.filter((m) => m.at >= 0 && m.at <= boundMs);
   const tokenMarks = tokens ? relative(tokens.marks) : undefined;
-  const acted = events.find((e) => e.kind !== 'fault' && e.kind !== 'repair' && e.at <= boundMs);
+  return figuresOf({ fault, layout, boundMs, victim, requests, ...(tokenMarks ? { tokens: tokenMarks } : {}), events, shown });
+}
+
+/** What a run's figures are made of: its requests, token requests and events. */
+export type RunRecord = Pick<FaultRun, 'fault' | 'layout' | 'boundMs' | 'victim' | 'requests' | 'tokens' | 'events' | 'shown'>;
+
+/**
+ * A run's figures from its record, within the bound (the same span for both layouts): requests
+ * sent from the fault to the bound, answered when their answer came by the bound; the outage by
+ * longestGap; acted, the first event of crm_mon's.
+ */
+export function figuresOf(record: RunRecord): FaultRun {
+  const { boundMs } = record;
+  const within = (marks: readonly RequestMark[]) => marks.filter((m) => m.at >= 0 && m.at <= boundMs);
+  const failedWithin = (marks: readonly RequestMark[]) => within(marks).filter((m) => !m.ok || m.at + m.ms > boundMs).length;
+  const acted = record.events.find((e) => e.kind !== 'fault' && e.kind !== 'repair' && e.at <= boundMs);
   return {
-    fault, layout, boundMs, victim, requests, events,
-    outageMs: longestGap(requests, boundMs),
-    failed: within(requests).filter((m) => !m.ok).length,
-    sent: within(requests).length,
-    ...(tokenMarks ? { tokens: tokenMarks, tokensFailed: within(tokenMarks).filter((m) => !m.ok).length, tokensSent: within(tokenMarks).length } : {}),
+    ...record,
+    outageMs: longestGap(record.requests, boundMs),
+    failed: failedWithin(record.requests),
+    sent: within(record.requests).length,
+    ...(record.tokens ? { tokensFailed: failedWithin(record.tokens), tokensSent: within(record.tokens).length } : {}),
     actedMs: acted?.at,
-    shown,
   };
 }
 

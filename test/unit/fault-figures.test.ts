@@ -1,7 +1,7 @@
 // Issue 20's figures: what a fault run reads from the client's requests and from crm_mon, and the
 // stock layout as an operator writes it.
 import test from 'ava';
-import { faultsLine, longestGap, shownBy, statusEvents, type FaultRun } from '../e2e/faults.ts';
+import { faultsLine, figuresOf, longestGap, shownBy, statusEvents, type FaultRun } from '../e2e/faults.ts';
 import { crmCommandsOf } from '../e2e/three-layout.ts';
 import { keystoneInitDaemon, stockLayout, stockPidfileLinks, stockUwsgiIni } from '../e2e/stock-layout.ts';
 import type { ClusterStatus } from '../helpers/parsers/crm-mon.ts';
@@ -77,4 +77,17 @@ test('the stock scripts\' status pointed at their own pidfiles: the uwsgi the ke
     '/run/uwsgi_python313.pid': '/run/keystone/keystone.pid',
     '/run/ceilometer-polling.pid': '/run/ceilometer/ceilometer-agent-central.pid',
   });
+});
+
+test('figuresOf: within the bound, a request answered after it failed; the outage from the fault on; acted, crm_mon\'s first event', (t) => {
+  const run = figuresOf({
+    fault: 'haproxy-frozen', layout: 'stock', boundMs: 10_000, victim: 'node1', shown: 'VIP on node1',
+    requests: [{ at: -900, ms: 600, ok: true }, { at: -200, ms: 10, ok: true }, { at: 100, ms: 1000, ok: false }, { at: 9_500, ms: 900, ok: true }],
+    events: [{ at: 0, kind: 'fault', text: 'haproxy-frozen on node1' }, { at: 10_300, kind: 'repair', text: 'repaired' }],
+  });
+  t.is(run.sent, 2);
+  t.is(run.failed, 2, 'the answer that came after the bound is no answer within it');
+  t.is(run.outageMs, 10_000 - (-190), 'from the last answer before the fault to the bound; the earlier gap before the fault not counted');
+  t.is(run.actedMs, undefined);
+  t.is(figuresOf({ ...run, events: [...run.events, { at: 600, kind: 'failed', text: 'haproxy monitor on node1: error (1)' }] }).actedMs, 600);
 });
