@@ -374,7 +374,7 @@ test.serial(`9. side by side with the stock init scripts (issue 20), ${SIDE_BY_S
   // lsb:haproxy's status reads the pidfile and asks whether that pid runs: a stopped process runs.
   // Answers already on their way when HAProxy stopped may still land just after the fault.
   t.true(run('haproxy-frozen', 'stock').outageMs >= 19_000, `stock: outage ${run('haproxy-frozen', 'stock').outageMs} ms, the whole bound`);
-  // Redis unreachable: every node's ceilometer reports it (190), nothing restarted; the API never notices.
+  // Redis unreachable: ceilometer reports it (190; each node's within its next monitors), nothing restarted; the API never notices.
   const redis = run('redis-down', 'ours');
   t.true(redis.events.some((e) => e.kind === 'failed' && /^p_ceilometer monitor on node\d: .*\(190\)/.test(e.text)), redis.events.map((e) => e.text).join(' | '));
   t.false(redis.events.some((e) => e.kind === 'stop' || e.kind === 'start'), `nothing stopped or started: ${redis.events.map((e) => e.text).join(' | ')}`);
