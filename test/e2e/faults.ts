@@ -181,10 +181,16 @@ export const FAULT_SPECS: Record<Fault, FaultSpec> = {
     inject: async (c) => freeze(await vipNode(c), HAPROXY, 'haproxy'),
   },
   'keystone-frozen': {
-    title: 'Keystone frozen (SIGSTOP, every process) on the node HAProxy sends the client to',
+    title: 'Keystone frozen (SIGSTOP, every process) on a node that does not hold the VIP',
     boundMs: 45_000,
     tokens: true,
-    inject: async (c) => freeze(await clientsKeystone(c), UWSGI, 'keystone (uwsgi)'),
+    async inject(c) {
+      // The client's own Keystone when it is not on the VIP's node, else another node's.
+      const vip = await vipNode(c);
+      const clients = await clientsKeystone(c);
+      const victim = clients.name !== vip.name ? clients : c.cluster.nodes.find((n) => n.up && n.name !== vip.name)!;
+      return freeze(victim, UWSGI, 'keystone (uwsgi)');
+    },
   },
   'keystone-database-locked': {
     title: 'Keystone\'s database unavailable on the node HAProxy sends the client to (locked): GET /v3 answers, tokens fail',
