@@ -55,7 +55,8 @@ export interface FaultsRun {
 
 const escapeCell = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
-function cell(run: FaultRun): string {
+/** One layout's cell of the table (docs/faults.md and the bench's printed table): outage, failed requests, when the cluster acted. */
+export function faultCell(run: FaultRun): string {
   const tokens = run.tokensSent !== undefined ? `; tokens ${run.tokensFailed}/${run.tokensSent} failed` : '';
   return `${run.outageMs} ms; ${run.failed}/${run.sent} failed${tokens}; acted ${run.actedMs === undefined ? '**never**' : `after ${run.actedMs} ms`}`;
 }
@@ -93,7 +94,7 @@ export function faultsDocument(run: FaultsRun): string {
   lines.push(`- Same monitor intervals in both. Each fault is watched for the same time (its bound) in both layouts, then repaired and the cluster cleaned up. Each fault runs once per layout, ours first: differences of a few hundred ms or a few requests are within what one run can tell; a row is marked "stock better" when its outage is shorter by more than ${NOISE.outageMs} ms, or a smaller share of its requests (or token requests) failed, by more than ${NOISE.failed} requests.`);
   lines.push('- **outage**: the longest time without an answered `GET /v3` through the VIP (a new connection each, 1 s timeout, 20 ms pause), up to the bound. **failed**: requests not answered with 200. **tokens**: token requests (`POST /v3/auth/tokens`, 2 s timeout, 250 ms pause) through the VIP, one after the other, for the faults that touch them. **acted**: from the fault to crm_mon\'s first change, read every 500 ms (a failed operation recorded, a 190 among them: reported, nothing done; a stop, a start, the VIP moved, a node gone); **never** within the bound. **shown**: what crm_mon showed at the bound.', '');
   lines.push(`| fault | ${LAYOUTS.map((l) => LAYOUT_TITLES[l]).join(' | ')} |`, '|---|---|---|');
-  for (const [fault, runs] of run.runs) lines.push(`| [${fault}](#${fault})${stockBetter(runs).length ? ' (stock better, see why)' : ''} | ${LAYOUTS.map((l) => cell(runs[l])).join(' | ')} |`);
+  for (const [fault, runs] of run.runs) lines.push(`| [${fault}](#${fault})${stockBetter(runs).length ? ' (stock better, see why)' : ''} | ${LAYOUTS.map((l) => faultCell(runs[l])).join(' | ')} |`);
   lines.push('');
   lines.push('## What this run found', '');
   for (const finding of FINDINGS) lines.push(`- ${finding}`);
@@ -104,7 +105,7 @@ export function faultsDocument(run: FaultsRun): string {
   for (const [fault, runs] of run.runs) {
     lines.push(`## ${fault}`, '', `${FAULT_SPECS[fault].title}; watched ${FAULT_SPECS[fault].boundMs / 1000} s.`, '');
     for (const layout of LAYOUTS) {
-      lines.push(`- **${LAYOUT_TITLES[layout]}**: ${cell(runs[layout])}. Shown: ${escapeCell(runs[layout].shown)}`);
+      lines.push(`- **${LAYOUT_TITLES[layout]}**: ${faultCell(runs[layout])}. Shown: ${escapeCell(runs[layout].shown)}`);
       lines.push(`  ${FAULT_REASONS[fault][layout]}`);
     }
     const better = stockBetter(runs);

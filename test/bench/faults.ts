@@ -18,7 +18,7 @@ import { FAULT_SPECS, FAULTS, faultsLine, figuresOf, runFault, type Fault, type 
 import { LAYOUT_TITLES, LAYOUTS, type LayoutName } from '../e2e/stock-layout.ts';
 import { RECOMMENDED } from '../e2e/three-layout.ts';
 import { timelineSvg } from './timeline.ts';
-import { faultsDocument } from './faults-doc.ts';
+import { faultCell, faultsDocument } from './faults-doc.ts';
 
 const args = process.argv.slice(2);
 // `--from FILE`: the document and pictures written again from a saved run (docs/faults/run.json), nothing measured.
@@ -85,12 +85,7 @@ async function measure(): Promise<void> {
   }
   const versions = execFileSync(join(projectRoot, 'build', 'versions.sh'), { encoding: 'utf8' }).trim();
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}`;
-  const cell = (run: FaultRun | Error | undefined) => {
-    if (!run) return 'not run';
-    if (run instanceof Error) return 'FAILED';
-    const tokens = run.tokensSent !== undefined ? `, tokens ${run.tokensFailed}/${run.tokensSent} failed` : '';
-    return `${run.outageMs} ms, ${run.failed}/${run.sent} failed${tokens}; acted ${run.actedMs === undefined ? 'never' : `after ${run.actedMs} ms`}`;
-  };
+  const cell = (run: FaultRun | Error | undefined) => (!run ? 'not run' : run instanceof Error ? 'FAILED' : faultCell(run));
   process.stdout.write(`\nOn ${versions}; ${machine}; ${startedAt.toISOString().slice(0, 10)}\n\n`);
   process.stdout.write(`| fault | ${LAYOUTS.map((l) => LAYOUT_TITLES[l]).join(' | ')} |\n|---|---|---|\n`);
   for (const fault of chosen) process.stdout.write(`| ${fault} | ${LAYOUTS.map((l) => cell(results.get(l)?.get(fault))).join(' | ')} |\n`);

@@ -140,7 +140,7 @@ export class Controllers {
 
   /** The RabbitMQ broker (Erlang's beam.smp). */
   rabbitmqPid(): number {
-    return this.networkProcess('beam.smp');
+    return this.networkProcess(/^beam\.smp$/);
   }
 
   /**
@@ -253,19 +253,13 @@ export class Controllers {
 
   /** The redis-server process. */
   redisPid(): number {
-    return this.networkProcess('redis-server');
+    return this.networkProcess(/^redis-server$/);
   }
 
-  /** The process of the network namespace (outside the cluster) whose name (/proc/PID/comm) is `comm`. */
-  private networkProcess(comm: string): number {
-    const pid = this.cluster.network.processes().find((p) => {
-      try {
-        return readFileSync(`/proc/${p}/comm`, 'utf8').trim() === comm;
-      } catch {
-        return false;
-      }
-    });
-    if (pid === undefined) throw new Error(`${comm} is not running in the network namespace`);
+  /** The process of the network namespace (outside the cluster) whose name (/proc/PID/comm) matches `comm`. */
+  private networkProcess(comm: RegExp): number {
+    const pid = this.cluster.network.processesNamed(comm)[0];
+    if (pid === undefined) throw new Error(`no process named ${comm} in the network namespace`);
     return pid;
   }
 

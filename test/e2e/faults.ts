@@ -11,12 +11,11 @@
 // time (its bound), the same for both layouts: an outage still going on at the bound counts up to
 // it, and a cluster that did nothing by then "never" acted. Then it is repaired, and the cluster
 // cleaned up (crm_resource --cleanup: failures and bans forgotten, nothing restarted) and settled.
-import { readFileSync } from 'node:fs';
 import { spawnClient, type ClientCounts } from '../helpers/client-loop.ts';
 import type { ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { isAlive } from '../../shared/process/proc.ts';
 import { Controllers, waitUntil, type ClusterNode } from './failover.ts';
-import { LOCK_DATABASE } from './scenarios.ts';
+import { LOCK_DATABASE, tokenLoop, vipHolder } from './scenarios.ts';
 import { FRONTEND_PORT } from './three-layout.ts';
 import { VIP } from '../helpers/clusters/three-nodes.ts';
 import type { LayoutName } from './stock-layout.ts';
@@ -78,25 +77,13 @@ interface Injected {
   readonly repair: () => Promise<void>;
 }
 
-/** The processes of a node whose command name (/proc/PID/comm) matches. */
-export function processesNamed(node: ClusterNode, comm: RegExp): number[] {
-  return node.ns.processes().filter((pid) => {
-    try {
-      return comm.test(readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
-    } catch {
-      return false;
-    }
-  });
-}
 
 const HAPROXY = /^haproxy$/;
 // Keystone under uwsgi: `uwsgi` (ours runs /usr/bin/uwsgi) or `uwsgi_python3` (Debian's init script).
 const UWSGI = /^uwsgi/;
 
 async function vipNode(c: Controllers): Promise<ClusterNode> {
-  const vip = Controllers.vipNode(await c.cluster.status());
-  if (!vip) throw new Error('the VIP runs nowhere');
-  return c.cluster.node(vip);
+  return c.cluster.node(await vipHolder(c));
 }
 
 /** The node whose Keystone HAProxy on the VIP's node sends the client to (balance source: one for the client's address). */
@@ -122,7 +109,7 @@ function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
 }
 
 function freeze(node: ClusterNode, comm: RegExp, what: string): Injected {
-  const pids = processesNamed(node, comm);
+  const pids = node.ns.processesNamed(comm);
   if (!pids.length) throw new Error(`no ${what} process on ${node.name}`);
   signalAll(pids, 'SIGSTOP');
   return { victim: node.name, at: Date.now(), repair: async () => signalAll(pids.filter(isAlive), 'SIGCONT') };
@@ -167,7 +154,7 @@ export const FAULT_SPECS: Record<Fault, FaultSpec> = {
     tokens: false,
     async inject(c) {
       const node = await vipNode(c);
-      const pids = processesNamed(node, HAPROXY);
+      const pids = node.ns.processesNamed(HAPROXY);
       if (!pids.length) throw new Error(`no haproxy process on ${node.name}`);
       const at = Date.now();
       signalAll(pids, 'SIGKILL');
@@ -237,15 +224,16 @@ function startedInstances(status: ClusterStatus): Set<string> {
     .flatMap((r) => r.nodes.map((node) => `${r.id.split(':')[0]}@${node}`)));
 }
 
-function failureKey(f: ClusterStatus['failures'][number]): string {
+/** A failed operation as crm_mon shows it, in one line: resource, task, node, status and reason. */
+function failureText(f: ClusterStatus['failures'][number]): string {
   return `${f.id.split(':')[0]} ${f.task} on ${f.node}: ${f.exitstatus} (${f.exitcode})${f.exitreason ? ` ${f.exitreason}` : ''}`;
 }
 
 /** What changed from one crm_mon to the next, as events at `at`. */
 export function statusEvents(before: ClusterStatus, after: ClusterStatus, at: number): ClusterEvent[] {
   const events: ClusterEvent[] = [];
-  const old = new Set(before.failures.map(failureKey));
-  for (const key of new Set(after.failures.map(failureKey))) if (!old.has(key)) events.push({ at, kind: 'failed', text: key });
+  const old = new Set(before.failures.map(failureText));
+  for (const key of new Set(after.failures.map(failureText))) if (!old.has(key)) events.push({ at, kind: 'failed', text: key });
   const [was, now] = [startedInstances(before), startedInstances(after)];
   for (const instance of was) if (!now.has(instance) && !instance.startsWith('vip@')) events.push({ at, kind: 'stop', text: `${instance.replace('@', ' stopped on ')}` });
   for (const instance of now) if (!was.has(instance) && !instance.startsWith('vip@')) events.push({ at, kind: 'start', text: `${instance.replace('@', ' started on ')}` });
@@ -264,7 +252,7 @@ export function shownBy(status: ClusterStatus, nodes: readonly string[]): string
   const missing = ['haproxy', 'p_memcached', 'p_keystone', 'p_ceilometer'].flatMap((primitive) => nodes.filter((node) => !started.has(`${primitive}@${node}`)).map((node) => `${primitive}@${node}`));
   const offline = status.nodes.filter((n) => !n.online).map((n) => n.name);
   const parts = [
-    ...status.failures.map((f) => `failed: ${failureKey(f).slice(0, 160)}`),
+    ...status.failures.map((f) => `failed: ${failureText(f).slice(0, 160)}`),
     ...(missing.length ? [`not started: ${missing.join(', ')}`] : []),
     ...(offline.length ? [`offline: ${offline.join(', ')}`] : []),
     `VIP on ${Controllers.vipNode(status) ?? 'no node'}`,
@@ -272,25 +260,12 @@ export function shownBy(status: ClusterStatus, nodes: readonly string[]): string
   return parts.join('; ');
 }
 
-/** The pause between two token requests of tokenLoop (ms). */
-const TOKEN_PAUSE_MS = 250;
-
-/** Token requests through the VIP, one after the other, until stopped: each one's mark (at: Date.now()). */
-function tokenLoop(c: Controllers): { marks: RequestMark[]; stop: () => Promise<void> } {
-  const marks: RequestMark[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running && marks.length < 20_000) {
-      const at = Date.now();
-      const request = await c.requestToken(2000).catch(() => ({ status: '000', ms: Date.now() - at }));
-      marks.push({ at, ms: request.ms, ok: request.status === '201' });
-      // A password login costs Keystone its hashing: back to back, token requests would take a
-      // core of the two and slow the GET loop they are measured beside.
-      await new Promise((resolve) => setTimeout(resolve, TOKEN_PAUSE_MS));
-    }
-  })();
-  return { marks, stop: async () => void ((running = false), await loop) };
-}
+/**
+ * The token loop's settings (scenarios.ts tokenLoop): a 2 s timeout, and a pause between two, since
+ * back to back the logins' password hashing would take a core of the two and slow the GET loop
+ * they are measured beside.
+ */
+const TOKEN_LOOP = { timeoutMs: 2000, pauseMs: 250 } as const;
 
 /**
  * The longest time between two answers (a request answered, at its answer), or from the last to
@@ -341,7 +316,7 @@ export async function runFault(c: Controllers, layout: LayoutName, fault: Fault,
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([client.ready, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer through the VIP before the fault')), 30_000)))])
       .finally(() => clearTimeout(timer));
-    if (spec.tokens) tokens = tokenLoop(c);
+    if (spec.tokens) tokens = tokenLoop(c, TOKEN_LOOP);
     try {
       await new Promise((resolve) => setTimeout(resolve, 3000));
       let last = await c.cluster.status();

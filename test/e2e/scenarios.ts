@@ -24,7 +24,8 @@ export interface Outcome {
   readonly notes: Record<string, unknown>;
 }
 
-async function vipHolder(c: Controllers): Promise<string> {
+/** The node the VIP runs on now (crm_mon); throws when it runs nowhere. */
+export async function vipHolder(c: Controllers): Promise<string> {
   const vip = Controllers.vipNode(await c.cluster.status());
   if (!vip) throw new Error('the VIP runs nowhere');
   return vip;
@@ -391,17 +392,23 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
   };
 }
 
-/** Token requests through the VIP, one after the other, for as long as a scenario runs. */
-function tokenLoop(c: Controllers): { results: { at: number; ok: boolean }[]; stop: () => Promise<void> } {
-  const results: { at: number; ok: boolean }[] = [];
+/**
+ * Token requests through the VIP, one after the other, for as long as a scenario runs (at most
+ * 20 000): each one's start (Date.now()), its whole time (ms) and whether a token came. Each is
+ * bounded by `timeoutMs`; `pauseMs` between two (a password login costs Keystone its hashing).
+ */
+export function tokenLoop(c: Controllers, options: { timeoutMs: number; pauseMs: number }): { marks: { at: number; ms: number; ok: boolean }[]; stop: () => Promise<void> } {
+  const marks: { at: number; ms: number; ok: boolean }[] = [];
   let running = true;
   const loop = (async () => {
-    while (running) {
+    while (running && marks.length < 20_000) {
       const at = Date.now();
-      results.push({ at, ok: await c.issueToken().then(() => true, () => false) });
+      const request = await c.requestToken(options.timeoutMs).catch(() => ({ ms: Date.now() - at, token: undefined }));
+      marks.push({ at, ms: request.ms, ok: !!request.token });
+      if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
     }
   })();
-  return { results, stop: async () => void ((running = false), await loop) };
+  return { marks, stop: async () => void ((running = false), await loop) };
 }
 
 export interface LocalFaultOutcome {
@@ -444,7 +451,7 @@ export async function keystoneLocalFault(c: Controllers, fault: KeystoneLocalFau
   const victim = c.cluster.node(await c.busiestBackend(c.cluster.node(vipBefore)));
   const others = c.cluster.nodes.filter((node) => node.name !== victim.name);
   const pidsBefore = c.daemonPids(others, 'keystone:p_keystone');
-  const tokens = tokenLoop(c);
+  const tokens = tokenLoop(c, { timeoutMs: 10_000, pauseMs: 0 });
   let restore = () => {};
   let faultAt = 0;
   let rightCodeMs = 0;
@@ -475,7 +482,7 @@ export async function keystoneLocalFault(c: Controllers, fault: KeystoneLocalFau
       failure = during.failures.find(evidenced) ?? failure;
       const bannedAt = Date.now();
       await waitUntil('five tokens in a row through the VIP after the ban', async () => {
-        const after = tokens.results.filter((r) => r.at > bannedAt + 3000);
+        const after = tokens.marks.filter((r) => r.at > bannedAt + 3000);
         return after.length >= 5 && after.slice(-5).every((r) => r.ok);
       }, 60_000, 500);
     });
@@ -489,10 +496,10 @@ export async function keystoneLocalFault(c: Controllers, fault: KeystoneLocalFau
   }
   await tokens.stop();
   restore();
-  const failedTokens = tokens.results.filter((r) => !r.ok && r.at >= faultAt);
+  const failedTokens = tokens.marks.filter((r) => !r.ok && r.at >= faultAt);
   const lastFailed = failedTokens.at(-1);
   const bannedAt = faultAt + bannedMs;
-  const tokensOkAfter = tokens.results.filter((r) => r.at > bannedAt + 3000).slice(-5).every((r) => r.ok);
+  const tokensOkAfter = tokens.marks.filter((r) => r.at > bannedAt + 3000).slice(-5).every((r) => r.ok);
   const vipServes = (await c.throughVip()) === '200';
   const othersRestarted = c.restartedSince(pidsBefore, 'keystone:p_keystone');
   // The repair of a local fault: the file back, then a cleanup lifts the ban.
@@ -501,7 +508,7 @@ export async function keystoneLocalFault(c: Controllers, fault: KeystoneLocalFau
   return {
     figures, victim: victim.name, code: failure?.exitcode ?? -1, reason: failure?.exitreason ?? '', rightCodeMs, bannedMs,
     tokensFailUntilMs: lastFailed ? lastFailed.at - faultAt : 0,
-    tokens: { sent: tokens.results.filter((r) => r.at >= faultAt).length, failed: failedTokens.length },
+    tokens: { sent: tokens.marks.filter((r) => r.at >= faultAt).length, failed: failedTokens.length },
     tokensOkAfter, othersRestarted, startedDuring: Controllers.startedOn(during, 'p_keystone'), vipServes, repaired,
   };
 }

@@ -117,6 +117,17 @@ export class Namespaces {
       .filter((pid) => pid !== this.pid && safeReadlink(`/proc/${pid}/ns/net`) === id);
   }
 
+  /** The processes of the network namespace whose command name (/proc/PID/comm) matches. */
+  processesNamed(comm: RegExp): number[] {
+    return this.processes().filter((pid) => {
+      try {
+        return comm.test(readFileSync(`/proc/${pid}/comm`, 'utf8').trim());
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+  }
+
   /** SIGKILL every process in the network namespace (the holder stays: the namespaces live on). */
   async killAll(): Promise<void> {
     for (let round = 0; round < 20; round++) {
