@@ -15,7 +15,7 @@ import { spawnClient, type ClientCounts } from '../helpers/client-loop.ts';
 import type { ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { isAlive } from '../../shared/process/proc.ts';
 import { Controllers, waitUntil, type ClusterNode } from './failover.ts';
-import { LOCK_DATABASE, tokenLoop, vipHolder } from './scenarios.ts';
+import { lockKeystoneDatabases, tokenLoop, vipHolder } from './scenarios.ts';
 import { FRONTEND_PORT } from './three-layout.ts';
 import { VIP } from '../helpers/clusters/three-nodes.ts';
 import type { LayoutName } from './stock-layout.ts';
@@ -115,38 +115,6 @@ function freeze(node: ClusterNode, comm: RegExp, what: string): Injected {
   return { victim: node.name, at: Date.now(), repair: async () => signalAll(pids.filter(isAlive), 'SIGCONT') };
 }
 
-// Succeeds (exit 0) when the database at argv 1 takes no write lock now: someone else holds it.
-const DATABASE_LOCKED = `import sqlite3, sys
-try:
-    sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0).execute('BEGIN IMMEDIATE')
-except sqlite3.OperationalError as error:
-    sys.exit(0 if 'locked' in str(error) else 2)
-sys.exit(1)`;
-
-/**
- * Keystone's database locked on each node (LOCK_DATABASE), for at most `seconds`; returns once every
- * lock is held (each node's database refuses a write lock), with the moment the last was taken. The
- * repair fails when a holder had already gone (the fault ended early: the run would be wrong).
- */
-async function lockDatabases(nodes: readonly ClusterNode[], seconds: number): Promise<{ at: number; repair: () => Promise<void> }> {
-  const holders = nodes.map((node) => node.ns.background('python3', ['-c', LOCK_DATABASE, '/etc/keystone/keystone.db', String(seconds)]));
-  const release = async () => {
-    const early = holders.filter((h) => h.exitCode !== null || h.signalCode !== null).length;
-    for (const holder of holders) holder.kill('SIGKILL');
-    await waitUntil('the database locks to be released', () => holders.every((h) => h.exitCode !== null || h.signalCode !== null), 10_000);
-    if (early) throw new Error(`${early} database lock holder(s) had ended before the repair`);
-  };
-  try {
-    for (const node of nodes) {
-      await waitUntil(`Keystone's database locked on ${node.name}`, async () => (await node.exec('python3', ['-c', DATABASE_LOCKED, '/etc/keystone/keystone.db'], undefined, 10_000)).code === 0, 30_000, 100);
-    }
-  } catch (error) {
-    await release().catch(() => undefined);
-    throw error;
-  }
-  return { at: Date.now(), repair: release };
-}
-
 export const FAULT_SPECS: Record<Fault, FaultSpec> = {
   'haproxy-killed': {
     title: 'HAProxy killed (kill -9, every process) on the VIP\'s node',
@@ -185,14 +153,14 @@ export const FAULT_SPECS: Record<Fault, FaultSpec> = {
     tokens: true,
     async inject(c) {
       const node = await clientsKeystone(c);
-      return { victim: node.name, ...(await lockDatabases([node], 300)) };
+      return { victim: node.name, ...(await lockKeystoneDatabases([node], 300)) };
     },
   },
   'database-down': {
     title: 'Keystone\'s database unavailable on every node (locked): a shared backend down',
     boundMs: 45_000,
     tokens: true,
-    inject: async (c) => ({ victim: 'every node', ...(await lockDatabases(c.cluster.nodes, 300)) }),
+    inject: async (c) => ({ victim: 'every node', ...(await lockKeystoneDatabases(c.cluster.nodes, 300)) }),
   },
   'redis-down': {
     title: 'Redis, ceilometer\'s coordination backend, unreachable (SIGSTOP): a shared backend down',

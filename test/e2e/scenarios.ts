@@ -4,7 +4,7 @@
 import type { ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { writeFileSync } from 'node:fs';
 import { childrenOf, isAlive, processTree } from '../../shared/process/proc.ts';
-import { ADMIN_PASSWORD, Controllers, waitUntil, type Figures } from './failover.ts';
+import { ADMIN_PASSWORD, Controllers, waitUntil, type ClusterNode, type Figures } from './failover.ts';
 
 /** Issue 21's reloads: every node's Keystone and HAProxy reloaded through the agents' reload, or by their signals from outside. */
 export const RELOAD_SCENARIOS = ['reload-agents', 'reload-external'] as const;
@@ -251,7 +251,7 @@ export async function partition(c: Controllers): Promise<Outcome & { doubleHolde
 // Holds an exclusive lock on Keystone's sqlite database (at most `seconds`): every query waits,
 // then fails with "database is locked", as with a database server that is down.
 // Keystone may be writing when it is asked (it records each login), so the lock is retried.
-export const LOCK_DATABASE = `import sqlite3, sys, time
+const LOCK_DATABASE = `import sqlite3, sys, time
 until = time.time() + float(sys.argv[2])
 while True:
     try:
@@ -262,6 +262,52 @@ while True:
         if time.time() > until: sys.exit(1)
         time.sleep(0.2)
 time.sleep(max(0, until - time.time()))`;
+
+// Succeeds (exit 0) when the database at argv 1 takes no write lock now: someone else holds it.
+const DATABASE_LOCKED = `import sqlite3, sys
+try:
+    sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0).execute('BEGIN IMMEDIATE')
+except sqlite3.OperationalError as error:
+    sys.exit(0 if 'locked' in str(error) else 2)
+sys.exit(1)`;
+
+/** Keystone's databases locked: the moment the last lock was held, each node's lock time after the holders started (ms), and the repair. */
+export interface DatabasesLocked {
+  readonly at: number;
+  readonly heldMs: Record<string, number>;
+  readonly repair: () => Promise<void>;
+}
+
+/**
+ * Keystone's database locked on each node (LOCK_DATABASE, one holder per node, all started at once),
+ * for at most `seconds`; returns once every lock is held (each node's database refuses a write lock).
+ * Throws, the holders killed, when a lock is not held within `withinMs` of the start: a node whose
+ * database is still free while its peers' are locked is a fault of the others, not a shared one,
+ * and the peers' evidence would rightly say so (a peer's pass counts after SKEW_S, 5 s). The repair
+ * fails when a holder had already gone (the fault ended early: the run would be wrong).
+ */
+export async function lockKeystoneDatabases(nodes: readonly ClusterNode[], seconds: number, withinMs = 30_000): Promise<DatabasesLocked> {
+  const started = Date.now();
+  const holders = nodes.map((node) => node.ns.background('python3', ['-c', LOCK_DATABASE, '/etc/keystone/keystone.db', String(seconds)]));
+  const release = async () => {
+    const early = holders.filter((h) => h.exitCode !== null || h.signalCode !== null).length;
+    for (const holder of holders) holder.kill('SIGKILL');
+    await waitUntil('the database locks to be released', () => holders.every((h) => h.exitCode !== null || h.signalCode !== null), 10_000);
+    if (early) throw new Error(`${early} database lock holder(s) had ended before the repair`);
+  };
+  const heldMs: Record<string, number> = {};
+  try {
+    await Promise.all(nodes.map(async (node) => {
+      const locked = async () => (await node.exec('python3', ['-c', DATABASE_LOCKED, '/etc/keystone/keystone.db'], undefined, 10_000)).code === 0;
+      await waitUntil(`Keystone's database locked on ${node.name}`, locked, Math.max(0, started + withinMs - Date.now()), 100);
+      heldMs[node.name] = Date.now() - started;
+    }));
+  } catch (error) {
+    await release().catch(() => undefined);
+    throw new Error(`${(error as Error).message} (held: ${JSON.stringify(heldMs)} ms after the holders started, bound ${withinMs} ms)`);
+  }
+  return { at: Date.now(), heldMs, repair: release };
+}
 
 export interface SharedFaultOutcome {
   /** Nodes whose monitor reported OCF_DEGRADED (190) for the resource. */
@@ -280,6 +326,8 @@ export interface SharedFaultOutcome {
   readonly namedOn: string[];
   readonly namedMs: number | undefined;
   readonly reasons: string[];
+  /** For the database: when each node's lock was held (ms after its holders started), and the attempts given up before. */
+  readonly locks: string | undefined;
 }
 
 /**
@@ -312,14 +360,13 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
     // first-publish grace ago is not judged yet (a cluster just brought up, an agent just restarted).
     await waitUntil('every ceilometer agent connected to the bus and past its first-publish grace', () => nodes.every((n) => c.busConnected(n) && c.busJudged(n)), 90_000, 1000);
   }
-  const faultAt = Date.now();
+  let faultAt = Date.now();
   let repair: () => Promise<void>;
+  let locks: string | undefined;
   if (fault === 'database') {
-    const holders = nodes.map((node) => node.ns.background('python3', ['-c', LOCK_DATABASE, '/etc/keystone/keystone.db', '180']));
-    repair = async () => {
-      for (const holder of holders) holder.kill('SIGKILL');
-      await waitUntil('the database locks to be released', () => holders.every((h) => h.exitCode !== null || h.signalCode !== null), 10_000);
-    };
+    const { locked, failedAttempts } = await lockEveryDatabase(c);
+    ({ at: faultAt, repair } = locked);
+    locks = `held after ${JSON.stringify(locked.heldMs)} ms${failedAttempts.map((a) => `; before: ${a}`).join('')}`;
   } else if (fault === 'password') {
     // The admin password changed in Keystone and not in the resource's os_password_file: every
     // node's token check is refused (401), for the same reason. One file serves all three nodes,
@@ -388,9 +435,33 @@ export async function sharedFault(c: Controllers, fault: SharedFault): Promise<S
   const restartedOn = c.restartedSince(pids, marker);
   return {
     degradedOn, restartedOn, statusDuring, statusAfter, servesAfter, tokenDuringFault, degradedMs, namedOn: named.map((f) => f.node).sort(), namedMs,
-    reasons: statusDuring.failures.filter((f) => f.id === primitive).map((f) => `${f.node}: ${f.exitcode} ${f.exitreason}`),
+    reasons: statusDuring.failures.filter((f) => f.id === primitive).map((f) => `${f.node}: ${f.exitcode} ${f.exitreason}`), locks,
   };
 }
+
+/**
+ * Test 6's database fault: every node's Keystone database locked within LOCK_SPREAD_MS of each other,
+ * so that it is one fault shared by all from the first monitor on. A lock that comes later (seen in
+ * CI: a node's monitors passing while its peers' failed, which the peers rightly judged their own
+ * fault, 1 then 5) is no shared fault: the locks are released, the failures the attempt left cleaned
+ * up, and the fault tried again, at most three times.
+ */
+async function lockEveryDatabase(c: Controllers): Promise<{ locked: DatabasesLocked; failedAttempts: string[] }> {
+  const failedAttempts: string[] = [];
+  for (;;) {
+    try {
+      return { locked: await lockKeystoneDatabases(c.cluster.nodes, 180, LOCK_SPREAD_MS), failedAttempts };
+    } catch (error) {
+      failedAttempts.push((error as Error).message);
+      if (failedAttempts.length === 3) throw new Error(`the database fault, three attempts: ${failedAttempts.join('; ')}`);
+      await c.cluster.crm('resource', 'cleanup', 'p_keystone');
+      await c.waitSettled();
+    }
+  }
+}
+
+/** Bound on the time between the database fault's first and last lock (ms): well under the evidence rule's SKEW_S (5 s). */
+const LOCK_SPREAD_MS = 3000;
 
 /**
  * Token requests through the VIP, one after the other, for as long as a scenario runs (at most

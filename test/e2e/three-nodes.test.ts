@@ -40,8 +40,11 @@ test.before(async (t) => {
   t.context.controllers = await Controllers.start(RECOMMENDED, keystone, built.deb);
 });
 
-test.afterEach.always((t) => {
-  if (!t.passed && t.context.controllers) t.log(`logs: ${t.context.controllers.cluster.logPlaces()} (removed when the suite ends)`);
+test.afterEach.always(async (t) => {
+  if (t.passed || !t.context.controllers) return;
+  t.log(`logs: ${t.context.controllers.cluster.logPlaces()} (removed when the suite ends)`);
+  // The next test starts from the layout, not from this one's wreck.
+  t.log(`recovered for the next test: ${await t.context.controllers.recoverAfterFailure().catch((error: Error) => `failed: ${error.message.slice(0, 500)}`)}`);
 });
 
 test.after.always(async (t) => {
@@ -229,6 +232,7 @@ for (const fault of ['database', 'redis', 'password', 'bus'] as const) {
     const outcome = await sharedFault(t.context.controllers, fault);
     t.log(`degraded on ${outcome.degradedOn.join(', ')}; restarted on ${outcome.restartedOn.join(', ') || 'none'}; 190 after ${JSON.stringify(outcome.degradedMs)} ms; every node named after ${outcome.namedMs} ms`);
     t.log(outcome.reasons.join('\n'));
+    if (outcome.locks) t.log(`the database locks: ${outcome.locks}`);
     process.stdout.write(`evidence ${label} shared to_190_ms=${JSON.stringify(outcome.degradedMs)} named_ms=${outcome.namedMs}\n`);
     t.deepEqual([...new Set(outcome.degradedOn)].sort(), ['node1', 'node2', 'node3'], 'OCF_DEGRADED on every node');
     t.deepEqual(Controllers.startedOn(outcome.statusDuring, primitive).sort(), ['node1', 'node2', 'node3'], 'Started everywhere during the fault');
