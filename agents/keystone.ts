@@ -4,7 +4,7 @@
 // os_password=... os_username=admin os_tenant_name=admin os_auth_url=http://VIP:5000/v2.0/`.
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { checkFailed, checkPassed, peersSay } from '../shared/cluster/evidence.ts';
+import { checkFailed, checkPassed, clock, peersSay, symptomJudged } from '../shared/cluster/evidence.ts';
 import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
 import { isAddressOrHostname } from '../shared/net/address.ts';
 import { requireBinary, requireFile } from '../shared/process/binary.ts';
@@ -15,7 +15,7 @@ import { splitArguments } from '../shared/ocf/exec.ts';
 import { OCF } from '../shared/ocf/exit-codes.ts';
 import { getJson, jsonBody, postJson } from '../shared/net/http.ts';
 import { connectAddress, isListening } from '../shared/net/socket.ts';
-import { fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
+import { degraded, fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
 import { choice, integer, rawValue, string } from '../shared/ocf/parameters.ts';
 import { isAlive } from '../shared/process/proc.ts';
 import { writeState } from '../shared/process/state-file.ts';
@@ -442,7 +442,7 @@ async function monitor(context: Context) {
   if (frozen) return failure(OCF.ERR_GENERIC, `keystone (pid ${status.pid}) is running but ${frozen}`);
   if (context.depth.name === 'process') return success;
   const api = await apiStatus(context);
-  if (api && !api.answered) return failure(OCF.ERR_GENERIC, `keystone (pid ${status.pid}) is running but ${api.problem}`);
+  if (api && !api.answered) return noAnswerOutcome(context, `keystone (pid ${status.pid}) is running but ${api.problem}`);
   if (api) return checkFailed(context, API_ANSWERS, `keystone (pid ${status.pid}) is running but ${api.problem}`, { pid: status.pid });
   await checkPassed(context, API_ANSWERS);
   if (context.depth.name !== 'token') return success;
@@ -451,6 +451,33 @@ async function monitor(context: Context) {
   if (token) return checkFailed(context, TOKEN, token, { pid: status.pid });
   await checkPassed(context, TOKEN);
   return success;
+}
+
+/**
+ * The API not answering at all is this node's uwsgi (1), unless the peers' token checks say the
+ * nodes share it: a database that does not answer holds each worker until its timeout, and a
+ * restart repairs nothing (measured: two nodes' Keystone restarted during a locked database, the
+ * outage longer for it; docs/faults.md, database-down). Every peer that reported since it began
+ * failing the token check: 190, naming them. A peer passing it since: 1. No report since from peers
+ * that publish: 190 for now, the next monitor decides (the failure's start is kept, so a peer's
+ * next pass counts). No peer publishing (a primitive, monitors without credentials, peers gone): 1.
+ * A frozen master was ruled out before.
+ */
+async function noAnswerOutcome(context: Context, problem: string) {
+  const judged = context.depth.name === 'token' ? await symptomJudged(context, API_REACHABLE, TOKEN) : undefined;
+  if (judged?.verdict.kind === 'shared') {
+    // The verdict first: Pacemaker keeps the reason's first 128 characters or so.
+    const nodes = judged.verdict.failing.map((peer) => peer.node).join(', ');
+    return degraded(`no answer here since ${clock(judged.since)} while the token check fails on ${nodes}: shared, not restarted: ${problem}`);
+  }
+  if (judged?.verdict.kind === 'none' && judged.live > 0) {
+    return degraded(`no answer here since ${clock(judged.since)}, the peers' token checks not reported since: judged at the next monitor: ${problem}`);
+  }
+  if (judged?.verdict.kind === 'local') {
+    const peer = judged.verdict.passing[0]!;
+    return failure(OCF.ERR_GENERIC, `no answer here since ${clock(judged.since)} while the token check passes on ${peer.node} at ${clock(peer.confirmed)}: this node's fault: ${problem}`);
+  }
+  return failure(OCF.ERR_GENERIC, problem);
 }
 
 /** A port still held for a moment by the workers of a killed master is released soon: wait briefly. */

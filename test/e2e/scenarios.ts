@@ -5,6 +5,7 @@ import type { ClusterStatus } from '../helpers/parsers/crm-mon.ts';
 import { writeFileSync } from 'node:fs';
 import { childrenOf, isAlive, processTree } from '../../shared/process/proc.ts';
 import { ADMIN_PASSWORD, Controllers, waitUntil, type ClusterNode, type Figures } from './failover.ts';
+import { LOCK_DATABASE } from '../helpers/daemons/keystone.ts';
 
 /** Issue 21's reloads: every node's Keystone and HAProxy reloaded through the agents' reload, or by their signals from outside. */
 export const RELOAD_SCENARIOS = ['reload-agents', 'reload-external'] as const;
@@ -247,21 +248,6 @@ export async function partition(c: Controllers): Promise<Outcome & { doubleHolde
     throw error;
   }
 }
-
-// Holds an exclusive lock on Keystone's sqlite database (at most `seconds`): every query waits,
-// then fails with "database is locked", as with a database server that is down.
-// Keystone may be writing when it is asked (it records each login), so the lock is retried.
-const LOCK_DATABASE = `import sqlite3, sys, time
-until = time.time() + float(sys.argv[2])
-while True:
-    try:
-        c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
-        c.execute('BEGIN EXCLUSIVE')
-        break
-    except sqlite3.OperationalError:
-        if time.time() > until: sys.exit(1)
-        time.sleep(0.2)
-time.sleep(max(0, until - time.time()))`;
 
 // Succeeds (exit 0) when the database at argv 1 takes no write lock now: someone else holds it.
 const DATABASE_LOCKED = `import sqlite3, sys

@@ -2,10 +2,11 @@
 // compiled binary. Serial: each uwsgi imports all of Keystone (seconds of CPU on a shared machine),
 // and Keystone's sqlite backend does not take concurrent writers well.
 import test, { type ExecutionContext } from 'ava';
+import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
-import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/daemons/keystone.ts';
+import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, LOCK_DATABASE, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/daemons/keystone.ts';
 import { groupsOf, scratchGroup } from '../helpers/daemons/groups.ts';
 import { fakeAttrd } from '../helpers/fake-attrd.ts';
 import { spawnClient } from '../helpers/client-loop.ts';
@@ -467,5 +468,44 @@ test.serial('one node\'s fault while a peer issues tokens (its fernet keys empti
   t.is((await call(r, 'start', ev)).code, OCF_SUCCESS);
   t.is((await call(r, 'monitor', ev)).code, OCF_SUCCESS);
   t.regex(attrd.values(name).node1 ?? '', /^ok\|/, 'passing again, published at once');
+  t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
+});
+
+test.serial('no answer at all while the peers\' token checks fail (the worker held by a login waiting on a locked database): 190 naming them, not restarted; while a peer issues tokens: 1 at the next monitor', async (t) => {
+  const ks = copyKeystone(fixture());
+  t.teardown(() => removeKeystone(ks));
+  const attrd = fakeAttrd(t);
+  const r = await resource(t, 'ks-busy', {}, ks);
+  const ev = { env: { ...r.options.env, ...attrd.env } };
+  const token = 'ocf-openstack-ks-busy-token';
+  const now = () => Math.floor(Date.now() / 1000);
+  t.is((await call(r, 'start', ev)).code, OCF_SUCCESS);
+  t.is((await call(r, 'monitor', ev)).code, OCF_SUCCESS);
+  const pid = pidFromFile(r.pidfile)!;
+  // The database locked, and the one worker given logins that wait on it: each holds it about 5 s
+  // (sqlite's busy timeout, then the connection is closed), three hold it longer than the check's 10 s.
+  const lock = spawn('python3', ['-c', LOCK_DATABASE, ks.database, '120'], { stdio: 'ignore' });
+  t.teardown(() => void lock.kill('SIGKILL'));
+  const login = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: PASSWORD } } } } });
+  const hold = () => fetch(`http://127.0.0.1:${r.port}/v3/auth/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: login, signal: AbortSignal.timeout(60_000) }).catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const held = [hold(), hold(), hold()];
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  attrd.set('node2', token, `failing|${now() - 20}|${now()}|10|token check: no answer from /v3/auth/tokens`);
+  attrd.set('node3', token, `failing|${now() - 15}|${now()}|10|token check: no answer from /v3/auth/tokens`);
+  const shared = await call(r, 'monitor', ev);
+  t.is(shared.code, OCF_DEGRADED, shared.stderr);
+  t.regex(shared.reason ?? '', /^no answer here since \d\d:\d\d:\d\d while the token check fails on node2, node3: shared, not restarted: keystone \(pid \d+\) is running but no answer from /);
+  // Every peer passing instead (its pass began long before, confirmed now): this node's own.
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  attrd.set('node2', token, `ok|${now() - 600}|${now()}|10|passes`);
+  attrd.set('node3', token, `ok|${now() - 600}|${now()}|10|passes`);
+  held.push(hold(), hold(), hold());
+  const local = await call(r, 'monitor', ev);
+  t.is(local.code, OCF_ERR_GENERIC, local.stderr);
+  t.regex(local.reason ?? '', /^no answer here since \d\d:\d\d:\d\d while the token check passes on node\d at \d\d:\d\d:\d\d: this node's fault: /);
+  t.true(isAlive(pid), 'monitor restarts nothing itself');
+  lock.kill('SIGKILL');
+  await Promise.all(held);
   t.is((await call(r, 'stop', ev)).code, OCF_SUCCESS);
 });

@@ -3,7 +3,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { scratchDir } from '../helpers/agent.ts';
 import {
-  attributeName, checkFailed, checkPassed, checkPending, decodeState, encodeState, judge, outcomeOf, parseQuery, SKEW_S, type PeerState,
+  attributeName, checkFailed, checkPassed, checkPending, decodeState, encodeState, judge, outcomeOf, parseQuery, SKEW_S, symptomJudged, type PeerState,
 } from '../../shared/cluster/evidence.ts';
 import { fakeAttrd, type FakeAttrd } from '../helpers/fake-attrd.ts';
 import { Deadline } from '../../shared/ocf/deadline.ts';
@@ -262,4 +262,51 @@ test.serial('a restart during a shared fault is no restart tried against a fault
   attrd.set('node2', name, encodeState({ state: 'ok', since: now - 20, confirmed: later, every: EVERY, reason: 'passes' }));
   t.is((await checkFailed(c(), TOKEN, 'HTTP 500', { pid: 300 })).code, 1, 'the same daemon: still 1');
   t.is((await checkFailed(c(), TOKEN, 'HTTP 500', { pid: 400 })).code, 5, 'restarted since it was judged this node\'s: 5');
+});
+
+test.serial('a symptom judged by another check\'s evidence (Keystone\'s API not answering, by the peers\' token checks): shared when they fail since, local once one passes after it began, undecided while live peers have not reported since, nothing outside a clone', async (t) => {
+  const { attrd, ahead } = withAttrdAndClock(t);
+  const API = { name: 'api-reachable', title: 'API', shared: false, checks: 'an answer' };
+  const name = attributeName('p_k:0', 'token');
+  const report = (node: string, state: 'ok' | 'failing', sinceAgoS: number) => {
+    const now = Math.floor(Date.now() / 1000);
+    attrd.set(node, name, encodeState({ state, since: now - sinceAgoS, confirmed: now, every: EVERY, reason: state }));
+  };
+  const monitor = (rscTmp: string) => symptomJudged(context({ ...attrd.env, HA_RSCTMP: rscTmp }), API, TOKEN);
+
+  // The database locked for every node: both peers' token checks fail, reported since this look began.
+  const shared = scratchDir(t, 'evidence-');
+  report('node2', 'failing', 5);
+  report('node3', 'failing', 1);
+  const verdict = await monitor(shared);
+  t.is(verdict?.verdict.kind, 'shared');
+  t.deepEqual(verdict?.verdict.kind === 'shared' && verdict.verdict.failing.map((p) => p.node), ['node2', 'node3']);
+  // Nothing of this node is published: the symptom's own check is not evidence for the peers.
+  t.deepEqual(Object.keys(attrd.values(attributeName('p_k:0', 'api-reachable'))), []);
+
+  // This node's uwsgi hung: the peers' last passes, still current, were confirmed before the look
+  // began (22 s ago; this worker is younger), so the first monitor cannot tell; their next pass, one
+  // interval later, makes it local.
+  const hung = scratchDir(t, 'evidence-');
+  report('node2', 'ok', 1000);
+  report('node3', 'ok', 1000);
+  ahead(22_000);
+  const first = await monitor(hung);
+  t.is(first?.verdict.kind, 'none');
+  t.is(first?.live, 2, 'both peers current: a later monitor may decide');
+  ahead(10_000);
+  report('node2', 'ok', 1000);
+  report('node3', 'ok', 1000);
+  const second = await monitor(hung);
+  t.is(second?.since, first?.since, 'the same failure: its start kept');
+  t.is(second?.verdict.kind, 'local', JSON.stringify(second));
+
+  // Peers gone silent (stale states): no evidence and none to come.
+  ahead(120_000);
+  const silent = await monitor(scratchDir(t, 'evidence-'));
+  t.is(silent?.verdict.kind, 'none');
+  t.is(silent?.live, 0);
+
+  // A primitive: no evidence asked for.
+  t.is(await symptomJudged(context({ HA_RSCTMP: scratchDir(t, 'evidence-'), OCF_RESKEY_CRM_meta_on_node: 'node1' }), API, TOKEN), undefined);
 });

@@ -138,3 +138,21 @@ export function copyKeystone(source: KeystoneFixture): KeystoneFixture {
 export function removeKeystone(fixture: KeystoneFixture | undefined): void {
   if (fixture) rmSync(fixture.dir, { recursive: true, force: true });
 }
+
+/**
+ * A python3 program (`python3 -c LOCK_DATABASE DATABASE SECONDS`) that holds an exclusive lock on
+ * Keystone's sqlite database for at most SECONDS: every query waits, then fails with "database is
+ * locked", as with a database server that is down. Keystone may be writing when it is asked (it
+ * records each login), so the lock is retried.
+ */
+export const LOCK_DATABASE = `import sqlite3, sys, time
+until = time.time() + float(sys.argv[2])
+while True:
+    try:
+        c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+        c.execute('BEGIN EXCLUSIVE')
+        break
+    except sqlite3.OperationalError:
+        if time.time() > until: sys.exit(1)
+        time.sleep(0.2)
+time.sleep(max(0, until - time.time()))`;
