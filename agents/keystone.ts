@@ -4,7 +4,7 @@
 // os_password=... os_username=admin os_tenant_name=admin os_auth_url=http://VIP:5000/v2.0/`.
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { checkFailed, checkPassed, clock, peersSay, symptomJudged } from '../shared/cluster/evidence.ts';
+import { checkFailed, checkPassed, peersSay } from '../shared/cluster/evidence.ts';
 import { defineAgent, type ActionContext, type CheckDeclaration } from '../shared/ocf/agent.ts';
 import { isAddressOrHostname } from '../shared/net/address.ts';
 import { requireBinary, requireFile } from '../shared/process/binary.ts';
@@ -15,7 +15,7 @@ import { splitArguments } from '../shared/ocf/exec.ts';
 import { OCF } from '../shared/ocf/exit-codes.ts';
 import { getJson, jsonBody, postJson } from '../shared/net/http.ts';
 import { connectAddress, isListening } from '../shared/net/socket.ts';
-import { degraded, fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
+import { fail, failure, quoted, success } from '../shared/ocf/outcome.ts';
 import { choice, integer, rawValue, string } from '../shared/ocf/parameters.ts';
 import { isAlive } from '../shared/process/proc.ts';
 import { writeState } from '../shared/process/state-file.ts';
@@ -201,22 +201,24 @@ function checkTimeout(context: Context): number {
 }
 
 /**
- * The checks beyond the process. The API not answering at all is this node's (its uwsgi); the API
- * answering an error, and a token refused, can be this node's (its keys, its keystone.conf) or
- * every node's (the database, the credentials): the cluster's evidence decides.
+ * The checks beyond the process. The API refusing connections is this node's (its uwsgi); the API
+ * not answering in time (noAnswerOutcome), answering an error, and a token refused, can be this
+ * node's (hung workers, its keys, its keystone.conf) or every node's (the database, the
+ * credentials): the cluster's evidence decides.
  */
 const API_ANSWERS: CheckDeclaration = { name: 'api', title: 'API check', shared: true, checks: 'the Identity API\'s version document answers 200 (an answer with another status)' };
 const TOKEN: CheckDeclaration = { name: 'token', title: 'token check', shared: true, checks: 'a password authentication issues a token' };
-const API_REACHABLE: CheckDeclaration = { name: 'api-reachable', title: 'API', shared: false, checks: 'this node\'s uwsgi answers HTTP at all' };
+const API_REACHABLE: CheckDeclaration = { name: 'api-reachable', title: 'API', shared: false, checks: 'this node\'s uwsgi answers HTTP at all (a refused connection; in a clone, no answer in time is the token check failing)' };
 
-/** undefined when the version document answers 200; otherwise why not, and whether it answered at all. */
-async function apiStatus(context: Context): Promise<{ problem: string; answered: boolean } | undefined> {
+/** undefined when the version document answers 200; otherwise why not, whether it answered at all, and whether for want of time. */
+async function apiStatus(context: Context): Promise<{ problem: string; answered: boolean; timedOut: boolean } | undefined> {
   const url = localUrl(context, '');
   try {
     const response = await getJson(url, checkTimeout(context));
-    return response.status === 200 ? undefined : { problem: `GET ${url} answered HTTP ${response.status}`, answered: true };
+    return response.status === 200 ? undefined : { problem: `GET ${url} answered HTTP ${response.status}`, answered: true, timedOut: false };
   } catch (error) {
-    return { problem: `no answer from ${url}: ${(error as Error).message}`, answered: false };
+    const message = (error as Error).message;
+    return { problem: `no answer from ${url}: ${message}`, answered: false, timedOut: /^no answer within/.test(message) };
   }
 }
 
@@ -429,9 +431,10 @@ function uwsgiArguments(context: Context, extra: readonly string[], application:
 }
 
 /**
- * What is this node's own is recovered: the process (7), the API not answering (1). What every node
- * shares is reported, not recovered: a token refused (database, credentials, keys) is OCF_DEGRADED,
- * since restarting every Keystone cannot repair it and start failures would ban them all.
+ * What is this node's own is recovered: the process (7), the API refusing connections (1). What
+ * every node shares is reported, not recovered: a token refused (database, credentials, keys), or no
+ * answer in time while the peers fail their token checks too, is OCF_DEGRADED, since restarting
+ * every Keystone cannot repair it and start failures would ban them all.
  */
 async function monitor(context: Context) {
   const daemon = daemonOf(context);
@@ -442,7 +445,7 @@ async function monitor(context: Context) {
   if (frozen) return failure(OCF.ERR_GENERIC, `keystone (pid ${status.pid}) is running but ${frozen}`);
   if (context.depth.name === 'process') return success;
   const api = await apiStatus(context);
-  if (api && !api.answered) return noAnswerOutcome(context, `keystone (pid ${status.pid}) is running but ${api.problem}`);
+  if (api && !api.answered) return noAnswerOutcome(context, status.pid, api);
   if (api) return checkFailed(context, API_ANSWERS, `keystone (pid ${status.pid}) is running but ${api.problem}`, { pid: status.pid });
   await checkPassed(context, API_ANSWERS);
   if (context.depth.name !== 'token') return success;
@@ -454,30 +457,20 @@ async function monitor(context: Context) {
 }
 
 /**
- * The API not answering at all is this node's uwsgi (1), unless the peers' token checks say the
- * nodes share it: a database that does not answer holds each worker until its timeout, and a
- * restart repairs nothing (measured: two nodes' Keystone restarted during a locked database, the
- * outage longer for it; docs/faults.md, database-down). Every peer that reported since it began
- * failing the token check: 190, naming them. A peer passing it since: 1. No report since from peers
- * that publish: 190 for now, the next monitor decides (the failure's start is kept, so a peer's
- * next pass counts). No peer publishing (a primitive, monitors without credentials, peers gone): 1.
- * A frozen master was ruled out before.
+ * The API not answering in time is this node's uwsgi, unless the peers show that the nodes share
+ * it: a database that does not answer holds each worker until its timeout, so no answer comes, and
+ * a restart repairs nothing (measured: two nodes' Keystone restarted during a locked database, the
+ * outage longer for it; docs/faults.md, database-down). A token cannot be issued here either, so
+ * in a clone it is the token check failing (the peers' evidence both ways: they see this node fail
+ * too): every peer that reported since failing, 190; one passing since, 1, then 5 once a restart
+ * did not repair it; peers current but not reported since, 190 until they do; no peer publishing (a
+ * primitive, peers gone), 1. A refused or broken connection is this node's at once (1): nothing
+ * shared makes uwsgi refuse. A frozen master was ruled out before.
  */
-async function noAnswerOutcome(context: Context, problem: string) {
-  const judged = context.depth.name === 'token' ? await symptomJudged(context, API_REACHABLE, TOKEN) : undefined;
-  if (judged?.verdict.kind === 'shared') {
-    // The verdict first: Pacemaker keeps the reason's first 128 characters or so.
-    const nodes = judged.verdict.failing.map((peer) => peer.node).join(', ');
-    return degraded(`no answer here since ${clock(judged.since)} while the token check fails on ${nodes}: shared, not restarted: ${problem}`);
-  }
-  if (judged?.verdict.kind === 'none' && judged.live > 0) {
-    return degraded(`no answer here since ${clock(judged.since)}, the peers' token checks not reported since: judged at the next monitor: ${problem}`);
-  }
-  if (judged?.verdict.kind === 'local') {
-    const peer = judged.verdict.passing[0]!;
-    return failure(OCF.ERR_GENERIC, `no answer here since ${clock(judged.since)} while the token check passes on ${peer.node} at ${clock(peer.confirmed)}: this node's fault: ${problem}`);
-  }
-  return failure(OCF.ERR_GENERIC, problem);
+function noAnswerOutcome(context: Context, pid: number, api: { problem: string; timedOut: boolean }) {
+  const problem = `keystone (pid ${pid}) is running but ${api.problem}`;
+  if (!api.timedOut) return failure(OCF.ERR_GENERIC, problem);
+  return checkFailed(context, TOKEN, problem, { pid, localWhenAlone: true });
 }
 
 /** A port still held for a moment by the workers of a killed master is released soon: wait briefly. */

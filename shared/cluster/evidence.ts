@@ -267,6 +267,12 @@ export interface Failed {
   readonly unrepairable?: boolean;
   /** Seconds a peer's recovered pass must have lasted before it tells against this node (judge's settleS). */
   readonly settleS?: number;
+  /**
+   * A symptom whose cause is this node's unless the peers show otherwise (Keystone's API not
+   * answering at all): with no peer's state current, none to come (a primitive, peers stopped or
+   * gone, attrd not answering), it is this node's fault (1) instead of the safe default 190.
+   */
+  readonly localWhenAlone?: boolean;
 }
 
 /** How long a state this node kept goes on unpublished (ms): a few monitor intervals, a restart in between included. */
@@ -302,7 +308,7 @@ export function checkPending(context: Context, check: CheckDeclaration): void {
 export async function checkFailed(context: Context, check: CheckDeclaration, problem: string, failed: Failed = {}): Promise<Outcome> {
   if (!check.shared) return failure(OCF.ERR_GENERIC, problem);
   const self = evidenceNode(context.env);
-  if (self === undefined) return degraded(problem);
+  if (self === undefined) return failed.localWhenAlone ? failure(OCF.ERR_GENERIC, problem) : degraded(problem);
   const file = keptFile(context, check);
   const kept = recall(file);
   const nowMs = Date.now();
@@ -319,42 +325,12 @@ export async function checkFailed(context: Context, check: CheckDeclaration, pro
   const localPid = ongoing && kept.pid !== undefined ? kept.pid : verdict.kind === 'local' ? failed.pid : undefined;
   keep(context, file, { state: 'failing', since, published: nowMs, ...(localPid === undefined ? {} : { pid: localPid }) });
   const restarted = localPid !== undefined && failed.pid !== undefined && failed.pid !== localPid;
+  if (verdict.kind === 'none' && failed.localWhenAlone && !peers.some((peer) => current(peer, Math.floor(Date.now() / 1000), SKEW_S))) {
+    return failure(OCF.ERR_GENERIC, problem);
+  }
   const judged = outcomeOf(check, self, since, verdict, problem, { restarted, ...(failed.unrepairable ? { unrepairable: true } : {}) });
   if (verdict.kind === 'none') context.log.debug(`${check.title}: no evidence from the peers (${peers.length} published): reported as shared`);
   return judged.code === OCF.DEGRADED ? degraded(judged.reason) : failure(judged.code, judged.reason);
-}
-
-/** What the peers' evidence says of a symptom this node's own check cannot judge (see symptomJudged). */
-export interface SymptomVerdict {
-  readonly verdict: Verdict;
-  /** When the symptom began here (epoch s): kept across monitors while it lasts. */
-  readonly since: number;
-  /** Peers whose state of the evidence check is current: a later monitor may still decide. */
-  readonly live: number;
-}
-
-/**
- * A symptom this node's own check cannot judge, judged by another check's evidence: Keystone's API
- * not answering at all may be its uwsgi (this node's) or its workers all waiting on a database every
- * node shares, which the peers' token checks tell. `symptom` is the check that found it (not
- * published: its own evidence would not tell); when it began is kept in HA_RSCTMP across monitors
- * (as a failing shared check's), so that a peer's later pass of `evidence` tells against this node
- * at the next monitor. The verdict is judge's: since the symptom began, looked from this action's
- * start. Undefined outside a clone run by Pacemaker. attrd is asked once, bounded by the deadline
- * (at most 3 s); nothing is published.
- */
-export async function symptomJudged(context: Context, symptom: CheckDeclaration, evidence: CheckDeclaration): Promise<SymptomVerdict | undefined> {
-  const self = evidenceNode(context.env);
-  if (!evidence.shared || self === undefined) return undefined;
-  const file = keptFile(context, symptom);
-  const kept = recall(file);
-  const nowMs = Date.now();
-  const lookedFrom = Math.floor((nowMs - processAgeMs()) / 1000);
-  const since = stillFailing(kept, nowMs, intervalS(context.env)) ? kept.since : lookedFrom;
-  keep(context, file, { state: 'failing', since, published: nowMs });
-  const peers = [...(await readPeers(context, attributeName(context.env.instance, evidence.name)))].filter(([node]) => node !== self).map(([node, state]) => ({ node, ...state }));
-  const now = Math.floor(Date.now() / 1000);
-  return { verdict: judge(since, peers, now, SKEW_S, lookedFrom), since, live: peers.filter((peer) => current(peer, now, SKEW_S)).length };
 }
 
 /** For start and reload: what the peers say of a failing shared check, in words, for the log (never waited for). */

@@ -422,9 +422,15 @@ export class Controllers {
       await this.cluster.powerOn(node.name);
       done.push(`${node.name} powered on`);
     }
-    const cleanup = await this.cluster.crm('resource', 'cleanup');
-    done.push(`crm resource cleanup: exit ${cleanup.code}`);
-    await this.waitSettled(240_000);
+    // Pacemaker's own tools, the same on both releases: no node left in standby, then every
+    // resource's failures cleaned on every node.
+    for (const node of this.cluster.nodes) {
+      await this.cluster.live().exec('crm_attribute', ['--node', node.name, '--name', 'standby', '--delete'], undefined, 30_000);
+    }
+    const cleanup = await this.cluster.live().exec('crm_resource', ['--cleanup'], undefined, 60_000);
+    done.push(`crm_resource --cleanup: exit ${cleanup.code}`);
+    // Within ava's 5 min without news (--timeout), with the power-on before it.
+    await this.waitSettled(150_000);
     done.push('every resource Started');
     return done.join('; ');
   }

@@ -3,7 +3,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { scratchDir } from '../helpers/agent.ts';
 import {
-  attributeName, checkFailed, checkPassed, checkPending, decodeState, encodeState, judge, outcomeOf, parseQuery, SKEW_S, symptomJudged, type PeerState,
+  attributeName, checkFailed, checkPassed, checkPending, decodeState, encodeState, judge, outcomeOf, parseQuery, SKEW_S, type PeerState,
 } from '../../shared/cluster/evidence.ts';
 import { fakeAttrd, type FakeAttrd } from '../helpers/fake-attrd.ts';
 import { Deadline } from '../../shared/ocf/deadline.ts';
@@ -264,49 +264,44 @@ test.serial('a restart during a shared fault is no restart tried against a fault
   t.is((await checkFailed(c(), TOKEN, 'HTTP 500', { pid: 400 })).code, 5, 'restarted since it was judged this node\'s: 5');
 });
 
-test.serial('a symptom judged by another check\'s evidence (Keystone\'s API not answering, by the peers\' token checks): shared when they fail since, local once one passes after it began, undecided while live peers have not reported since, nothing outside a clone', async (t) => {
+test.serial('a symptom this node\'s by default (Keystone\'s API not answering in time: localWhenAlone): 190 while every peer that reported since fails, 1 once one passes since, 190 while current peers have not reported since, 1 with no peer publishing and outside a clone', async (t) => {
   const { attrd, ahead } = withAttrdAndClock(t);
-  const API = { name: 'api-reachable', title: 'API', shared: false, checks: 'an answer' };
   const name = attributeName('p_k:0', 'token');
   const report = (node: string, state: 'ok' | 'failing', sinceAgoS: number) => {
     const now = Math.floor(Date.now() / 1000);
     attrd.set(node, name, encodeState({ state, since: now - sinceAgoS, confirmed: now, every: EVERY, reason: state }));
   };
-  const monitor = (rscTmp: string) => symptomJudged(context({ ...attrd.env, HA_RSCTMP: rscTmp }), API, TOKEN);
+  const failed = { pid: 100, localWhenAlone: true };
+  const monitor = (rscTmp: string) => checkFailed(context({ ...attrd.env, HA_RSCTMP: rscTmp }), TOKEN, 'no answer within 10000 ms', failed);
 
-  // The database locked for every node: both peers' token checks fail, reported since this look began.
-  const shared = scratchDir(t, 'evidence-');
+  // Every node's workers held by a locked database: the peers fail too, reported since.
   report('node2', 'failing', 5);
   report('node3', 'failing', 1);
-  const verdict = await monitor(shared);
-  t.is(verdict?.verdict.kind, 'shared');
-  t.deepEqual(verdict?.verdict.kind === 'shared' && verdict.verdict.failing.map((p) => p.node), ['node2', 'node3']);
-  // Nothing of this node is published: the symptom's own check is not evidence for the peers.
-  t.deepEqual(Object.keys(attrd.values(attributeName('p_k:0', 'api-reachable'))), []);
+  const shared = await monitor(scratchDir(t, 'evidence-'));
+  t.is(shared.code, 190, shared.reason);
+  t.regex(shared.reason ?? '', /^token check fails on node1, node2, node3 since \d\d:\d\d:\d\d, shared: no answer within 10000 ms$/);
+  t.regex(attrd.values(name).node1 ?? '', /^failing\|/, 'published: the peers in the same state see this node fail too');
 
-  // This node's uwsgi hung: the peers' last passes, still current, were confirmed before the look
-  // began (22 s ago; this worker is younger), so the first monitor cannot tell; their next pass, one
-  // interval later, makes it local.
+  // This node's uwsgi hung: the peers' passes, still current, were confirmed before its failure
+  // began (22 s ago), so the first monitor cannot tell; their next pass makes it local.
   const hung = scratchDir(t, 'evidence-');
   report('node2', 'ok', 1000);
   report('node3', 'ok', 1000);
   ahead(22_000);
   const first = await monitor(hung);
-  t.is(first?.verdict.kind, 'none');
-  t.is(first?.live, 2, 'both peers current: a later monitor may decide');
+  t.is(first.code, 190, `peers current, not reported since: ${first.reason}`);
   ahead(10_000);
   report('node2', 'ok', 1000);
-  report('node3', 'ok', 1000);
   const second = await monitor(hung);
-  t.is(second?.since, first?.since, 'the same failure: its start kept');
-  t.is(second?.verdict.kind, 'local', JSON.stringify(second));
+  t.is(second.code, 1, second.reason);
+  t.regex(second.reason ?? '', /^token check fails here since \d\d:\d\d:\d\d, passes on node2 at \d\d:\d\d:\d\d: this node's fault: no answer within 10000 ms$/);
 
-  // Peers gone silent (stale states): no evidence and none to come.
+  // Peers gone silent (their states stale): none to come, this node's own.
   ahead(120_000);
-  const silent = await monitor(scratchDir(t, 'evidence-'));
-  t.is(silent?.verdict.kind, 'none');
-  t.is(silent?.live, 0);
-
-  // A primitive: no evidence asked for.
-  t.is(await symptomJudged(context({ HA_RSCTMP: scratchDir(t, 'evidence-'), OCF_RESKEY_CRM_meta_on_node: 'node1' }), API, TOKEN), undefined);
+  const alone = await monitor(scratchDir(t, 'evidence-'));
+  t.deepEqual(alone, { code: 1, reason: 'no answer within 10000 ms' });
+  // Without localWhenAlone the same is the safe default, 190.
+  t.is((await checkFailed(context({ ...attrd.env, HA_RSCTMP: scratchDir(t, 'evidence-') }), TOKEN, 'HTTP 500')).code, 190);
+  // A primitive: 1, nothing asked.
+  t.deepEqual(await checkFailed(context({ HA_RSCTMP: scratchDir(t, 'evidence-'), OCF_RESKEY_CRM_meta_on_node: 'node1' }), TOKEN, 'no answer within 10000 ms', failed), { code: 1, reason: 'no answer within 10000 ms' });
 });
