@@ -158,6 +158,8 @@ interface Kept {
    * restart tried against a fault of this node.
    */
   readonly pid?: number;
+  /** What the failure was last found as, when its caller named it (Failed.cause): forgetFailure's key. */
+  readonly cause?: string;
 }
 
 function keptFile(context: Context, check: CheckDeclaration): string {
@@ -273,6 +275,11 @@ export interface Failed {
    * gone, attrd not answering), it is this node's fault (1) instead of the safe default 190.
    */
   readonly localWhenAlone?: boolean;
+  /**
+   * A name for what the failure was found as, kept with it, so that a check which finds the same
+   * symptom gone can end this failure (forgetFailure) where no pass of `check` itself would come.
+   */
+  readonly cause?: string;
 }
 
 /** How long a state this node kept goes on unpublished (ms): a few monitor intervals, a restart in between included. */
@@ -317,13 +324,18 @@ export async function checkFailed(context: Context, check: CheckDeclaration, pro
   const ongoing = stillFailing(kept, nowMs, every);
   const since = ongoing ? kept.since : now;
   const name = attributeName(context.env.instance, check.name);
-  await publish(context, name, { state: 'failing', since, confirmed: now, every, reason: problem });
+  // A failing check's monitor runs its interval after the last one ended, and this one took its
+  // time: the state stays current for two intervals of that length, not of the interval alone.
+  const failingEvery = every + Math.ceil(processAgeMs() / 1000);
+  await publish(context, name, { state: 'failing', since, confirmed: now, every: failingEvery, reason: problem });
   const peers = [...(await readPeers(context, name))].filter(([node]) => node !== self).map(([node, state]) => ({ node, ...state }));
   // This action began before its check did (the process's start, as Pacemaker's timer counts it).
   const lookedFrom = Math.floor((nowMs - processAgeMs()) / 1000);
   const verdict = judge(since, peers, Math.floor(Date.now() / 1000), SKEW_S, lookedFrom, failed.settleS ?? 0);
   const localPid = ongoing && kept.pid !== undefined ? kept.pid : verdict.kind === 'local' ? failed.pid : undefined;
-  keep(context, file, { state: 'failing', since, published: nowMs, ...(localPid === undefined ? {} : { pid: localPid }) });
+  // The cause is the latest finding's: a failure last found otherwise is not ended by forgetFailure.
+  const { cause } = failed;
+  keep(context, file, { state: 'failing', since, published: nowMs, ...(localPid === undefined ? {} : { pid: localPid }), ...(cause === undefined ? {} : { cause }) });
   const restarted = localPid !== undefined && failed.pid !== undefined && failed.pid !== localPid;
   if (verdict.kind === 'none' && failed.localWhenAlone && !peers.some((peer) => current(peer, Math.floor(Date.now() / 1000), SKEW_S))) {
     return failure(OCF.ERR_GENERIC, problem);
@@ -331,6 +343,19 @@ export async function checkFailed(context: Context, check: CheckDeclaration, pro
   const judged = outcomeOf(check, self, since, verdict, problem, { restarted, ...(failed.unrepairable ? { unrepairable: true } : {}) });
   if (verdict.kind === 'none') context.log.debug(`${check.title}: no evidence from the peers (${peers.length} published): reported as shared`);
   return judged.code === OCF.DEGRADED ? degraded(judged.reason) : failure(judged.code, judged.reason);
+}
+
+/**
+ * The symptom a failure of `check` was found as (Failed.cause) is gone: the failure this node kept
+ * ends, so that a new one begins anew (its own start, not the old one's, against which the peers'
+ * passes in between would count). One small file read when there is nothing to forget; nothing
+ * spawned, nothing published (the peers see this node's failing state go stale, or its next pass).
+ */
+export function forgetFailure(context: Context, check: CheckDeclaration, cause: string): void {
+  if (!check.shared || evidenceNode(context.env) === undefined) return;
+  const file = keptFile(context, check);
+  const kept = recall(file);
+  if (kept?.state === 'failing' && kept.cause === cause) keep(context, file, { state: 'failing', since: kept.since, published: 0 });
 }
 
 /** For start and reload: what the peers say of a failing shared check, in words, for the log (never waited for). */

@@ -2,11 +2,11 @@
 // compiled binary. Serial: each uwsgi imports all of Keystone (seconds of CPU on a shared machine),
 // and Keystone's sqlite backend does not take concurrent writers well.
 import test, { type ExecutionContext } from 'ava';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callAgent, freePort, ocfTester, scratchDir, type AgentCall, type CallOptions } from '../helpers/agent.ts';
-import { copyKeystone, KEYSTONE_MANAGE, KEYSTONE_WSGI, LOCK_DATABASE, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/daemons/keystone.ts';
+import { copyKeystone, DATABASE_LOCKED, KEYSTONE_MANAGE, KEYSTONE_WSGI, LOCK_DATABASE, prepareKeystone, removeKeystone, UWSGI, type KeystoneFixture } from '../helpers/daemons/keystone.ts';
 import { groupsOf, scratchGroup } from '../helpers/daemons/groups.ts';
 import { fakeAttrd } from '../helpers/fake-attrd.ts';
 import { spawnClient } from '../helpers/client-loop.ts';
@@ -488,7 +488,8 @@ test.serial('no answer in time while the peers\' token checks fail (the one work
   t.teardown(() => void lock.kill('SIGKILL'));
   const login = JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: 'admin', domain: { id: 'default' }, password: PASSWORD } } } } });
   const hold = () => fetch(`http://127.0.0.1:${r.port}/v3/auth/tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: login, signal: AbortSignal.timeout(60_000) }).catch(() => undefined);
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const locked = () => spawnSync('python3', ['-c', DATABASE_LOCKED, ks.database]).status === 0;
+  t.true(await waitFor(locked, 30_000, 200), 'the database locked');
   const held = [hold(), hold(), hold(), hold()];
   await new Promise((resolve) => setTimeout(resolve, 500));
   attrd.set('node2', token, `failing|${now() - 20}|${now()}|10|token check: no answer from /v3/auth/tokens`);

@@ -3,7 +3,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { scratchDir } from '../helpers/agent.ts';
 import {
-  attributeName, checkFailed, checkPassed, checkPending, decodeState, encodeState, judge, outcomeOf, parseQuery, SKEW_S, type PeerState,
+  attributeName, checkFailed, checkPassed, checkPending, decodeState, encodeState, forgetFailure, judge, outcomeOf, parseQuery, SKEW_S, type PeerState,
 } from '../../shared/cluster/evidence.ts';
 import { fakeAttrd, type FakeAttrd } from '../helpers/fake-attrd.ts';
 import { Deadline } from '../../shared/ocf/deadline.ts';
@@ -271,7 +271,7 @@ test.serial('a symptom this node\'s by default (Keystone\'s API not answering in
     const now = Math.floor(Date.now() / 1000);
     attrd.set(node, name, encodeState({ state, since: now - sinceAgoS, confirmed: now, every: EVERY, reason: state }));
   };
-  const failed = { pid: 100, localWhenAlone: true };
+  const failed = { localWhenAlone: true, cause: 'no-answer' };
   const monitor = (rscTmp: string) => checkFailed(context({ ...attrd.env, HA_RSCTMP: rscTmp }), TOKEN, 'no answer within 10000 ms', failed);
 
   // Every node's workers held by a locked database: the peers fail too, reported since.
@@ -295,6 +295,20 @@ test.serial('a symptom this node\'s by default (Keystone\'s API not answering in
   const second = await monitor(hung);
   t.is(second.code, 1, second.reason);
   t.regex(second.reason ?? '', /^token check fails here since \d\d:\d\d:\d\d, passes on node2 at \d\d:\d\d:\d\d: this node's fault: no answer within 10000 ms$/);
+  // A failing state stays current for two intervals plus the action's own time: its next monitor
+  // starts an interval after this one ended.
+  t.true(decodeState(attrd.values(name).node1 ?? '')!.every > EVERY, attrd.values(name).node1);
+  // The API answers again (forgetFailure): the failure ends; a new no-answer is judged from its own
+  // start, against which the peers' earlier passes do not count.
+  forgetFailure(context({ ...attrd.env, HA_RSCTMP: hung }), TOKEN, 'no-answer');
+  ahead(5000);
+  t.is((await monitor(hung)).code, 190, 'a new failure: the peers have not reported since it began');
+  // A failure last found otherwise (a token refused) is not ended by it.
+  await checkFailed(context({ ...attrd.env, HA_RSCTMP: hung }), TOKEN, 'HTTP 500');
+  forgetFailure(context({ ...attrd.env, HA_RSCTMP: hung }), TOKEN, 'no-answer');
+  ahead(10_000);
+  report('node2', 'ok', 1000);
+  t.is((await monitor(hung)).code, 1, 'the same failure goes on: the peer\'s pass since counts');
 
   // Peers gone silent (their states stale): none to come, this node's own.
   ahead(120_000);

@@ -156,3 +156,11 @@ while True:
         if time.time() > until: sys.exit(1)
         time.sleep(0.2)
 time.sleep(max(0, until - time.time()))`;
+
+/** A python3 program (`python3 -c DATABASE_LOCKED DATABASE`) that succeeds (exit 0) when the database takes no write lock now: someone else holds it. */
+export const DATABASE_LOCKED = `import sqlite3, sys
+try:
+    sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0).execute('BEGIN IMMEDIATE')
+except sqlite3.OperationalError as error:
+    sys.exit(0 if 'locked' in str(error) else 2)
+sys.exit(1)`;
