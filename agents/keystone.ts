@@ -463,10 +463,11 @@ async function monitor(context: Context) {
  * a restart repairs nothing (measured: two nodes' Keystone restarted during a locked database, the
  * outage longer for it; docs/faults.md, database-down). A token cannot be issued here either, so
  * in a clone it is the token check failing (the peers' evidence both ways: they see this node fail
- * too): every peer that reported since failing, 190; one passing since, 1, then 5 once a restart
- * did not repair it; peers current but not reported since, 190 until they do; no peer publishing (a
- * primitive, peers gone), 1. A refused or broken connection is this node's at once (1): nothing
- * shared makes uwsgi refuse. A frozen master was ruled out before.
+ * too): every peer that reported since failing, 190; one passing since, 1 (never 5, below); peers
+ * current but not reported since, 190 until they do; no peer publishing (a primitive, peers gone,
+ * attrd not answering), 1. An answer in time ends it (forgetFailure). A refused or broken
+ * connection is this node's at once (1): nothing shared makes uwsgi refuse. A frozen master was
+ * ruled out before.
  */
 function noAnswerOutcome(context: Context, pid: number, api: { problem: string; timedOut: boolean }) {
   const problem = `keystone (pid ${pid}) is running but ${api.problem}`;

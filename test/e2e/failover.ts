@@ -413,8 +413,8 @@ export class Controllers {
   /**
    * After a failed test, the cluster as the next test expects it: every node powered on, every
    * resource's failures cleaned up (a ban by a 5 or 6 with them), then every resource Started. Without
-   * it one failure fails every later test at its first waitSettled, 3 minutes each (seen in CI: 30 of
-   * 52 minutes). What it did, for the test's log.
+   * it one failure fails every later test at its first waitSettled, 3 minutes each (in the CI run of
+   * 2026-12-07 that failed, part 1 took 52 minutes where 20 are usual). What it did, for the test's log.
    */
   async recoverAfterFailure(): Promise<string> {
     const done: string[] = [];
