@@ -326,18 +326,20 @@ export async function checkFailed(context: Context, check: CheckDeclaration, pro
   const name = attributeName(context.env.instance, check.name);
   // A failing check's monitor runs its interval after the last one ended, and this one took its
   // time: the state stays current for two intervals of that length, not of the interval alone.
-  const failingEvery = every + Math.ceil(processAgeMs() / 1000);
+  const ageMs = processAgeMs();
+  const failingEvery = every + Math.ceil(ageMs / 1000);
   await publish(context, name, { state: 'failing', since, confirmed: now, every: failingEvery, reason: problem });
   const peers = [...(await readPeers(context, name))].filter(([node]) => node !== self).map(([node, state]) => ({ node, ...state }));
   // This action began before its check did (the process's start, as Pacemaker's timer counts it).
-  const lookedFrom = Math.floor((nowMs - processAgeMs()) / 1000);
-  const verdict = judge(since, peers, Math.floor(Date.now() / 1000), SKEW_S, lookedFrom, failed.settleS ?? 0);
+  const lookedFrom = Math.floor((nowMs - ageMs) / 1000);
+  const judgedAt = Math.floor(Date.now() / 1000);
+  const verdict = judge(since, peers, judgedAt, SKEW_S, lookedFrom, failed.settleS ?? 0);
   const localPid = ongoing && kept.pid !== undefined ? kept.pid : verdict.kind === 'local' ? failed.pid : undefined;
   // The cause is the latest finding's: a failure last found otherwise is not ended by forgetFailure.
   const { cause } = failed;
   keep(context, file, { state: 'failing', since, published: nowMs, ...(localPid === undefined ? {} : { pid: localPid }), ...(cause === undefined ? {} : { cause }) });
   const restarted = localPid !== undefined && failed.pid !== undefined && failed.pid !== localPid;
-  if (verdict.kind === 'none' && failed.localWhenAlone && !peers.some((peer) => current(peer, Math.floor(Date.now() / 1000), SKEW_S))) {
+  if (verdict.kind === 'none' && failed.localWhenAlone && !peers.some((peer) => current(peer, judgedAt, SKEW_S))) {
     return failure(OCF.ERR_GENERIC, problem);
   }
   const judged = outcomeOf(check, self, since, verdict, problem, { restarted, ...(failed.unrepairable ? { unrepairable: true } : {}) });
